@@ -1,0 +1,65 @@
+# cdcflow: `make up` runs the product, `make test` runs every test against a real stack. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV       := backend/.venv
+PY         := $(VENV)/bin/python
+STACKCTL   := stack/stackctl
+WEB_SRC    := $(shell find frontend/app frontend/lib -type f 2>/dev/null) frontend/package-lock.json \
+              frontend/next.config.mjs frontend/tsconfig.json
+
+.PHONY: help prereqs install jars web-build stack-up stack-down up down migrate test test-backend test-frontend \
+        status logs clean
+
+help: ## list targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+prereqs: ## check the tools this machine must have, naming any that are missing
+	@stack/prereqs.sh
+
+$(VENV)/.installed: backend/pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e 'backend[dev]'
+	@touch $@
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.stack/jars/.resolved: stack/pom.xml $(wildcard stack/maven/*/pom.xml)
+	mvn -B -q -f stack/pom.xml package
+	@touch $@
+
+install: prereqs $(VENV)/.installed frontend/node_modules/.installed ## virtualenv, npm packages
+jars: prereqs .stack/jars/.resolved ## resolve Kafka, Connect and Debezium from Maven Central
+
+frontend/.next/BUILD_ID: frontend/node_modules/.installed $(WEB_SRC)
+	cd frontend && NEXT_TELEMETRY_DISABLED=1 npx next build
+web-build: frontend/.next/BUILD_ID ## production build of the web app
+
+stack-up: jars ## start PostgreSQL, Kafka and Kafka Connect (infrastructure only)
+	@$(STACKCTL) up
+
+stack-down: ## stop the infrastructure (and the app, if running)
+	@$(STACKCTL) down
+
+migrate: $(VENV)/.installed ## apply database migrations
+	@set -a && . .stack/env && set +a && $(VENV)/bin/cdcflow migrate
+
+up: install jars web-build stack-up migrate ## the whole product: stack, API, web app; prints the URL
+	@$(STACKCTL) app-up
+	@. .stack/env && printf '\n  cdcflow is up:  %s\n  API:            %s  (OpenAPI: %s/docs)\n  Kafka Connect:  %s\n  Stop with:      make down\n\n' \
+	  "$$CDCFLOW_UI_URL" "$$CDCFLOW_API_URL" "$$CDCFLOW_API_URL" "$$KAFKA_CONNECT_URL"
+
+down: ## stop everything `make up` started
+	@$(STACKCTL) down
+
+status: ## what is running
+	@$(STACKCTL) status
+
+test: install jars web-build ## all backend and frontend tests on a private, throwaway stack; leaves nothing running
+	@stack/run-tests.sh
+
+clean: down ## stop everything and delete local data (keeps installed packages and jars)
+	rm -rf .stack/pg .stack/kafka .stack/connect .stack/logs .stack/run .stack/test

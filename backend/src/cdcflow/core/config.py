@@ -1,0 +1,48 @@
+"""Settings from the environment (and .stack/env via the Makefile); unsafe defaults refused outside development."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", validation_alias="CDCFLOW_ENV"
+    )
+    database_url: str = "postgresql://cdcflow@127.0.0.1:55432/cdcflow"
+    database_connect_timeout: int = 5
+    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    kafka_connect_url: str = "http://127.0.0.1:58083"
+    jwt_secret: str = DEV_JWT_SECRET
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:3000", "http://localhost:3000"],
+        validation_alias="CDCFLOW_CORS_ORIGINS",
+    )
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> "Settings":
+        if self.environment == "production" and (
+            self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32
+        ):
+            raise ValueError("JWT_SECRET must be set (32+ characters) outside development")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The metadata DSN for SQLAlchemy, always on the psycopg 3 driver."""
+        url = self.database_url
+        for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The data plane adapters: Kafka Connect, source/target databases, full load."""

@@ -1,0 +1,88 @@
+"""A small, typed client for the Kafka Connect REST API (the only way cdcflow drives connectors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class ConnectError(Exception):
+    """Kafka Connect refused a request or could not be reached; `status` is None when unreachable."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ConnectClient:
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ConnectClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ConnectError(f"Kafka Connect unreachable at {self._http.base_url}: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            try:
+                message = response.json().get("message", response.text)
+            except ValueError:
+                message = response.text
+            raise ConnectError(f"Kafka Connect {method} {path}: {response.status_code} {message}",
+                               status=response.status_code)
+        return response
+
+    def plugins(self) -> list[dict[str, Any]]:
+        return self._request("GET", "/connector-plugins").json()
+
+    def connectors(self) -> list[str]:
+        return self._request("GET", "/connectors").json()
+
+    def exists(self, name: str) -> bool:
+        try:
+            self._request("GET", f"/connectors/{name}")
+            return True
+        except ConnectError as exc:
+            if exc.status == 404:
+                return False
+            raise
+
+    def put_config(self, name: str, config: dict[str, str]) -> dict[str, Any]:
+        """Create or update a connector (idempotent)."""
+        return self._request("PUT", f"/connectors/{name}/config", json=config).json()
+
+    def get_config(self, name: str) -> dict[str, str]:
+        return self._request("GET", f"/connectors/{name}/config").json()
+
+    def status(self, name: str) -> dict[str, Any]:
+        return self._request("GET", f"/connectors/{name}/status").json()
+
+    def pause(self, name: str) -> None:
+        self._request("PUT", f"/connectors/{name}/pause")
+
+    def resume(self, name: str) -> None:
+        self._request("PUT", f"/connectors/{name}/resume")
+
+    def stop(self, name: str) -> None:
+        self._request("PUT", f"/connectors/{name}/stop")
+
+    def restart(self, name: str, include_tasks: bool = True, only_failed: bool = False) -> None:
+        self._request("POST", f"/connectors/{name}/restart",
+                      params={"includeTasks": str(include_tasks).lower(), "onlyFailed": str(only_failed).lower()})
+
+    def delete(self, name: str, missing_ok: bool = True) -> None:
+        try:
+            self._request("DELETE", f"/connectors/{name}")
+        except ConnectError as exc:
+            if not (missing_ok and exc.status == 404):
+                raise

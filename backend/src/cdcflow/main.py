@@ -1,0 +1,34 @@
+"""create_app(): the FastAPI application with its routers, error handlers and shared resources."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from cdcflow import __version__
+from cdcflow.core.config import Settings, get_settings
+from cdcflow.core.db import make_engine, make_session_factory
+from cdcflow.core.errors import install_error_handlers
+from cdcflow.health.router import router as health_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(title="cdcflow", version=__version__, lifespan=lifespan,
+                  openapi_url="/api/v1/openapi.json", docs_url="/docs")
+    app.state.settings = settings
+    app.state.engine = make_engine(settings)
+    app.state.session_factory = make_session_factory(app.state.engine)
+
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                       allow_methods=["*"], allow_headers=["*"])
+    install_error_handlers(app)
+    app.include_router(health_router)
+    return app

@@ -1,0 +1,19 @@
+"""Alembic environment: online migrations against the metadata database."""
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+target_metadata = None
+
+
+def run_migrations_online() -> None:
+    connectable = engine_from_config(config.get_section(config.config_ini_section, {}),
+                                     prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

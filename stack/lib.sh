@@ -1,0 +1,97 @@
+# Shared shell helpers for stack/stackctl: settings, pid-file process control, readiness waits.
+# Sourced, never executed. Everything lives under $STACK_DIR (default: <repo>/.stack).
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK_DIR="${CDCFLOW_STACK_DIR:-$REPO_DIR/.stack}"
+JARS_DIR="${CDCFLOW_JARS_DIR:-$REPO_DIR/.stack/jars}"
+
+PG_PORT="${CDCFLOW_PG_PORT:-55432}"
+KAFKA_PORT="${CDCFLOW_KAFKA_PORT:-59092}"
+KAFKA_CONTROLLER_PORT="${CDCFLOW_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+CONNECT_PORT="${CDCFLOW_CONNECT_PORT:-58083}"
+API_PORT="${CDCFLOW_API_PORT:-8000}"
+WEB_PORT="${CDCFLOW_WEB_PORT:-3000}"
+HOST=127.0.0.1
+
+# Heaps sized for a 2-core / 24 GiB machine: the broker and the worker share it with PostgreSQL and the app.
+KAFKA_HEAP_OPTS="${CDCFLOW_KAFKA_HEAP:--Xms256m -Xmx512m}"
+CONNECT_HEAP_OPTS="${CDCFLOW_CONNECT_HEAP:--Xms256m -Xmx1g}"
+READY_TIMEOUT="${CDCFLOW_READY_TIMEOUT:-120}"
+
+RUN_DIR="$STACK_DIR/run"
+LOG_DIR="$STACK_DIR/logs"
+SECRETS_DIR="$STACK_DIR/secrets"
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+pg_bin() {
+  local dir
+  for dir in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/$1" ] && { echo "$dir/$1"; return 0; }
+  done
+  command -v "$1" || return 1
+}
+
+# A secret generated once per stack directory and kept (mode 600) so restarts keep the same credentials.
+secret() {
+  local name="$1" file="$SECRETS_DIR/$1"
+  mkdir -p "$SECRETS_DIR" && chmod 700 "$SECRETS_DIR"
+  if [ ! -s "$file" ]; then
+    (umask 077; head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24 >"$file")
+  fi
+  cat "$file"
+}
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+pid_alive() {
+  local pidfile="$RUN_DIR/$1.pid" pid
+  [ -s "$pidfile" ] || return 1
+  pid="$(cat "$pidfile")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  # Only a process we started: start_daemon marks each one with CDCFLOW_STACK_DIR set to this stack directory.
+  tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CDCFLOW_STACK_DIR=$STACK_DIR"
+}
+
+# start_daemon NAME LOGFILE CMD... : run CMD in its own session; the pid file holds CMD's own pid (exec).
+start_daemon() {
+  local name="$1" logfile="$2"; shift 2
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  if pid_alive "$name"; then log "$name already running (pid $(cat "$RUN_DIR/$name.pid"))"; return 0; fi
+  CDCFLOW_STACK_DIR="$STACK_DIR" setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' \
+    "$RUN_DIR/$name.pid" "$@" >>"$logfile" 2>&1 </dev/null &
+  local i
+  for i in $(seq 50); do [ -s "$RUN_DIR/$name.pid" ] && break; sleep 0.1; done
+}
+
+# stop_daemon NAME [SECONDS]: TERM, wait, then KILL; silent when nothing runs. Safe to call twice.
+stop_daemon() {
+  local name="$1" grace="${2:-30}" pidfile="$RUN_DIR/$1.pid" pid i
+  if ! pid_alive "$name"; then rm -f "$pidfile"; return 0; fi
+  pid="$(cat "$pidfile")"
+  log "stopping $name (pid $pid)"
+  # The daemon leads its own process group (setsid): signal the group so its children end with it.
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq $((grace * 5))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name did not stop in ${grace}s, killing"; kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+# wait_for NAME LOGFILE CHECK...: poll CHECK until it succeeds; on timeout print the log's tail and fail.
+wait_for() {
+  local name="$1" logfile="$2"; shift 2
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  until "$@" >/dev/null 2>&1; do
+    if [ -n "${WAIT_PID_NAME:-}" ] && ! pid_alive "$WAIT_PID_NAME"; then
+      log "$name exited during start-up; last lines of $logfile:"; tail -n 40 "$logfile" >&2; return 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      log "$name not ready after ${READY_TIMEOUT}s; last lines of $logfile:"; tail -n 40 "$logfile" >&2; return 1
+    fi
+    sleep 1
+  done
+  log "$name ready"
+}
