@@ -1,0 +1,21 @@
+"""The running product (started by `make up` / `make test`): the API answers and the web page shows its health."""
+
+import os
+import re
+
+import httpx
+
+
+def test_api_is_ready_over_http():
+    response = httpx.get(f"{os.environ['CDCFLOW_API_URL']}/readyz", timeout=10)
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+
+
+def test_health_page_shows_the_backend_ready():
+    response = httpx.get(os.environ["CDCFLOW_UI_URL"], timeout=20)
+    assert response.status_code == 200
+    match = re.search(r'data-testid="backend-status"[^>]*>([a-z_]+)<', response.text)
+    assert match, response.text[:500]
+    assert match.group(1) == "ready"
+    assert "database<!-- -->: <!-- -->ok" in response.text or "database: ok" in response.text
