@@ -33,12 +33,12 @@ pg_bin() {
   command -v "$1" || return 1
 }
 
-# A secret generated once per stack directory and kept (mode 600) so restarts keep the same credentials.
+# A secret (default 24 characters) generated once per stack directory and kept (mode 600) so restarts keep the same credentials.
 secret() {
-  local name="$1" file="$SECRETS_DIR/$1"
+  local name="$1" length="${2:-24}" file="$SECRETS_DIR/$1"
   mkdir -p "$SECRETS_DIR" && chmod 700 "$SECRETS_DIR"
   if [ ! -s "$file" ]; then
-    (umask 077; head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24 >"$file")
+    (umask 077; head -c 96 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9' | head -c "$length" >"$file")
   fi
   cat "$file"
 }

@@ -1,4 +1,4 @@
-"""The `cdcflow` command: serve | migrate."""
+"""The `cdcflow` command: serve | migrate | create-admin | reencrypt-secrets."""
 
 import argparse
 import os
@@ -26,6 +26,50 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from cdcflow.core.config import get_settings
+    from cdcflow.core.db import make_engine, make_session_factory, session_scope
+    from cdcflow.users.service import ensure_admin
+
+    password = os.environ.get(args.password_env, "")
+    if len(password) < 8:
+        print(f"{args.password_env} must hold a password of at least 8 characters", file=sys.stderr)
+        return 2
+    engine = make_engine(get_settings())
+    try:
+        for session in session_scope(make_session_factory(engine)):
+            created = ensure_admin(session, args.username, password)
+    finally:
+        engine.dispose()
+    print(f"admin user {args.username!r} " + ("created" if created else "already exists (unchanged)"))
+    return 0
+
+
+def cmd_reencrypt_secrets(args: argparse.Namespace) -> int:
+    """Rewrite every stored secret under the current key (after a key rotation)."""
+    from sqlalchemy import select
+
+    from cdcflow.core.config import get_settings
+    from cdcflow.core.crypto import secret_box_from_settings
+    from cdcflow.core.db import make_engine, make_session_factory, session_scope
+    from cdcflow.models import Connection
+
+    settings = get_settings()
+    box = secret_box_from_settings(settings)
+    engine = make_engine(settings)
+    rewritten = 0
+    try:
+        for session in session_scope(make_session_factory(engine)):
+            for conn in session.scalars(select(Connection).with_for_update()):
+                if box.needs_rotation(conn.password_encrypted):
+                    conn.password_encrypted = box.encrypt(box.decrypt(conn.password_encrypted))
+                    rewritten += 1
+    finally:
+        engine.dispose()
+    print(f"re-encrypted {rewritten} secret(s) under key {box.current_key_id}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -47,6 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(func=cmd_migrate)
+
+    admin = sub.add_parser("create-admin", help="create the first admin user if it does not exist")
+    admin.add_argument("--username", default=os.environ.get("CDCFLOW_ADMIN_USER", "admin"))
+    admin.add_argument("--password-env", default="CDCFLOW_ADMIN_PASSWORD",
+                       help="name of the environment variable holding the password (never a CLI argument)")
+    admin.set_defaults(func=cmd_create_admin)
+
+    reencrypt = sub.add_parser("reencrypt-secrets", help="re-encrypt stored secrets under the current key")
+    reencrypt.set_defaults(func=cmd_reencrypt_secrets)
 
     args = parser.parse_args(argv)
     return args.func(args)

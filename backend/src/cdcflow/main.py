@@ -7,10 +7,19 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from cdcflow import __version__
+from cdcflow.auth.router import router as auth_router
+from cdcflow.auth.service import LoginGuard
+from cdcflow.connections.router import router as connections_router
 from cdcflow.core.config import Settings, get_settings
+from cdcflow.core.crypto import secret_box_from_settings
 from cdcflow.core.db import make_engine, make_session_factory
 from cdcflow.core.errors import install_error_handlers
 from cdcflow.health.router import router as health_router
+from cdcflow.pipelines.router import router as pipelines_router
+from cdcflow.users.router import router as users_router
+
+API_PREFIX = "/api/v1"
+API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,9 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     app.state.session_factory = make_session_factory(app.state.engine)
+    app.state.secret_box = secret_box_from_settings(settings)
+    app.state.login_guard = LoginGuard(settings)
 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])
     install_error_handlers(app)
     app.include_router(health_router)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     return app

@@ -7,6 +7,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me-0123456789abcdef"
 
 
 class Settings(BaseSettings):
@@ -20,6 +21,15 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
     kafka_connect_url: str = "http://127.0.0.1:58083"
     jwt_secret: str = DEV_JWT_SECRET
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    # Encrypts connection passwords. Old keys stay listed (comma-separated) so rotated rows remain readable.
+    secret_key: str = Field(default=DEV_SECRET_KEY, validation_alias="CDCFLOW_SECRET_KEY")
+    secret_keys_previous: str = Field(default="", validation_alias="CDCFLOW_SECRET_KEYS_PREVIOUS")
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_client: int = 20
+    login_failure_window_seconds: int = 300
+    connection_test_timeout_seconds: int = 5
     cors_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:3000", "http://localhost:3000"],
         validation_alias="CDCFLOW_CORS_ORIGINS",
@@ -31,6 +41,8 @@ class Settings(BaseSettings):
             self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32
         ):
             raise ValueError("JWT_SECRET must be set (32+ characters) outside development")
+        if self.environment == "production" and (self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32):
+            raise ValueError("CDCFLOW_SECRET_KEY must be set (32+ characters) outside development")
         return self
 
     @property

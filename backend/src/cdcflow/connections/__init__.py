@@ -1,0 +1,1 @@
+"""Registered databases: CRUD with encrypted passwords, connection tests and introspection."""

@@ -1,0 +1,78 @@
+"""/api/v1/connections."""
+
+import uuid
+
+from fastapi import APIRouter, Body, Path, Response
+
+from cdcflow.connections import service
+from cdcflow.connections.schemas import (
+    ColumnInfo,
+    ConnectionCreate,
+    ConnectionList,
+    ConnectionPublic,
+    ConnectionTestRequest,
+    ConnectionTestResult,
+    ConnectionUpdate,
+    TableInfo,
+)
+from cdcflow.core.deps import ConnectionWriter, Reader, SecretBoxDep, SessionDep, SettingsDep
+from cdcflow.models import Connection, ConnectionType
+
+router = APIRouter(prefix="/connections", tags=["connections"])
+Ident = Path(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9_$\-]+$")
+
+
+def _public(conn: Connection) -> ConnectionPublic:
+    return ConnectionPublic.model_validate({**{c: getattr(conn, c) for c in (
+        "id", "name", "connection_type", "database_type", "host", "port", "database", "username", "options",
+        "created_at", "updated_at")}, "schema_name": conn.schema, "has_password": bool(conn.password_encrypted)})
+
+
+@router.get("", response_model=ConnectionList, response_model_by_alias=True)
+def list_connections(actor: Reader, session: SessionDep, connection_type: ConnectionType | None = None):
+    items = [_public(c) for c in service.list_connections(session, connection_type)]
+    return ConnectionList(items=items, total=len(items))
+
+
+@router.post("", response_model=ConnectionPublic, status_code=201)
+def create_connection(body: ConnectionCreate, actor: ConnectionWriter, session: SessionDep, box: SecretBoxDep):
+    return _public(service.create_connection(session, box, actor, body))
+
+
+@router.get("/{connection_id}", response_model=ConnectionPublic)
+def get_connection(connection_id: uuid.UUID, actor: Reader, session: SessionDep):
+    return _public(service.get_connection(session, connection_id))
+
+
+@router.put("/{connection_id}", response_model=ConnectionPublic)
+def update_connection(connection_id: uuid.UUID, body: ConnectionUpdate, actor: ConnectionWriter,
+                      session: SessionDep, box: SecretBoxDep):
+    return _public(service.update_connection(session, box, actor, connection_id, body))
+
+
+@router.delete("/{connection_id}", status_code=204)
+def delete_connection(connection_id: uuid.UUID, actor: ConnectionWriter, session: SessionDep) -> Response:
+    service.delete_connection(session, actor, connection_id)
+    return Response(status_code=204)
+
+
+@router.post("/{connection_id}/test", response_model=ConnectionTestResult)
+def test_connection(connection_id: uuid.UUID, actor: ConnectionWriter, session: SessionDep, box: SecretBoxDep,
+                    settings: SettingsDep, body: ConnectionTestRequest | None = Body(default=None)):
+    conn = service.get_connection(session, connection_id)
+    return service.test_connection(box, conn, body.tables if body else [], settings.connection_test_timeout_seconds)
+
+
+@router.get("/{connection_id}/tables", response_model=list[TableInfo])
+def list_tables(connection_id: uuid.UUID, actor: Reader, session: SessionDep, box: SecretBoxDep,
+                settings: SettingsDep):
+    conn = service.get_connection(session, connection_id)
+    return [TableInfo(schema_name=t["schema"], **{k: v for k, v in t.items() if k != "schema"})
+            for t in service.list_tables(box, conn, settings.connection_test_timeout_seconds)]
+
+
+@router.get("/{connection_id}/tables/{schema}/{table}/columns", response_model=list[ColumnInfo])
+def list_columns(connection_id: uuid.UUID, actor: Reader, session: SessionDep, box: SecretBoxDep,
+                 settings: SettingsDep, schema: str = Ident, table: str = Ident):
+    conn = service.get_connection(session, connection_id)
+    return service.list_columns(box, conn, schema, table, settings.connection_test_timeout_seconds)

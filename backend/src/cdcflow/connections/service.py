@@ -1,0 +1,140 @@
+"""Connection CRUD, tests and introspection. Passwords are encrypted before they reach the session."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cdcflow.audit.service import record
+from cdcflow.connections.schemas import ConnectionCreate, ConnectionUpdate
+from cdcflow.core.crypto import SecretBox
+from cdcflow.core.deps import Actor
+from cdcflow.core.errors import Conflict, NotFound, ServiceUnavailable
+from cdcflow.engine.endpoints import DatabaseEndpoint
+from cdcflow.engine.postgres import inspect
+from cdcflow.models import Connection, ConnectionType, Pipeline, PipelineStatus
+
+ACTIVE_PIPELINE_STATES = (PipelineStatus.STARTING, PipelineStatus.RUNNING, PipelineStatus.PAUSED,
+                          PipelineStatus.STOPPING)
+
+
+def _live(session: Session, connection_id: uuid.UUID) -> Connection:
+    conn = session.scalar(select(Connection).where(Connection.id == connection_id, Connection.deleted_at.is_(None)))
+    if conn is None:
+        raise NotFound("Connection not found")
+    return conn
+
+
+def get_connection(session: Session, connection_id: uuid.UUID) -> Connection:
+    return _live(session, connection_id)
+
+
+def list_connections(session: Session, connection_type: ConnectionType | None = None) -> list[Connection]:
+    query = select(Connection).where(Connection.deleted_at.is_(None)).order_by(Connection.name)
+    if connection_type is not None:
+        query = query.where(Connection.connection_type == connection_type)
+    return list(session.scalars(query))
+
+
+def _ensure_unique_name(session: Session, name: str, exclude: uuid.UUID | None = None) -> None:
+    query = select(Connection.id).where(func.lower(Connection.name) == name.lower(), Connection.deleted_at.is_(None))
+    if exclude is not None:
+        query = query.where(Connection.id != exclude)
+    if session.scalar(query):
+        raise Conflict(f"A connection named {name!r} already exists")
+
+
+def _public_details(conn: Connection) -> dict[str, Any]:
+    return {"name": conn.name, "type": conn.connection_type.value, "host": conn.host, "port": conn.port,
+            "database": conn.database, "username": conn.username}
+
+
+def create_connection(session: Session, box: SecretBox, actor: Actor, body: ConnectionCreate) -> Connection:
+    _ensure_unique_name(session, body.name)
+    conn = Connection(name=body.name, connection_type=body.connection_type, database_type=body.database_type,
+                      host=body.host, port=body.port, database=body.database, username=body.username,
+                      password_encrypted=box.encrypt(body.password), schema=body.schema_name,
+                      options=body.options.model_dump())
+    session.add(conn)
+    session.flush()
+    record(session, actor, "connection.create", f"connection:{conn.id}", _public_details(conn))
+    return conn
+
+
+def _pipelines_using(session: Session, connection_id: uuid.UUID, states=None) -> list[Pipeline]:
+    query = select(Pipeline).where(Pipeline.deleted_at.is_(None),
+                                   (Pipeline.source_connection_id == connection_id)
+                                   | (Pipeline.target_connection_id == connection_id))
+    if states is not None:
+        query = query.where(Pipeline.status.in_(states))
+    return list(session.scalars(query))
+
+
+def update_connection(session: Session, box: SecretBox, actor: Actor, connection_id: uuid.UUID,
+                      body: ConnectionUpdate) -> Connection:
+    conn = _live(session, connection_id)
+    changes = body.model_dump(exclude_unset=True, by_alias=False)
+    if not changes:
+        return conn
+    busy = _pipelines_using(session, conn.id, ACTIVE_PIPELINE_STATES)
+    if busy:
+        raise Conflict("Connection is used by running pipelines; stop them first",
+                       {"pipelines": [p.name for p in busy]})
+    if "connection_type" in changes and changes["connection_type"] != conn.connection_type \
+            and _pipelines_using(session, conn.id):
+        raise Conflict("Connection type cannot change while pipelines use this connection")
+    if body.name is not None:
+        _ensure_unique_name(session, body.name, exclude=conn.id)
+    for field in ("name", "connection_type", "host", "port", "database", "username"):
+        if field in changes and changes[field] is not None:
+            setattr(conn, field, changes[field])
+    if body.schema_name is not None:
+        conn.schema = body.schema_name
+    if body.options is not None:
+        conn.options = body.options.model_dump()
+    if body.password is not None:
+        conn.password_encrypted = box.encrypt(body.password)
+    record(session, actor, "connection.update", f"connection:{conn.id}",
+           {"fields": sorted(k for k in changes if k != "password") + (["password"] if body.password else [])})
+    return conn
+
+
+def delete_connection(session: Session, actor: Actor, connection_id: uuid.UUID) -> None:
+    conn = _live(session, connection_id)
+    users = _pipelines_using(session, conn.id)
+    if users:
+        raise Conflict("Connection is used by pipelines; delete them first", {"pipelines": [p.name for p in users]})
+    conn.deleted_at = func.now()
+    record(session, actor, "connection.delete", f"connection:{conn.id}", {"name": conn.name})
+
+
+def endpoint_for(box: SecretBox, conn: Connection) -> DatabaseEndpoint:
+    return DatabaseEndpoint(database_type=conn.database_type.value, host=conn.host, port=conn.port,
+                            database=conn.database, username=conn.username,
+                            password=box.decrypt(conn.password_encrypted), schema=conn.schema,
+                            sslmode=(conn.options or {}).get("sslmode", "prefer"))
+
+
+def test_connection(box: SecretBox, conn: Connection, tables: list[str], timeout: int) -> dict[str, Any]:
+    return inspect.test_connection(endpoint_for(box, conn), conn.connection_type == ConnectionType.SOURCE,
+                                   tables, timeout)
+
+
+def list_tables(box: SecretBox, conn: Connection, timeout: int) -> list[dict[str, Any]]:
+    try:
+        with inspect.open_connection(endpoint_for(box, conn), timeout) as db:
+            return inspect.list_tables(db)
+    except inspect.EndpointUnreachable as exc:
+        raise ServiceUnavailable(f"Cannot reach {conn.name}: {exc}") from None
+
+
+def list_columns(box: SecretBox, conn: Connection, schema: str, table: str, timeout: int) -> list[dict[str, Any]]:
+    try:
+        with inspect.open_connection(endpoint_for(box, conn), timeout) as db:
+            columns = inspect.list_columns(db, schema, table)
+    except inspect.EndpointUnreachable as exc:
+        raise ServiceUnavailable(f"Cannot reach {conn.name}: {exc}") from None
+    if not columns:
+        raise NotFound(f"Table {schema}.{table} not found in {conn.name}")
+    return columns

@@ -1,0 +1,1 @@
+"""PostgreSQL specifics: connection checks, catalog introspection, (later) slots and publications."""

@@ -1,0 +1,42 @@
+"""Registered source and target databases. The password column holds ciphertext only (core.crypto)."""
+
+import enum
+
+from sqlalchemy import Enum, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cdcflow.models.base import Base, SoftDelete, Timestamps, UUIDPrimaryKey
+
+
+class ConnectionType(str, enum.Enum):
+    SOURCE = "source"
+    TARGET = "target"
+
+
+class DatabaseType(str, enum.Enum):
+    POSTGRESQL = "postgresql"
+
+
+def _values(e: type[enum.Enum]) -> list[str]:
+    return [m.value for m in e]
+
+
+class Connection(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
+    __tablename__ = "connections"
+    # Names are unique among live rows; a soft-deleted name can be reused.
+    __table_args__ = (Index("uq_connections_name_live", "name", unique=True,
+                            postgresql_where=text("deleted_at IS NULL")),)
+
+    name: Mapped[str] = mapped_column(String(100))
+    connection_type: Mapped[ConnectionType] = mapped_column(
+        Enum(ConnectionType, name="connection_type", values_callable=_values))
+    database_type: Mapped[DatabaseType] = mapped_column(
+        Enum(DatabaseType, name="database_type", values_callable=_values))
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    database: Mapped[str] = mapped_column(String(63))
+    username: Mapped[str] = mapped_column(String(63))
+    password_encrypted: Mapped[str] = mapped_column(Text)
+    schema: Mapped[str] = mapped_column(String(63), default="public", server_default="public")
+    options: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")

@@ -1,0 +1,152 @@
+"""Pipelines, their selected tables (with full-load progress), and pipeline_runs (full-load runs and CDC events)."""
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cdcflow.models.base import Base, SoftDelete, Timestamps, UUIDPrimaryKey
+
+
+class PipelineMode(str, enum.Enum):
+    FULL_LOAD_ONLY = "full_load_only"
+    CDC_ONLY = "cdc_only"
+    FULL_LOAD_AND_CDC = "full_load_and_cdc"
+
+
+class PipelineStatus(str, enum.Enum):
+    NOT_STARTED = "NOT_STARTED"
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    STOPPING = "STOPPING"
+    STOPPED = "STOPPED"
+    ERROR = "ERROR"
+
+
+class FullLoadStatus(str, enum.Enum):
+    NOT_STARTED = "NOT_STARTED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+class CdcStatus(str, enum.Enum):
+    NOT_STARTED = "NOT_STARTED"
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    STOPPED = "STOPPED"
+    ERROR = "ERROR"
+
+
+def _values(e: type[enum.Enum]) -> list[str]:
+    return [m.value for m in e]
+
+
+class Pipeline(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
+    __tablename__ = "pipelines"
+    __table_args__ = (Index("uq_pipelines_name_live", "name", unique=True,
+                            postgresql_where=text("deleted_at IS NULL")),)
+
+    name: Mapped[str] = mapped_column(String(100))
+    source_connection_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("connections.id"),
+                                                            index=True)
+    target_connection_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("connections.id"),
+                                                            index=True)
+    mode: Mapped[PipelineMode] = mapped_column(Enum(PipelineMode, name="pipeline_mode", values_callable=_values))
+    status: Mapped[PipelineStatus] = mapped_column(
+        Enum(PipelineStatus, name="pipeline_status", values_callable=_values),
+        default=PipelineStatus.NOT_STARTED, server_default=PipelineStatus.NOT_STARTED.value)
+    full_load_status: Mapped[FullLoadStatus] = mapped_column(
+        Enum(FullLoadStatus, name="full_load_status", values_callable=_values),
+        default=FullLoadStatus.NOT_STARTED, server_default=FullLoadStatus.NOT_STARTED.value)
+    cdc_status: Mapped[CdcStatus] = mapped_column(
+        Enum(CdcStatus, name="cdc_status", values_callable=_values),
+        default=CdcStatus.NOT_STARTED, server_default=CdcStatus.NOT_STARTED.value)
+    debezium_connector_name: Mapped[str | None] = mapped_column(String(255))
+    sink_connector_name: Mapped[str | None] = mapped_column(String(255))
+    kafka_topics: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+    tables: Mapped[list["PipelineTable"]] = relationship(
+        back_populates="pipeline", cascade="all, delete-orphan", order_by="PipelineTable.position",
+        lazy="selectin")
+
+
+class PipelineTable(Base):
+    """One selected source table of a pipeline, with its full-load progress."""
+
+    __tablename__ = "pipeline_tables"
+    __table_args__ = (UniqueConstraint("pipeline_id", "schema_name", "table_name"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True),
+                                                   ForeignKey("pipelines.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    schema_name: Mapped[str] = mapped_column(String(63))
+    table_name: Mapped[str] = mapped_column(String(63))
+    state: Mapped[str] = mapped_column(String(16), default="PENDING", server_default="PENDING")
+    rows_copied: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    rows_estimated: Mapped[int | None] = mapped_column(BigInteger)
+    bytes_copied: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    pipeline: Mapped[Pipeline] = relationship(back_populates="tables")
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema_name}.{self.table_name}"
+
+
+class PipelineRun(Base):
+    """A FULL_LOAD run or one CDC event. Millions of rows: bigint identity key (append-only, compact indexes,
+    keyset pagination by id), real columns for every filter, one unique key that makes Kafka replays harmless."""
+
+    __tablename__ = "pipeline_runs"
+    __table_args__ = (
+        UniqueConstraint("kafka_topic", "kafka_partition", "kafka_offset"),
+        Index("ix_pipeline_runs_pipeline_recent", "pipeline_id", text("id DESC"),
+              postgresql_where=text("deleted_at IS NULL")),
+        Index("ix_pipeline_runs_pipeline_table", "pipeline_id", "table_name", text("id DESC"),
+              postgresql_where=text("deleted_at IS NULL")),
+        Index("ix_pipeline_runs_started_at_brin", "started_at", postgresql_using="brin"),
+        Index("ix_pipeline_runs_full_load", "pipeline_id", "started_at",
+              postgresql_where=text("run_type = 'FULL_LOAD'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("pipelines.id"))
+    run_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
+    event_type: Mapped[str | None] = mapped_column(String(16))
+    table_name: Mapped[str | None] = mapped_column(String(130))
+    source_lsn: Mapped[int | None] = mapped_column(BigInteger)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    kafka_topic: Mapped[str | None] = mapped_column(String(255))
+    kafka_partition: Mapped[int | None] = mapped_column(Integer)
+    kafka_offset: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    run_metadata: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

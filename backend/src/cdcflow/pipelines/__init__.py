@@ -1,0 +1,1 @@
+"""Pipelines: CRUD and validation (lifecycle and engine calls arrive with the engine)."""

@@ -1,0 +1,87 @@
+"""User CRUD with the guard rails that keep an installation administrable."""
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cdcflow.audit.service import record
+from cdcflow.core.deps import Actor
+from cdcflow.core.errors import Conflict, NotFound
+from cdcflow.core.security import hash_password
+from cdcflow.models import RefreshToken, Role, User
+from cdcflow.users.schemas import UserCreate, UserUpdate
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+def create_user(session: Session, actor: Actor | str, body: UserCreate) -> User:
+    if session.scalar(select(User.id).where(func.lower(User.username) == body.username.lower())):
+        raise Conflict(f"A user named {body.username!r} already exists")
+    user = User(username=body.username, password_hash=hash_password(body.password), role=body.role, active=True)
+    session.add(user)
+    session.flush()
+    record(session, actor, "user.create", f"user:{user.id}", {"username": user.username, "role": user.role.value})
+    return user
+
+
+def _other_active_admins(session: Session, user_id: uuid.UUID) -> int:
+    return session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN, User.active.is_(True), User.id != user_id)) or 0
+
+
+def update_user(session: Session, actor: Actor, user_id: uuid.UUID, body: UserUpdate) -> User:
+    user = get_user(session, user_id)
+    losing_admin = user.role == Role.ADMIN and (
+        (body.role is not None and body.role != Role.ADMIN) or body.active is False)
+    if losing_admin and _other_active_admins(session, user.id) == 0:
+        raise Conflict("This is the last active admin; promote another admin first")
+    changes: dict[str, object] = {}
+    if body.role is not None:
+        user.role = body.role
+        changes["role"] = body.role.value
+    if body.active is not None:
+        user.active = body.active
+        changes["active"] = body.active
+    if body.password is not None:
+        user.password_hash = hash_password(body.password)
+        changes["password"] = "changed"
+    if body.active is False or body.password is not None:
+        _revoke_all_sessions(session, user.id)
+    record(session, actor, "user.update", f"user:{user.id}", changes)
+    return user
+
+
+def delete_user(session: Session, actor: Actor, user_id: uuid.UUID) -> None:
+    user = get_user(session, user_id)
+    if user.id == actor.user_id:
+        raise Conflict("You cannot delete your own account")
+    if user.role == Role.ADMIN and _other_active_admins(session, user.id) == 0:
+        raise Conflict("This is the last active admin")
+    record(session, actor, "user.delete", f"user:{user.id}", {"username": user.username})
+    session.delete(user)
+
+
+def _revoke_all_sessions(session: Session, user_id: uuid.UUID) -> None:
+    from datetime import UTC, datetime
+
+    for token in session.scalars(select(RefreshToken).where(RefreshToken.user_id == user_id,
+                                                            RefreshToken.revoked_at.is_(None))):
+        token.revoked_at = datetime.now(UTC)
+
+
+def ensure_admin(session: Session, username: str, password: str) -> bool:
+    """Create the first admin if that username does not exist yet; never touches an existing account."""
+    if session.scalar(select(User.id).where(User.username == username)):
+        return False
+    create_user(session, "cli", UserCreate(username=username, password=password, role=Role.ADMIN))
+    return True
