@@ -44,13 +44,13 @@ stack-up: jars ## start PostgreSQL, Kafka and Kafka Connect (infrastructure only
 stack-down: ## stop the infrastructure (and the app, if running)
 	@$(STACKCTL) down
 
-migrate: $(VENV)/.installed ## apply database migrations
-	@set -a && . .stack/env && set +a && $(VENV)/bin/cdcflow migrate
+migrate: $(VENV)/.installed ## apply database migrations and create the first admin (if missing)
+	@set -a && . .stack/env && set +a && $(VENV)/bin/cdcflow migrate && $(VENV)/bin/cdcflow create-admin
 
 up: install jars web-build stack-up migrate ## the whole product: stack, API, web app; prints the URL
 	@$(STACKCTL) app-up
-	@. .stack/env && printf '\n  cdcflow is up:  %s\n  API:            %s  (OpenAPI: %s/docs)\n  Kafka Connect:  %s\n  Stop with:      make down\n\n' \
-	  "$$CDCFLOW_UI_URL" "$$CDCFLOW_API_URL" "$$CDCFLOW_API_URL" "$$KAFKA_CONNECT_URL"
+	@. .stack/env && printf '\n  cdcflow is up:  %s\n  Admin login:    %s / %s\n  API:            %s  (OpenAPI: %s/docs)\n  Kafka Connect:  %s\n  Stop with:      make down\n\n' \
+	  "$$CDCFLOW_UI_URL" "$$CDCFLOW_ADMIN_USER" "$$CDCFLOW_ADMIN_PASSWORD" "$$CDCFLOW_API_URL" "$$CDCFLOW_API_URL" "$$KAFKA_CONNECT_URL"
 
 down: ## stop everything `make up` started
 	@$(STACKCTL) down

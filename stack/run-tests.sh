@@ -20,7 +20,7 @@ started=$SECONDS
 stack/stackctl reset >/dev/null 2>&1 || true
 stack/stackctl up || exit 1
 set -a; . "$CDCFLOW_STACK_DIR/env"; set +a
-backend/.venv/bin/cdcflow migrate || exit 1
+backend/.venv/bin/cdcflow migrate && backend/.venv/bin/cdcflow create-admin || exit 1
 stack/stackctl app-up || exit 1
 echo "[test] stack ready in $((SECONDS - started))s"
 

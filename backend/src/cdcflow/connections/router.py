@@ -1,6 +1,7 @@
 """/api/v1/connections."""
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response
 
@@ -19,7 +20,7 @@ from cdcflow.core.deps import ConnectionWriter, Reader, SecretBoxDep, SessionDep
 from cdcflow.models import Connection, ConnectionType
 
 router = APIRouter(prefix="/connections", tags=["connections"])
-Ident = Path(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9_$\-]+$")
+Ident = Annotated[str, Path(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9_$\-]+$")]
 
 
 def _public(conn: Connection) -> ConnectionPublic:
@@ -73,6 +74,6 @@ def list_tables(connection_id: uuid.UUID, actor: Reader, session: SessionDep, bo
 
 @router.get("/{connection_id}/tables/{schema}/{table}/columns", response_model=list[ColumnInfo])
 def list_columns(connection_id: uuid.UUID, actor: Reader, session: SessionDep, box: SecretBoxDep,
-                 settings: SettingsDep, schema: str = Ident, table: str = Ident):
+                 settings: SettingsDep, schema: Ident, table: Ident):
     conn = service.get_connection(session, connection_id)
     return service.list_columns(box, conn, schema, table, settings.connection_test_timeout_seconds)

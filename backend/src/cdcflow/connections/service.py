@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from cdcflow.audit.service import record
 from cdcflow.connections.schemas import ConnectionCreate, ConnectionUpdate
-from cdcflow.core.crypto import SecretBox
+from cdcflow.core.crypto import SecretBox, SecretDecryptionError
 from cdcflow.core.deps import Actor
-from cdcflow.core.errors import Conflict, NotFound, ServiceUnavailable
+from cdcflow.core.errors import Conflict, NotFound, SecretUnavailable, ServiceUnavailable
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.postgres import inspect
 from cdcflow.models import Connection, ConnectionType, Pipeline, PipelineStatus
@@ -110,10 +110,14 @@ def delete_connection(session: Session, actor: Actor, connection_id: uuid.UUID) 
 
 
 def endpoint_for(box: SecretBox, conn: Connection) -> DatabaseEndpoint:
+    try:
+        password = box.decrypt(conn.password_encrypted)
+    except SecretDecryptionError:
+        raise SecretUnavailable(f"The password of connection {conn.name!r} cannot be decrypted: add the key it was "
+                                "stored with to CDCFLOW_SECRET_KEYS_PREVIOUS") from None
     return DatabaseEndpoint(database_type=conn.database_type.value, host=conn.host, port=conn.port,
-                            database=conn.database, username=conn.username,
-                            password=box.decrypt(conn.password_encrypted), schema=conn.schema,
-                            sslmode=(conn.options or {}).get("sslmode", "prefer"))
+                            database=conn.database, username=conn.username, password=password,
+                            schema=conn.schema, sslmode=(conn.options or {}).get("sslmode", "prefer"))
 
 
 def test_connection(box: SecretBox, conn: Connection, tables: list[str], timeout: int) -> dict[str, Any]:

@@ -56,6 +56,12 @@ class ServiceUnavailable(AppError):
     status_code, code = 503, "service_unavailable"
 
 
+class SecretUnavailable(AppError):
+    """A stored secret cannot be decrypted with the configured keys (a key was removed too early)."""
+
+    status_code, code = 500, "secret_unavailable"
+
+
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 

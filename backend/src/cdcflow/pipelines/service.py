@@ -74,11 +74,14 @@ def _ensure_unique_name(session: Session, name: str, exclude: uuid.UUID | None =
 
 
 def _set_tables(pipeline: Pipeline, tables: list[str], estimates: dict[str, int]) -> None:
-    pipeline.tables = [
-        PipelineTable(position=i, schema_name=t.split(".", 1)[0], table_name=t.split(".", 1)[1],
-                      rows_estimated=estimates.get(t))
-        for i, t in enumerate(tables)
-    ]
+    """Replace the selection, keeping the rows (and progress) of tables that stay selected."""
+    existing = {t.qualified_name: t for t in pipeline.tables}
+    selected = []
+    for i, name in enumerate(tables):
+        row = existing.get(name) or PipelineTable(schema_name=name.split(".", 1)[0], table_name=name.split(".", 1)[1])
+        row.position, row.rows_estimated = i, estimates.get(name, row.rows_estimated)
+        selected.append(row)
+    pipeline.tables = selected
 
 
 def create_pipeline(session: Session, box: SecretBox, actor: Actor, body: PipelineCreate, timeout: int) -> Pipeline:
