@@ -18,6 +18,7 @@ trap cleanup EXIT INT TERM
 
 started=$SECONDS
 stack/stackctl reset >/dev/null 2>&1 || true
+rm -rf "$CDCFLOW_STACK_DIR/secrets"  # fresh credentials every run
 stack/stackctl up || exit 1
 set -a; . "$CDCFLOW_STACK_DIR/env"; set +a
 backend/.venv/bin/cdcflow migrate && backend/.venv/bin/cdcflow create-admin || exit 1
