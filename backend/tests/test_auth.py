@@ -115,8 +115,12 @@ def test_deactivated_user_loses_access_at_once(client, auth, users):
 
 
 def test_production_requires_real_secrets():
+    from cdcflow.core.config import DEV_JWT_SECRET, DEV_SECRET_KEY
+
     with pytest.raises(ValueError, match="JWT_SECRET"):
-        Settings(CDCFLOW_ENV="production")
+        Settings(CDCFLOW_ENV="production", jwt_secret=DEV_JWT_SECRET, CDCFLOW_SECRET_KEY="y" * 40)
+    with pytest.raises(ValueError, match="JWT_SECRET"):
+        Settings(CDCFLOW_ENV="production", jwt_secret="short", CDCFLOW_SECRET_KEY="y" * 40)
     with pytest.raises(ValueError, match="CDCFLOW_SECRET_KEY"):
-        Settings(CDCFLOW_ENV="production", jwt_secret="x" * 40)
+        Settings(CDCFLOW_ENV="production", jwt_secret="x" * 40, CDCFLOW_SECRET_KEY=DEV_SECRET_KEY)
     Settings(CDCFLOW_ENV="production", jwt_secret="x" * 40, CDCFLOW_SECRET_KEY="y" * 40)
