@@ -14,12 +14,16 @@ from cdcflow.core.config import Settings, get_settings
 from cdcflow.core.crypto import secret_box_from_settings
 from cdcflow.core.db import make_engine, make_session_factory
 from cdcflow.core.errors import install_error_handlers
+from cdcflow.engine.jobs import JobRunner
+from cdcflow.engine.reconciler import Reconciler
 from cdcflow.health.router import router as health_router
+from cdcflow.pipelines.lifecycle_router import router as lifecycle_router
+from cdcflow.pipelines.runner import EngineContext
 from cdcflow.pipelines.router import router as pipelines_router
 from cdcflow.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router)
+API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,7 +31,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        reconciler = Reconciler(app.state.session_factory, settings.kafka_connect_url, app.state.jobs,
+                                settings.reconciler_interval_seconds)
+        if settings.run_background_services:
+            reconciler.start()
         yield
+        reconciler.stop()
+        app.state.jobs.shutdown()
         app.state.engine.dispose()
 
     app = FastAPI(title="cdcflow", version=__version__, lifespan=lifespan,
@@ -37,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.secret_box = secret_box_from_settings(settings)
     app.state.login_guard = LoginGuard(settings)
+    app.state.jobs = JobRunner()
+    app.state.engine_context = EngineContext(settings, app.state.secret_box, app.state.session_factory)
 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     login_max_failures_per_client: int = 20
     login_failure_window_seconds: int = 300
     connection_test_timeout_seconds: int = 5
+    # Where connector passwords are written for Kafka Connect's DirectoryConfigProvider (shared with the worker).
+    connect_secrets_dir: str = Field(default=".stack/connect-secrets", validation_alias="CONNECT_SECRETS_DIR")
+    connector_start_timeout_seconds: int = 90
+    fullload_workers: int = Field(default=4, ge=1, le=64)
+    fullload_split_rows: int = Field(default=500_000, ge=1000)
+    reconciler_interval_seconds: float = 5.0
+    run_background_services: bool = True
     cors_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:3000", "http://localhost:3000"],
         validation_alias="CDCFLOW_CORS_ORIGINS",

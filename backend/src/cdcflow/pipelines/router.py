@@ -2,11 +2,11 @@
 
 import uuid
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from cdcflow.core.deps import PipelineWriter, Reader, SecretBoxDep, SessionDep, SettingsDep
 from cdcflow.models import Pipeline, PipelineMode, PipelineStatus
-from cdcflow.pipelines import service
+from cdcflow.pipelines import lifecycle, service
 from cdcflow.pipelines.schemas import (
     PipelineCreate,
     PipelineList,
@@ -62,6 +62,8 @@ def update_pipeline(pipeline_id: uuid.UUID, body: PipelineUpdate, actor: Pipelin
 
 
 @router.delete("/{pipeline_id}", status_code=204)
-def delete_pipeline(pipeline_id: uuid.UUID, actor: PipelineWriter, session: SessionDep) -> Response:
-    service.delete_pipeline(session, actor, pipeline_id)
+def delete_pipeline(pipeline_id: uuid.UUID, actor: PipelineWriter, session: SessionDep, request: Request,
+                    force: bool = False) -> Response:
+    """Removes connectors, slot, publication and topics, then soft-deletes (not while running: 409)."""
+    lifecycle.delete(session, request.app.state.engine_context, actor, pipeline_id, force)
     return Response(status_code=204)

@@ -118,11 +118,3 @@ def update_pipeline(session: Session, box: SecretBox, actor: Actor, pipeline_id:
         _set_tables(pipeline, body.tables, _verify_tables(box, source, body.tables, timeout))
     record(session, actor, "pipeline.update", f"pipeline:{pipeline.id}", {k: str(v) for k, v in changes.items()})
     return pipeline
-
-
-def delete_pipeline(session: Session, actor: Actor, pipeline_id: uuid.UUID) -> None:
-    pipeline = get_pipeline(session, pipeline_id, for_update=True)
-    if pipeline.status in LOCKED_STATES:
-        raise Conflict(f"Pipeline is {pipeline.status.value}; stop it before deleting")
-    pipeline.deleted_at = func.now()
-    record(session, actor, "pipeline.delete", f"pipeline:{pipeline.id}", {"name": pipeline.name})

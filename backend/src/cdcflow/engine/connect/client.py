@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
+
+
+def summarize_trace(trace: str, limit: int = 600) -> str:
+    """The most telling lines of a Java stack trace: the exception and its deepest cause."""
+    lines = [line.strip() for line in trace.splitlines() if line.strip()]
+    if not lines:
+        return "no trace"
+    causes = [line for line in lines if line.startswith("Caused by:")]
+    text = lines[0] if not causes else f"{lines[0]} / {causes[-1]}"
+    return text[:limit]
 
 
 class ConnectError(Exception):
@@ -79,6 +90,33 @@ class ConnectClient:
     def restart(self, name: str, include_tasks: bool = True, only_failed: bool = False) -> None:
         self._request("POST", f"/connectors/{name}/restart",
                       params={"includeTasks": str(include_tasks).lower(), "onlyFailed": str(only_failed).lower()})
+
+    def status_or_none(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.status(name)
+        except ConnectError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def wait_for_state(self, name: str, state: str, timeout: float, interval: float = 0.5) -> dict[str, Any]:
+        """Until the connector and all its tasks (at least one for RUNNING) report `state`; a FAILED task raises."""
+        deadline = time.monotonic() + timeout
+        last: dict[str, Any] | None = None
+        while time.monotonic() < deadline:
+            last = self.status_or_none(name)
+            if last is not None:
+                tasks = last.get("tasks", [])
+                failed = [t for t in tasks if t.get("state") == "FAILED"]
+                if last["connector"]["state"] == "FAILED" or failed:
+                    trace = (failed[0] if failed else last["connector"]).get("trace", "")
+                    raise ConnectError(f"{name} failed: {summarize_trace(trace)}")
+                if last["connector"]["state"] == state and all(t["state"] == state for t in tasks) \
+                        and (tasks or state != "RUNNING"):
+                    return last
+            time.sleep(interval)
+        raise ConnectError(f"{name} did not reach {state} within {timeout:.0f}s (last status: "
+                           f"{(last or {}).get('connector', {}).get('state', 'absent')})")
 
     def delete(self, name: str, missing_ok: bool = True) -> None:
         try:

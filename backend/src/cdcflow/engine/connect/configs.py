@@ -1,0 +1,61 @@
+"""Connector configurations for a pipeline: Debezium PostgreSQL source and Debezium JDBC sink."""
+
+import re
+
+from cdcflow.engine.endpoints import DatabaseEndpoint
+from cdcflow.engine.names import ResourceNames
+
+POSTGRES_SOURCE = "io.debezium.connector.postgresql.PostgresConnector"
+JDBC_SINK = "io.debezium.connector.jdbc.JdbcSinkConnector"
+
+
+def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str],
+                  password_ref: str) -> dict[str, str]:
+    """Streams from the slot and publication cdcflow created; no snapshot (the full load did that)."""
+    return {
+        "connector.class": POSTGRES_SOURCE,
+        "tasks.max": "1",
+        "database.hostname": endpoint.host,
+        "database.port": str(endpoint.port),
+        "database.user": endpoint.username,
+        "database.password": password_ref,
+        "database.dbname": endpoint.database,
+        "database.sslmode": endpoint.sslmode,
+        "topic.prefix": names.topic_prefix,
+        "plugin.name": "pgoutput",
+        "slot.name": names.slot,
+        "slot.drop.on.stop": "false",
+        "publication.name": names.publication,
+        "publication.autocreate.mode": "disabled",
+        "table.include.list": ",".join(re.escape(t) for t in tables),
+        "snapshot.mode": "no_data",
+        # Exact numerics, scale included (1.00 stays 1.00); the sink hands the text to PostgreSQL as is.
+        "decimal.handling.mode": "string",
+        # Lets the sink choose exact column types (numeric precision, varchar length).
+        "column.propagate.source.type": ".*",
+        # Keeps the slot's confirmed LSN moving when the captured tables are quiet.
+        "heartbeat.interval.ms": "10000",
+        "tombstones.on.delete": "true",
+    }
+
+
+def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[str],
+                password_ref: str) -> dict[str, str]:
+    """Upserts by primary key, applies deletes and truncates; tables exist already (created from the catalog)."""
+    return {
+        "connector.class": JDBC_SINK,
+        "tasks.max": "1",
+        "topics": ",".join(topics),
+        # stringtype=unspecified lets PostgreSQL type string parameters by their column (numeric from text).
+        "connection.url": f"jdbc:postgresql://{endpoint.host}:{endpoint.port}/{endpoint.database}"
+                          f"?sslmode={endpoint.sslmode}&stringtype=unspecified",
+        "connection.username": endpoint.username,
+        "connection.password": password_ref,
+        "insert.mode": "upsert",
+        "primary.key.mode": "record_key",
+        "delete.enabled": "true",
+        "truncate.enabled": "true",
+        "schema.evolution": "none",
+        "collection.name.format": "${source.schema}.${source.table}",
+        "use.time.zone": "UTC",
+    }

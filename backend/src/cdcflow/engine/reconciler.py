@@ -1,0 +1,92 @@
+"""Keeps each pipeline's status in line with Kafka Connect (a small loop service: run_once, interval, clean stop).
+
+RUNNING with a failed task, a missing connector or Connect unreachable -> ERROR with the reason; ERROR whose
+connectors are all RUNNING again -> RUNNING. STARTING/STOPPING with no job behind it (the API restarted) -> ERROR.
+"""
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cdcflow.core.db import session_scope
+from cdcflow.engine.connect.client import ConnectClient
+from cdcflow.engine.jobs import JobRunner
+from cdcflow.models import CdcStatus, Pipeline, PipelineStatus
+from cdcflow.pipelines.status import connect_snapshot
+
+logger = logging.getLogger(__name__)
+# A start job touches its pipeline at least every few seconds while it loads; silence this long means no job.
+ORPHAN_AFTER = timedelta(minutes=5)
+
+
+class Reconciler:
+    def __init__(self, session_factory: sessionmaker[Session], connect_url: str, jobs: JobRunner,
+                 interval: float) -> None:
+        self.session_factory, self.connect_url, self.jobs, self.interval = session_factory, connect_url, jobs, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.run_once()
+            except Exception:
+                logger.exception("reconciler pass failed")
+
+    def run_once(self) -> None:
+        with ConnectClient(self.connect_url, timeout=5) as connect:
+            for session in session_scope(self.session_factory):
+                pipelines = session.scalars(select(Pipeline).where(
+                    Pipeline.deleted_at.is_(None),
+                    Pipeline.status.in_([PipelineStatus.RUNNING, PipelineStatus.ERROR, PipelineStatus.STARTING,
+                                         PipelineStatus.STOPPING])).with_for_update(skip_locked=True))
+                for pipeline in pipelines:
+                    self._reconcile(pipeline, connect)
+
+    def _reconcile(self, pipeline: Pipeline, connect: ConnectClient) -> None:
+        if pipeline.status in (PipelineStatus.STARTING, PipelineStatus.STOPPING):
+            if not self.jobs.active(pipeline.id) and datetime.now(UTC) - pipeline.updated_at > ORPHAN_AFTER:
+                pipeline.status = PipelineStatus.ERROR
+                pipeline.last_error = "Interrupted: the backend restarted while this pipeline was changing state"
+            return
+        if pipeline.sink_connector_name is None:
+            return  # never reached CDC (full load only, or failed before the connectors)
+        snapshot = connect_snapshot(connect, pipeline)
+        problem = _problem(snapshot)
+        if pipeline.status == PipelineStatus.RUNNING and problem:
+            logger.warning("pipeline %s -> ERROR: %s", pipeline.id, problem)
+            pipeline.status, pipeline.cdc_status, pipeline.last_error = PipelineStatus.ERROR, CdcStatus.ERROR, problem
+        elif pipeline.status == PipelineStatus.ERROR and pipeline.cdc_status == CdcStatus.ERROR and not problem:
+            logger.info("pipeline %s recovered -> RUNNING", pipeline.id)
+            pipeline.status, pipeline.cdc_status, pipeline.last_error = (PipelineStatus.RUNNING, CdcStatus.RUNNING,
+                                                                         None)
+
+
+def _problem(snapshot: dict) -> str | None:
+    if not snapshot["reachable"]:
+        return f"Kafka Connect unreachable: {snapshot['error']}"
+    for role in ("source", "sink"):
+        view = snapshot[role]
+        if not view["exists"]:
+            return f"The {role} connector is missing from Kafka Connect"
+        if view["state"] == "FAILED":
+            return f"The {role} connector failed: {view.get('error') or 'no trace'}"
+        for task in view["tasks"]:
+            if task["state"] == "FAILED":
+                return f"The {role} connector's task {task['id']} failed: {task.get('error') or 'no trace'}"
+        if not view["tasks"] or any(t["state"] != "RUNNING" for t in view["tasks"]) or view["state"] != "RUNNING":
+            return f"The {role} connector is {view['state']} (tasks: " + \
+                   ", ".join(t["state"] for t in view["tasks"]) + ")"
+    return None

@@ -1,0 +1,129 @@
+"""Start, stop, pause, resume and delete: the state check and commit here, the slow work in background jobs."""
+
+import logging
+import uuid
+
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+
+from cdcflow.audit.service import record
+from cdcflow.connections.service import endpoint_for
+from cdcflow.core.deps import Actor
+from cdcflow.core.errors import Conflict, ServiceUnavailable, Unprocessable
+from cdcflow.engine.adapters import source_adapter
+from cdcflow.engine.connect.client import ConnectError
+from cdcflow.engine.jobs import JobRunner
+from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.postgres.inspect import EndpointUnreachable
+from cdcflow.engine.topics import delete_topics
+from cdcflow.models import CdcStatus, Connection, Pipeline, PipelineStatus
+from cdcflow.pipelines.runner import EngineContext, start_pipeline_job, stop_pipeline_job
+from cdcflow.pipelines.service import get_pipeline
+from cdcflow.pipelines.states import check_transition
+
+logger = logging.getLogger(__name__)
+
+
+def _require_primary_keys(ctx: EngineContext, session: Session, pipeline: Pipeline) -> None:
+    """A clear 422 before anything starts; an unreachable source is left for the job to report as ERROR."""
+    source = session.get(Connection, pipeline.source_connection_id)
+    adapter = source_adapter(endpoint_for(ctx.box, source), ctx.settings.connection_test_timeout_seconds)
+    try:
+        tables, _ = adapter.read_tables([t.qualified_name for t in pipeline.tables])
+    except EndpointUnreachable:
+        return
+    no_pk = [t.qualified for t in tables if not t.primary_key]
+    if no_pk:
+        raise Unprocessable(f"Tables without a primary key cannot be replicated: {', '.join(no_pk)}",
+                            {"tables_without_primary_key": no_pk})
+
+
+def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
+    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    if pipeline.status == PipelineStatus.PAUSED:
+        return resume(session, ctx, actor, pipeline_id)
+    if jobs.active(pipeline.id):
+        raise Conflict("A job for this pipeline is still running; try again in a moment")
+    pipeline.status = check_transition("start", pipeline.status)
+    _require_primary_keys(ctx, session, pipeline)
+    pipeline.last_error = None
+    record(session, actor, "pipeline.start", f"pipeline:{pipeline.id}")
+    session.commit()  # the job must see STARTING
+    jobs.submit(pipeline.id, lambda cancel: start_pipeline_job(ctx, pipeline_id, cancel))
+    return pipeline
+
+
+def stop(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
+    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    if pipeline.status == PipelineStatus.STARTING:
+        # Cancel the start: its job undoes what it created and ends in STOPPED.
+        if not jobs.cancel(pipeline.id):
+            pipeline.status, pipeline.last_error = PipelineStatus.STOPPED, "start interrupted"
+        record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}", {"cancelled_start": True})
+        return pipeline
+    pipeline.status = check_transition("stop", pipeline.status)
+    record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}")
+    session.commit()
+    jobs.submit(pipeline.id, lambda cancel: stop_pipeline_job(ctx, pipeline_id, cancel))
+    return pipeline
+
+
+def _each_connector(ctx: EngineContext, pipeline: Pipeline, action: str) -> None:
+    names = ResourceNames(pipeline.id)
+    try:
+        with ctx.connect() as connect:
+            for name in (names.source_connector, names.sink_connector):
+                getattr(connect, action)(name)
+    except ConnectError as exc:
+        raise ServiceUnavailable(f"Kafka Connect could not {action} the connectors: {exc}") from None
+
+
+def pause(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
+    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    next_status = check_transition("pause", pipeline.status)
+    _each_connector(ctx, pipeline, "pause")
+    pipeline.status, pipeline.cdc_status = next_status, CdcStatus.PAUSED
+    record(session, actor, "pipeline.pause", f"pipeline:{pipeline.id}")
+    return pipeline
+
+
+def resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
+    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    next_status = check_transition("resume", pipeline.status)
+    _each_connector(ctx, pipeline, "resume")
+    pipeline.status, pipeline.cdc_status = next_status, CdcStatus.RUNNING
+    record(session, actor, "pipeline.resume", f"pipeline:{pipeline.id}")
+    return pipeline
+
+
+def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, force: bool) -> None:
+    """Connectors, slot, publication, topics and secrets go; then the row is soft-deleted."""
+    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    check_transition("delete", pipeline.status)
+    names = ResourceNames(pipeline.id)
+    problems: list[str] = []
+    try:
+        with ctx.connect() as connect:
+            connect.delete(names.source_connector)
+            connect.delete(names.sink_connector)
+    except ConnectError as exc:
+        problems.append(f"connectors: {exc}")
+    source = session.get(Connection, pipeline.source_connection_id)
+    try:
+        adapter = source_adapter(endpoint_for(ctx.box, source), ctx.settings.connection_test_timeout_seconds)
+        adapter.drop_slot(names.slot)
+        adapter.drop_publication(names.publication)
+    except Exception as exc:  # noqa: BLE001  (reported, and blocks the delete unless forced)
+        problems.append(f"source cleanup: {exc}")
+    if problems and not force:
+        raise Conflict("The pipeline's resources could not all be removed; fix the cause and retry, or delete "
+                       "with force=true (a leftover replication slot keeps WAL on the source)",
+                       {"problems": problems})
+    try:
+        delete_topics(ctx.settings.kafka_bootstrap_servers, list(pipeline.kafka_topics or []))
+    except Exception as exc:  # noqa: BLE001  (topics age out by retention; not worth blocking the delete)
+        logger.warning("could not delete topics of pipeline %s: %s", pipeline.id, exc)
+    ctx.secrets().remove(pipeline.id)
+    pipeline.deleted_at = func.now()
+    record(session, actor, "pipeline.delete", f"pipeline:{pipeline.id}",
+           {"name": pipeline.name, "forced": force, "problems": problems})

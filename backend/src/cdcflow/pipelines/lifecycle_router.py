@@ -1,0 +1,55 @@
+"""/api/v1/pipelines/{id}: start, stop, pause, resume, status, progress."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from cdcflow.core.deps import PipelineOperator, Reader, SessionDep
+from cdcflow.pipelines import lifecycle, service
+from cdcflow.pipelines.router import to_public
+from cdcflow.pipelines.schemas import PipelinePublic
+from cdcflow.pipelines.status import pipeline_progress, pipeline_status
+
+router = APIRouter(prefix="/pipelines", tags=["pipeline lifecycle"])
+
+
+@router.post("/{pipeline_id}/start", response_model=PipelinePublic, status_code=202)
+def start_pipeline(pipeline_id: uuid.UUID, actor: PipelineOperator, session: SessionDep,
+                   request: Request) -> PipelinePublic:
+    """STARTING now; the full load and connectors run in the background (watch /status and /progress).
+    On a PAUSED pipeline this resumes it."""
+    state = request.app.state
+    return to_public(lifecycle.start(session, state.engine_context, state.jobs, actor, pipeline_id))
+
+
+@router.post("/{pipeline_id}/stop", response_model=PipelinePublic, status_code=202)
+def stop_pipeline(pipeline_id: uuid.UUID, actor: PipelineOperator, session: SessionDep,
+                  request: Request) -> PipelinePublic:
+    """STOPPING now, STOPPED once both connectors stopped (offsets and slot kept). Cancels a start in progress."""
+    state = request.app.state
+    return to_public(lifecycle.stop(session, state.engine_context, state.jobs, actor, pipeline_id))
+
+
+@router.post("/{pipeline_id}/pause", response_model=PipelinePublic)
+def pause_pipeline(pipeline_id: uuid.UUID, actor: PipelineOperator, session: SessionDep,
+                   request: Request) -> PipelinePublic:
+    return to_public(lifecycle.pause(session, request.app.state.engine_context, actor, pipeline_id))
+
+
+@router.post("/{pipeline_id}/resume", response_model=PipelinePublic)
+def resume_pipeline(pipeline_id: uuid.UUID, actor: PipelineOperator, session: SessionDep,
+                    request: Request) -> PipelinePublic:
+    return to_public(lifecycle.resume(session, request.app.state.engine_context, actor, pipeline_id))
+
+
+@router.get("/{pipeline_id}/status")
+def get_status(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, request: Request) -> dict[str, Any]:
+    pipeline = service.get_pipeline(session, pipeline_id)
+    with request.app.state.engine_context.connect() as connect:
+        return pipeline_status(pipeline, connect)
+
+
+@router.get("/{pipeline_id}/progress")
+def get_progress(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep) -> dict[str, Any]:
+    return pipeline_progress(session, service.get_pipeline(session, pipeline_id))

@@ -1,0 +1,299 @@
+"""The start sequence (DESIGN.md) and the stop job, run in the background by the API process.
+
+Each step commits its own state change, so /status and /progress show the truth while the job runs. A failed start
+undoes what this attempt created (connectors, slot, publication, secrets), newest first, and ends in ERROR.
+"""
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from cdcflow.connections.service import endpoint_for
+from cdcflow.core.config import Settings
+from cdcflow.core.crypto import SecretBox
+from cdcflow.core.db import session_scope
+from cdcflow.engine.adapters import source_adapter, target_adapter
+from cdcflow.engine.connect.client import ConnectClient, ConnectError
+from cdcflow.engine.connect.configs import sink_config, source_config
+from cdcflow.engine.connect.secrets import ConnectSecrets
+from cdcflow.engine.fullload.copier import Cancelled
+from cdcflow.engine.fullload.progress import LoadProgress
+from cdcflow.engine.fullload.runner import LoadOptions, LoadTable, run_full_load
+from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.postgres.ddl import TableDef, same_types
+from cdcflow.engine.postgres.inspect import EndpointUnreachable
+from cdcflow.engine.topics import ensure_topics
+from cdcflow.models import (
+    CdcStatus,
+    Connection,
+    FullLoadStatus,
+    Pipeline,
+    PipelineMode,
+    PipelineRun,
+    PipelineStatus,
+    PipelineTable,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class StartFailed(Exception):
+    """A start step failed; the message is meant for the user."""
+
+
+@dataclass
+class EngineContext:
+    settings: Settings
+    box: SecretBox
+    session_factory: sessionmaker[Session]
+
+    def connect(self) -> ConnectClient:
+        return ConnectClient(self.settings.kafka_connect_url, timeout=15)
+
+    def secrets(self) -> ConnectSecrets:
+        return ConnectSecrets(self.settings.connect_secrets_dir)
+
+    def update(self, pipeline_id: uuid.UUID, fn: Callable[[Pipeline], None]) -> None:
+        for session in session_scope(self.session_factory):
+            pipeline = session.get(Pipeline, pipeline_id, with_for_update=True)
+            fn(pipeline)
+
+
+class Undo:
+    """Compensating actions for what this start created, run newest first on failure."""
+
+    def __init__(self) -> None:
+        self._steps: list[tuple[str, Callable[[], None]]] = []
+
+    def push(self, label: str, action: Callable[[], None]) -> None:
+        self._steps.append((label, action))
+
+    def run(self) -> None:
+        for label, action in reversed(self._steps):
+            try:
+                action()
+            except Exception as exc:  # keep undoing the rest; report what could not be undone
+                logger.error("could not undo %s: %s", label, exc)
+        self._steps.clear()
+
+
+def _is_cdc(mode: PipelineMode) -> bool:
+    return mode in (PipelineMode.CDC_ONLY, PipelineMode.FULL_LOAD_AND_CDC)
+
+
+def _load_plan(ctx: EngineContext, pipeline_id: uuid.UUID):
+    for session in session_scope(ctx.session_factory):
+        p = session.get(Pipeline, pipeline_id)
+        source = session.get(Connection, p.source_connection_id)
+        target = session.get(Connection, p.target_connection_id)
+        return (p.mode, p.full_load_status, [t.qualified_name for t in p.tables],
+                endpoint_for(ctx.box, source), endpoint_for(ctx.box, target))
+
+
+def start_pipeline_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threading.Event) -> None:
+    names = ResourceNames(pipeline_id)
+    undo = Undo()
+    try:
+        _start(ctx, pipeline_id, names, undo, cancel)
+    except Exception as exc:
+        message = _describe(exc)
+        logger.warning("pipeline start failed: %s", message, extra={"pipeline_id": str(pipeline_id)})
+        undo.run()
+
+        def fail(p: Pipeline) -> None:
+            cancelled = isinstance(exc, Cancelled)
+            p.status = PipelineStatus.STOPPED if cancelled else PipelineStatus.ERROR
+            p.last_error = None if cancelled else message
+            if p.full_load_status == FullLoadStatus.RUNNING:
+                p.full_load_status = FullLoadStatus.NOT_STARTED if cancelled else FullLoadStatus.FAILED
+            if p.cdc_status == CdcStatus.STARTING:
+                p.cdc_status = CdcStatus.NOT_STARTED if cancelled else CdcStatus.ERROR
+
+        ctx.update(pipeline_id, fail)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, (StartFailed, EndpointUnreachable, ConnectError, Cancelled)):
+        return str(exc)
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'unexpected error'}"[:1000]
+
+
+def _start(ctx: EngineContext, pipeline_id: uuid.UUID, names: ResourceNames, undo: Undo,
+           cancel: threading.Event) -> None:
+    timeout = ctx.settings.connection_test_timeout_seconds
+    mode, full_load_status, table_names, source_ep, target_ep = _load_plan(ctx, pipeline_id)
+    cdc = _is_cdc(mode)
+    connect = ctx.connect() if cdc else None
+    if connect is not None:
+        try:
+            connect.plugins()
+        except ConnectError as exc:
+            raise StartFailed(str(exc)) from None
+
+    source, target = source_adapter(source_ep, timeout), target_adapter(target_ep, timeout)
+    tables, missing = source.read_tables(table_names)
+    if missing:
+        raise StartFailed(f"Tables not found in the source: {', '.join(missing)}")
+    no_pk = [t.qualified for t in tables if not t.primary_key]
+    if no_pk:
+        raise StartFailed(f"Tables without a primary key cannot be replicated: {', '.join(no_pk)}")
+    targets = target.ensure_tables(tables)
+
+    if cdc and source.prepare_capture(tables, names.publication):
+        undo.push("publication", lambda: source.drop_publication(names.publication))
+
+    slot_exists = cdc and source.slot_exists(names.slot)
+    needs_full_load = mode != PipelineMode.CDC_ONLY and (
+        full_load_status != FullLoadStatus.COMPLETED or (cdc and not slot_exists))
+
+    if needs_full_load:
+        if slot_exists:  # a slot without a completed load is stale: the load needs a fresh snapshot
+            source.drop_slot(names.slot)
+        snapshot_cm = source.slot_with_snapshot(names.slot) if cdc else source.plain_snapshot()
+        with snapshot_cm as (lsn, snapshot):
+            if cdc:
+                undo.push("replication slot", lambda: source.drop_slot(names.slot))
+            _full_load(ctx, pipeline_id, tables, targets, source_ep, target_ep, target, snapshot, lsn, cancel)
+    else:
+        target.add_primary_keys([src for src, (_, needs_pk) in zip(tables, targets) if needs_pk])
+        if cdc and not slot_exists:
+            source.create_slot(names.slot)
+            undo.push("replication slot", lambda: source.drop_slot(names.slot))
+
+    if not cdc:
+        def finished(p: Pipeline) -> None:
+            p.status, p.last_error = PipelineStatus.STOPPED, None
+
+        ctx.update(pipeline_id, finished)
+        return
+
+    if cancel.is_set():
+        raise Cancelled("start cancelled")
+    ctx.update(pipeline_id, lambda p: setattr(p, "cdc_status", CdcStatus.STARTING))
+    topics = [names.topic(t.schema, t.name) for t in tables]
+    _start_connectors(ctx, connect, names, pipeline_id, source_ep, target_ep, [t.qualified for t in tables],
+                      topics, undo)
+
+    def running(p: Pipeline) -> None:
+        p.status, p.cdc_status, p.last_error = PipelineStatus.RUNNING, CdcStatus.RUNNING, None
+        p.debezium_connector_name, p.sink_connector_name = names.source_connector, names.sink_connector
+        p.kafka_topics = topics
+
+    ctx.update(pipeline_id, running)
+
+
+def _start_connectors(ctx: EngineContext, connect: ConnectClient, names: ResourceNames, pipeline_id: uuid.UUID,
+                      source_ep, target_ep, tables: list[str], topics: list[str], undo: Undo) -> None:
+    ensure_topics(ctx.settings.kafka_bootstrap_servers, topics)
+    secrets = ctx.secrets()
+    wait = ctx.settings.connector_start_timeout_seconds
+    source_ref = secrets.write(pipeline_id, "source_password", source_ep.password)
+    target_ref = secrets.write(pipeline_id, "target_password", target_ep.password)
+    for name, config in ((names.source_connector, source_config(names, source_ep, tables, source_ref)),
+                         (names.sink_connector, sink_config(names, target_ep, topics, target_ref))):
+        existed = connect.exists(name)
+        connect.put_config(name, config)
+        if not existed:
+            undo.push(f"connector {name}", lambda n=name: connect.delete(n))
+        connect.resume(name)  # a connector kept from a stop is STOPPED until resumed
+        connect.wait_for_state(name, "RUNNING", wait)
+
+
+def _full_load(ctx: EngineContext, pipeline_id: uuid.UUID, tables: list[TableDef], targets, source_ep, target_ep,
+               target, snapshot: str, lsn: str, cancel: threading.Event) -> None:
+    started = datetime.now(UTC)
+    target.truncate([t for t, _ in targets])
+    estimates: dict[str, int] = {}
+
+    def begin(p: Pipeline) -> None:
+        p.full_load_status = FullLoadStatus.RUNNING
+        for row in p.tables:
+            row.state, row.rows_copied, row.bytes_copied = "PENDING", 0, 0
+            row.started_at = row.completed_at = row.error = None
+            estimates[row.qualified_name] = row.rows_estimated or 0
+
+    ctx.update(pipeline_id, begin)
+    load_tables = [LoadTable(src, same_types(src, tgt), estimates.get(src.qualified, 0))
+                   for src, (tgt, _) in zip(tables, targets)]
+    options = LoadOptions(workers=ctx.settings.fullload_workers, split_rows=ctx.settings.fullload_split_rows,
+                          timeout=ctx.settings.connection_test_timeout_seconds)
+    reporter = _ProgressReporter(ctx, pipeline_id)
+    progress = run_full_load(source_ep, target_ep, snapshot, load_tables, options, cancel, reporter)
+    target.add_primary_keys([src for src, (_, needs_pk) in zip(tables, targets) if needs_pk])
+    reporter(progress, force=True)
+    completed = datetime.now(UTC)
+    figures = {t.qualified: {"rows": t.rows, "bytes": t.bytes, "tasks": t.tasks_total,
+                             "seconds": round((t.completed_at or time.time()) - (t.started_at or time.time()), 3)}
+               for t in progress.snapshot()}
+    total_rows = sum(f["rows"] for f in figures.values())
+    seconds = (completed - started).total_seconds()
+
+    def done(p: Pipeline) -> None:
+        p.full_load_status = FullLoadStatus.COMPLETED
+
+    for session in session_scope(ctx.session_factory):
+        session.add(PipelineRun(pipeline_id=pipeline_id, run_type="FULL_LOAD", status="COMPLETED",
+                                started_at=started, completed_at=completed,
+                                run_metadata={"snapshot_lsn": lsn, "tables": figures, "rows": total_rows,
+                                              "seconds": round(seconds, 3),
+                                              "rows_per_second": round(total_rows / seconds) if seconds else None,
+                                              "binary": {t.source.qualified: t.binary for t in load_tables}}))
+        session.get(Pipeline, pipeline_id, with_for_update=True).full_load_status = FullLoadStatus.COMPLETED
+
+
+class _ProgressReporter:
+    """Writes per-table progress to pipeline_tables at most once a second."""
+
+    def __init__(self, ctx: EngineContext, pipeline_id: uuid.UUID) -> None:
+        self.ctx, self.pipeline_id, self._last = ctx, pipeline_id, 0.0
+
+    def __call__(self, progress: LoadProgress, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < 1.0:
+            return
+        self._last = now
+        by_name = {t.qualified: t for t in progress.snapshot()}
+        for session in session_scope(self.ctx.session_factory):
+            session.execute(update(Pipeline).where(Pipeline.id == self.pipeline_id)
+                            .values(updated_at=func.now()))  # heartbeat for the reconciler
+            rows = session.scalars(select(PipelineTable).where(PipelineTable.pipeline_id == self.pipeline_id))
+            for row in rows:
+                t = by_name.get(row.qualified_name)
+                if t is None:
+                    continue
+                row.state, row.rows_copied, row.bytes_copied, row.error = t.state, t.rows, t.bytes, t.error
+                row.started_at = datetime.fromtimestamp(t.started_at, UTC) if t.started_at else None
+                row.completed_at = datetime.fromtimestamp(t.completed_at, UTC) if t.completed_at else None
+
+
+def stop_pipeline_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threading.Event) -> None:
+    """Connect `stop` on both connectors (offsets and slot kept), then STOPPED."""
+    names = ResourceNames(pipeline_id)
+    error = None
+    try:
+        with ctx.connect() as connect:
+            for name in (names.source_connector, names.sink_connector):
+                if connect.exists(name):
+                    connect.stop(name)
+            for name in (names.source_connector, names.sink_connector):
+                if connect.exists(name):
+                    connect.wait_for_state(name, "STOPPED", ctx.settings.connector_start_timeout_seconds)
+    except ConnectError as exc:
+        error = str(exc)
+
+    def stopped(p: Pipeline) -> None:
+        if error:
+            p.status, p.last_error = PipelineStatus.ERROR, f"Stop failed: {error}"
+        else:
+            p.status, p.last_error = PipelineStatus.STOPPED, None
+            if p.cdc_status in (CdcStatus.RUNNING, CdcStatus.PAUSED, CdcStatus.STARTING, CdcStatus.ERROR):
+                p.cdc_status = CdcStatus.STOPPED
+
+    ctx.update(pipeline_id, stopped)

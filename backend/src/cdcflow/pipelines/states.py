@@ -1,0 +1,31 @@
+"""The pipeline lifecycle as data: which action is allowed from which status, and where it leads."""
+
+from cdcflow.core.errors import Conflict
+from cdcflow.models import PipelineStatus as S
+
+# action -> (allowed from, status while it runs)
+TRANSITIONS: dict[str, tuple[frozenset[S], S]] = {
+    "start": (frozenset({S.NOT_STARTED, S.STOPPED, S.ERROR}), S.STARTING),
+    "resume": (frozenset({S.PAUSED}), S.RUNNING),
+    "pause": (frozenset({S.RUNNING}), S.PAUSED),
+    "stop": (frozenset({S.STARTING, S.RUNNING, S.PAUSED, S.ERROR}), S.STOPPING),
+    "delete": (frozenset({S.NOT_STARTED, S.STOPPED, S.ERROR}), S.STOPPED),
+}
+
+REASONS = {
+    S.STARTING: "it is starting",
+    S.RUNNING: "it is running",
+    S.PAUSED: "it is paused",
+    S.STOPPING: "it is stopping",
+    S.STOPPED: "it is stopped",
+    S.NOT_STARTED: "it was never started",
+    S.ERROR: "it is in error",
+}
+
+
+def check_transition(action: str, current: S) -> S:
+    allowed, next_status = TRANSITIONS[action]
+    if current not in allowed:
+        raise Conflict(f"Cannot {action} the pipeline: {REASONS[current]} ({current.value})",
+                       {"status": current.value, "allowed_from": sorted(s.value for s in allowed)})
+    return next_status
