@@ -8,8 +8,7 @@ STACKCTL   := stack/stackctl
 WEB_SRC    := $(shell find frontend/app frontend/lib -type f 2>/dev/null) frontend/package-lock.json \
               frontend/next.config.mjs frontend/tsconfig.json
 
-.PHONY: help prereqs install jars web-build stack-up stack-down up down migrate test test-backend test-frontend \
-        status logs clean
+.PHONY: help prereqs install jars web-build stack-up stack-down up down migrate test status clean bench-fullload bench-events
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,6 +59,12 @@ status: ## what is running
 
 test: install jars web-build ## all backend and frontend tests on a private, throwaway stack; leaves nothing running
 	@stack/run-tests.sh
+
+bench-fullload: install stack-up ## benchmark: cdcflow full load vs pg_dump | psql (results in bench/results/)
+	$(PY) bench/fullload_bench.py $(BENCH_ARGS)
+
+bench-events: install stack-up migrate ## benchmark: event logger ingest vs a bare consume loop
+	$(PY) bench/event_logger_bench.py $(BENCH_ARGS)
 
 clean: down ## stop everything and delete local data (keeps installed packages and jars)
 	rm -rf .stack/pg .stack/kafka .stack/connect .stack/logs .stack/run .stack/test

@@ -23,6 +23,9 @@ def _load_stack_env() -> None:
 
 _load_stack_env()
 os.environ.setdefault("CDCFLOW_ENV", "test")
+# The API server started by make test / make up runs the one event logger (and its Socket.IO emission); apps built
+# in this process must not join its consumer group and take partitions away from it.
+os.environ["EVENT_LOGGER_ENABLED"] = "false"
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.engine_support import E2E, TABLES, Writer, fingerprints, seed
-from tests.support import connect, dsn_for, wait_until
+from tests.support import dsn_for, wait_until
+from tests.test_connections import connection_body
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -152,7 +153,7 @@ def test_a_killed_connect_worker_is_reported_and_recovered_without_loss(e2e, sta
 
     repo = Path(__file__).resolve().parents[2]
     subprocess.run([str(repo / "stack" / "stackctl"), "up"], check=True, capture_output=True, timeout=300)
-    e2e.wait_status(pid, "RUNNING", 180)
+    e2e.wait_status(pid, "RUNNING", 180, through_error=True)
     e2e.wait_converged(180)
 
 
@@ -170,14 +171,18 @@ def test_tables_without_primary_key_are_refused_with_422(e2e):
 
 
 def test_failed_starts_end_in_error_and_leave_nothing_behind(e2e, stack_env):
-    # Wrong source password.
-    bad_source = e2e._connection("source", "demo_source", password="not-the-password")
-    pid = e2e.create_pipeline("full_load_and_cdc", source_id=bad_source)
+    # The source password changed (wrong) after the pipeline was created.
+    source_id = e2e._connection("source", "demo_source")
+    pid = e2e.create_pipeline("full_load_and_cdc", source_id=source_id)
     e2e.pipelines.append(pid)
+    assert e2e.client.put(f"/api/v1/connections/{source_id}", json={"password": "not-the-password"},
+                          headers=e2e.headers).status_code == 200
     e2e.action(pid, "start")
     status = e2e.wait_status(pid, "ERROR", 60)
     assert "Authentication failed" in status["last_error"]
     no_leftovers(e2e, pid)
+    good = connection_body(stack_env)["password"]
+    e2e.client.put(f"/api/v1/connections/{source_id}", json={"password": good}, headers=e2e.headers)
 
     # A table dropped after the pipeline was created.
     pid = e2e.create_pipeline("full_load_and_cdc", tables=("customers",))

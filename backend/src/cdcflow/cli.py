@@ -1,4 +1,4 @@
-"""The `cdcflow` command: serve | migrate | create-admin | reencrypt-secrets."""
+"""The `cdcflow` command: serve | migrate | create-admin | event-logger | reencrypt-secrets."""
 
 import argparse
 import os
@@ -70,10 +70,33 @@ def cmd_reencrypt_secrets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_event_logger(args: argparse.Namespace) -> int:
+    """The event logger alone, in the foreground (several instances split partitions through the group)."""
+    import logging
+    import signal
+
+    from cdcflow.core.config import get_settings
+    from cdcflow.events.logger import EventLogger
+    from cdcflow.events.service import logger_config
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = logger_config(get_settings())
+    if args.group:
+        config.group_id = args.group
+    if args.topic_regex:
+        config.topic_regex = args.topic_regex
+    event_logger = EventLogger(config)
+    signal.signal(signal.SIGTERM, lambda *_: event_logger._stop.set())  # noqa: SLF001
+    signal.signal(signal.SIGINT, lambda *_: event_logger._stop.set())  # noqa: SLF001
+    print(f"event logger: group {config.group_id}, topics {config.topic_regex}", flush=True)
+    event_logger.run()
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("cdcflow.main:create_app", factory=True, host=args.host, port=args.port,
+    uvicorn.run("cdcflow.main:create_asgi_app", factory=True, host=args.host, port=args.port,
                 log_level=args.log_level, proxy_headers=False)
     return 0
 
@@ -97,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--password-env", default="CDCFLOW_ADMIN_PASSWORD",
                        help="name of the environment variable holding the password (never a CLI argument)")
     admin.set_defaults(func=cmd_create_admin)
+
+    ev = sub.add_parser("event-logger", help="run the event logger alone (Kafka -> pipeline_runs)")
+    ev.add_argument("--group", help="consumer group (default: cdcflow-event-logger)")
+    ev.add_argument("--topic-regex", help="topics to consume (default: the pipelines' change topics)")
+    ev.set_defaults(func=cmd_event_logger)
 
     reencrypt = sub.add_parser("reencrypt-secrets", help="re-encrypt stored secrets under the current key")
     reencrypt.set_defaults(func=cmd_reencrypt_secrets)

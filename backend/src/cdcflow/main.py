@@ -16,14 +16,17 @@ from cdcflow.core.db import make_engine, make_session_factory
 from cdcflow.core.errors import install_error_handlers
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.reconciler import Reconciler
+from cdcflow.events.realtime import Realtime
+from cdcflow.events.service import EventLoggerService
 from cdcflow.health.router import router as health_router
+from cdcflow.monitoring.router import router as monitoring_router
 from cdcflow.pipelines.lifecycle_router import router as lifecycle_router
 from cdcflow.pipelines.runner import EngineContext
 from cdcflow.pipelines.router import router as pipelines_router
 from cdcflow.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router)
+API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, monitoring_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,9 +36,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         reconciler = Reconciler(app.state.session_factory, settings.kafka_connect_url, app.state.jobs,
                                 settings.reconciler_interval_seconds)
+        await app.state.realtime.startup()
         if settings.run_background_services:
             reconciler.start()
+            if settings.event_logger_enabled:
+                app.state.event_logger.start()
         yield
+        app.state.event_logger.stop()
+        await app.state.realtime.shutdown()
         reconciler.stop()
         app.state.jobs.shutdown()
         app.state.engine.dispose()
@@ -49,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_guard = LoginGuard(settings)
     app.state.jobs = JobRunner()
     app.state.engine_context = EngineContext(settings, app.state.secret_box, app.state.session_factory)
+    app.state.realtime = Realtime(settings, app.state.session_factory)
+    app.state.event_logger = EventLoggerService(settings, app.state.realtime.publish)
 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])
@@ -57,3 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     return app
+
+
+def create_asgi_app(settings: Settings | None = None):
+    """What `cdcflow serve` runs: Socket.IO (path /socket.io) in front of the FastAPI app, one port."""
+    import socketio
+
+    app = create_app(settings)
+    return socketio.ASGIApp(app.state.realtime.sio, other_asgi_app=app, socketio_path="socket.io")

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     fullload_split_rows: int = Field(default=500_000, ge=1000)
     reconciler_interval_seconds: float = 5.0
     run_background_services: bool = True
+    event_logger_enabled: bool = True
+    event_logger_group: str = "cdcflow-event-logger"
+    event_logger_topic_regex: str = r"^cdcflow\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[^.]+\..+"
+    realtime_cap_per_second: int = Field(default=50, ge=1)
     cors_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:3000", "http://localhost:3000"],
         validation_alias="CDCFLOW_CORS_ORIGINS",

@@ -7,15 +7,12 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from psycopg import sql
-
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.fullload.copier import CopyTask, copy_task, open_snapshot_reader
 from cdcflow.engine.fullload.progress import LoadProgress
 from cdcflow.engine.postgres.ddl import TableDef
 
 logger = logging.getLogger(__name__)
-INTEGER_TYPES = {"smallint", "integer", "bigint"}
 
 
 @dataclass(frozen=True)
@@ -28,29 +25,28 @@ class LoadTable:
 @dataclass(frozen=True)
 class LoadOptions:
     workers: int = 4
-    split_rows: int = 500_000     # tables estimated above this are copied in key ranges
+    split_rows: int = 500_000     # tables estimated above this are copied in block ranges
     max_ranges: int = 8
     timeout: int = 10
 
 
 def plan(source: DatabaseEndpoint, snapshot: str, tables: list[LoadTable], options: LoadOptions) -> list[CopyTask]:
-    """One task per table, or several key ranges for a large table with a single integer primary key."""
+    """One task per table, or block ranges (by ctid) for a table estimated above `split_rows` rows."""
     tasks: list[tuple[int, CopyTask]] = []
     with open_snapshot_reader(source, snapshot, options.timeout) as conn:
         for t in tables:
-            pk = t.source.primary_key
-            pk_type = next((c.type for c in t.source.columns if pk and c.name == pk[0]), None)
-            if len(pk) == 1 and pk_type in INTEGER_TYPES and t.rows_estimated > options.split_rows:
-                low, high = conn.execute(sql.SQL("SELECT min({k}), max({k}) FROM {t}").format(
-                    k=sql.Identifier(pk[0]), t=t.source.ident)).fetchone()
-                if low is not None:
-                    parts = min(options.max_ranges, max(2, t.rows_estimated // options.split_rows))
-                    step = max(1, (high - low + parts) // parts)
-                    bounds = list(range(low, high + 1, step)) + [high + 1]
-                    share = t.rows_estimated // (len(bounds) - 1)
-                    tasks += [(share, CopyTask(t.source, t.binary, (a, b))) for a, b in zip(bounds, bounds[1:])]
-                    continue
-            tasks.append((t.rows_estimated, CopyTask(t.source, t.binary)))
+            parts = min(options.max_ranges, -(-t.rows_estimated // options.split_rows))
+            if parts < 2:
+                tasks.append((t.rows_estimated, CopyTask(t.source, t.binary)))
+                continue
+            pages = conn.execute("SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int",
+                                 (f'"{t.source.schema}"."{t.source.name}"',)).fetchone()[0]
+            step = max(1, -(-pages // parts))
+            bounds = list(range(0, pages, step))
+            # The last range is open-ended: blocks added after the size was read hold no row of this snapshot.
+            ranges = [(a, b) for a, b in zip(bounds, bounds[1:])] + [(bounds[-1] if bounds else 0, None)]
+            share = t.rows_estimated // len(ranges)
+            tasks += [(share, CopyTask(t.source, t.binary, r)) for r in ranges]
     # Largest first, so the long poles start early and the pool drains evenly.
     return [task for _, task in sorted(tasks, key=lambda x: -x[0])]
 

@@ -1,0 +1,230 @@
+"""The event logger loop: consume the pipelines' change topics, store each batch, commit offsets, announce.
+
+Order per batch: parse -> store (one transaction) -> commit Kafka offsets (synchronously) -> emit. A crash between
+store and offset commit replays the batch, which the unique key absorbs: no event is lost or stored twice.
+"""
+
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from cdcflow.events.parser import Malformed, parse
+from cdcflow.events.store import EventStore, StoredEvent
+
+logger = logging.getLogger(__name__)
+DEFAULT_TOPIC_REGEX = r"^cdcflow\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[^.]+\..+"
+
+
+@dataclass
+class LoggerConfig:
+    bootstrap_servers: str
+    database_url: str
+    group_id: str = "cdcflow-event-logger"
+    topic_regex: str = DEFAULT_TOPIC_REGEX
+    batch_size: int = 1000
+    poll_timeout: float = 0.5
+    metadata_refresh_ms: int = 5000
+
+
+@dataclass
+class LoggerStats:
+    running: bool = False
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    tombstones: int = 0
+    last_error: str | None = None
+    last_error_at: float | None = None
+    last_batch_at: float | None = None
+    started_at: float | None = None
+    recent: deque = field(default_factory=lambda: deque(maxlen=600))  # (second, events stored)
+
+    def record(self, stored: int) -> None:
+        now = int(time.time())
+        if self.recent and self.recent[-1][0] == now:
+            self.recent[-1] = (now, self.recent[-1][1] + stored)
+        else:
+            self.recent.append((now, stored))
+
+    def events_per_second(self, window: int = 60) -> float:
+        cutoff = time.time() - window
+        return round(sum(n for t, n in self.recent if t >= cutoff) / window, 2)
+
+
+class EventLogger:
+    def __init__(self, config: LoggerConfig, on_stored: Callable[[list[StoredEvent]], None] | None = None) -> None:
+        self.config = config
+        self.on_stored = on_stored
+        self.stats = LoggerStats()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._consumer: Consumer | None = None
+        self._assigned: list[TopicPartition] = []
+        self._known_pipelines: set[uuid.UUID] = set()
+        self._partitions: list[dict[str, Any]] = []
+        self._lag_checked_at = 0.0
+        self._lag_checked_wall: float | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="event-logger", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 15) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run(self) -> None:
+        """Consume until stopped; errors are recorded and the loop goes on after a pause."""
+        self.stats.running, self.stats.started_at = True, time.time()
+        store = EventStore(self.config.database_url)
+        try:
+            while not self._stop.is_set():
+                try:
+                    self._consume(store)
+                except Exception as exc:
+                    self._error(f"{type(exc).__name__}: {exc}")
+                    store.close()
+                    self._close_consumer()
+                    self._stop.wait(2)
+        finally:
+            self._close_consumer()
+            store.close()
+            self.stats.running = False
+
+    def _error(self, message: str) -> None:
+        logger.error("event logger: %s", message)
+        self.stats.last_error, self.stats.last_error_at = message, time.time()
+
+    def _close_consumer(self) -> None:
+        if self._consumer is not None:
+            try:
+                self._consumer.close()
+            except Exception:  # noqa: BLE001  (already broken)
+                pass
+            self._consumer, self._assigned = None, []
+
+    def _new_consumer(self) -> Consumer:
+        consumer = Consumer({
+            "bootstrap.servers": self.config.bootstrap_servers,
+            "group.id": self.config.group_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "topic.metadata.refresh.interval.ms": self.config.metadata_refresh_ms,
+            "partition.assignment.strategy": "cooperative-sticky",
+            "session.timeout.ms": 10000,
+            "heartbeat.interval.ms": 3000,
+        })
+
+        def on_assign(c, partitions):
+            self._assigned = sorted(set(self._assigned) | {TopicPartition(p.topic, p.partition) for p in partitions},
+                                    key=lambda p: (p.topic, p.partition))
+
+        def on_revoke(c, partitions):
+            gone = {(p.topic, p.partition) for p in partitions}
+            self._assigned = [p for p in self._assigned if (p.topic, p.partition) not in gone]
+
+        consumer.subscribe([self.config.topic_regex], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
+        return consumer
+
+    # ------------------------------------------------------------------ the loop
+
+    def _consume(self, store: EventStore) -> None:
+        if self._consumer is None:
+            self._consumer = self._new_consumer()
+        if time.monotonic() - self._lag_checked_at > 2:
+            self._refresh_lag()
+        messages = self._consumer.consume(self.config.batch_size, self.config.poll_timeout)
+        if not messages:
+            return
+        events, offsets = [], {}
+        for msg in messages:
+            if msg.error() is not None:
+                if msg.error().code() != KafkaError._PARTITION_EOF:
+                    self._error(f"consume: {msg.error()}")
+                continue
+            offsets[(msg.topic(), msg.partition())] = msg.offset() + 1
+            try:
+                event = parse(msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value())
+            except (Malformed, ValueError) as exc:
+                self._reject(msg, str(exc))
+                continue
+            if event is None:
+                self.stats.tombstones += 1
+            elif not self._pipeline_exists(store, event.pipeline_id):
+                self._reject(msg, f"no pipeline {event.pipeline_id}")
+            else:
+                events.append(event)
+        stored = store.write(events)
+        self.stats.stored += len(stored)
+        self.stats.duplicates += len(events) - len(stored)
+        self.stats.record(len(stored))
+        self.stats.last_batch_at = time.time()
+        if offsets:
+            self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
+                                  asynchronous=False)
+        if stored and self.on_stored is not None:
+            try:
+                self.on_stored(stored)
+            except Exception as exc:  # announcing is best effort; the events are safe
+                self._error(f"emit: {exc}")
+
+    def _reject(self, msg, reason: str) -> None:
+        self.stats.rejected += 1
+        logger.warning("event logger rejected %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), reason)
+
+    def _pipeline_exists(self, store: EventStore, pipeline_id: uuid.UUID) -> bool:
+        if pipeline_id in self._known_pipelines:
+            return True
+        with psycopg.connect(store.dsn, connect_timeout=10) as conn:
+            found = conn.execute("SELECT 1 FROM pipelines WHERE id = %s", (pipeline_id,)).fetchone() is not None
+        if found:
+            self._known_pipelines.add(pipeline_id)
+        return found
+
+    # ------------------------------------------------------------------ status
+
+    def _refresh_lag(self) -> None:
+        """Run by the consumer's own thread (a confluent-kafka consumer must not be shared across threads):
+        committed offsets in one request, high watermarks from the fetcher's cache."""
+        consumer, assigned = self._consumer, list(self._assigned)
+        partitions: list[dict[str, Any]] = [{"topic": tp.topic, "partition": tp.partition} for tp in assigned]
+        if consumer is not None and assigned:
+            try:
+                committed = consumer.committed([TopicPartition(tp.topic, tp.partition) for tp in assigned],
+                                               timeout=5)
+                for entry, tp, done in zip(partitions, assigned, committed):
+                    low, high = consumer.get_watermark_offsets(tp, cached=True)
+                    if high < 0:  # not fetched yet: ask the broker
+                        low, high = consumer.get_watermark_offsets(tp, timeout=1, cached=False)
+                    position = done.offset if done.offset >= 0 else max(low, 0)
+                    entry.update(committed=position, high_watermark=high if high >= 0 else None,
+                                 lag=max(0, high - position) if high >= 0 else None)
+            except Exception as exc:  # noqa: BLE001  (lag is informative; consumption goes on)
+                for entry in partitions:
+                    entry["error"] = str(exc)
+        self._partitions, self._lag_checked_at, self._lag_checked_wall = partitions, time.monotonic(), time.time()
+
+    def status(self) -> dict[str, Any]:
+        partitions = self._partitions
+        s = self.stats
+        return {"running": s.running and self._thread is not None and self._thread.is_alive(),
+                "group_id": self.config.group_id, "topic_regex": self.config.topic_regex,
+                "assigned_partitions": partitions, "lag_checked_at": self._lag_checked_wall,
+                "total_lag": sum(p.get("lag") or 0 for p in partitions),
+                "events_per_second_1m": s.events_per_second(60), "stored_total": s.stored,
+                "duplicates_total": s.duplicates, "rejected_total": s.rejected, "tombstones_total": s.tombstones,
+                "last_error": s.last_error, "last_error_at": s.last_error_at, "last_batch_at": s.last_batch_at,
+                "started_at": s.started_at}

@@ -1,0 +1,1 @@
+"""Monitoring: events, dashboard counters, metrics, lag, verification."""

@@ -1,0 +1,37 @@
+"""GET /monitoring/events: newest first, keyset pagination on the bigint id (no OFFSET scans)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cdcflow.events.store import StoredEvent
+from cdcflow.models import PipelineRun
+
+
+def list_events(session: Session, limit: int, before_id: int | None, pipeline_id: uuid.UUID | None,
+                table: str | None, event_type: str | None, since: datetime | None,
+                until: datetime | None) -> dict[str, Any]:
+    query = select(PipelineRun).where(PipelineRun.run_type == "CDC", PipelineRun.deleted_at.is_(None))
+    if pipeline_id is not None:
+        query = query.where(PipelineRun.pipeline_id == pipeline_id)
+    if table:
+        query = query.where(PipelineRun.table_name == table)
+    if event_type:
+        query = query.where(PipelineRun.event_type == event_type)
+    if since is not None:
+        query = query.where(PipelineRun.started_at >= since)
+    if until is not None:
+        query = query.where(PipelineRun.started_at < until)
+    if before_id is not None:
+        query = query.where(PipelineRun.id < before_id)
+    rows = list(session.scalars(query.order_by(PipelineRun.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [StoredEvent(id=r.id, pipeline_id=str(r.pipeline_id), event_type=r.event_type, table_name=r.table_name,
+                         source_lsn=r.source_lsn, latency_ms=r.latency_ms, kafka_topic=r.kafka_topic,
+                         kafka_partition=r.kafka_partition, kafka_offset=r.kafka_offset,
+                         created_at=r.started_at.isoformat(), run_metadata=r.run_metadata).public() for r in rows]
+    return {"items": items, "next_before_id": rows[-1].id if more and rows else None, "limit": limit}
