@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import PlainTextResponse
 
 from cdcflow import __version__
 from cdcflow.auth.router import router as auth_router
@@ -19,6 +20,9 @@ from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
 from cdcflow.events.service import EventLoggerService
 from cdcflow.health.router import router as health_router
+from cdcflow.monitoring.lag import pipeline_lag
+from cdcflow.monitoring.offsets import OffsetsCollector
+from cdcflow.monitoring.prometheus import render as render_prometheus
 from cdcflow.monitoring.router import router as monitoring_router
 from cdcflow.pipelines.lifecycle_router import router as lifecycle_router
 from cdcflow.pipelines.runner import EngineContext
@@ -39,10 +43,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.realtime.startup()
         if settings.run_background_services:
             reconciler.start()
+            app.state.offsets.start()
             if settings.event_logger_enabled:
                 app.state.event_logger.start()
         yield
         app.state.event_logger.stop()
+        app.state.offsets.stop()
         await app.state.realtime.shutdown()
         reconciler.stop()
         app.state.jobs.shutdown()
@@ -59,11 +65,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine_context = EngineContext(settings, app.state.secret_box, app.state.session_factory)
     app.state.realtime = Realtime(settings, app.state.session_factory)
     app.state.event_logger = EventLoggerService(settings, app.state.realtime.publish)
+    app.state.offsets = OffsetsCollector(
+        app.state.session_factory, settings.kafka_bootstrap_servers,
+        lag_probe=lambda pid: pipeline_lag(app.state.engine_context, pid))
 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])
     install_error_handlers(app)
     app.include_router(health_router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> PlainTextResponse:
+        with app.state.session_factory() as session:
+            body = render_prometheus(session, app.state.offsets, app.state.event_logger)
+        return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
+
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     return app

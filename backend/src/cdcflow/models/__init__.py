@@ -2,7 +2,7 @@
 
 from cdcflow.models.audit import AuditLog
 from cdcflow.models.base import Base
-from cdcflow.models.counters import PipelineEventRollup, PipelineEventTotal
+from cdcflow.models.counters import PipelineEventMinute, PipelineEventRollup, PipelineEventTotal
 from cdcflow.models.connection import Connection, ConnectionType, DatabaseType
 from cdcflow.models.pipeline import (
     CdcStatus,
@@ -17,5 +17,5 @@ from cdcflow.models.user import RefreshToken, Role, User
 
 __all__ = [
     "AuditLog", "Base", "CdcStatus", "Connection", "ConnectionType", "DatabaseType", "FullLoadStatus",
-    "Pipeline", "PipelineEventRollup", "PipelineEventTotal", "PipelineMode", "PipelineRun", "PipelineStatus", "PipelineTable", "RefreshToken", "Role", "User",
+    "Pipeline", "PipelineEventMinute", "PipelineEventRollup", "PipelineEventTotal", "PipelineMode", "PipelineRun", "PipelineStatus", "PipelineTable", "RefreshToken", "Role", "User",
 ]

@@ -1,6 +1,6 @@
 """Event counters kept by triggers on pipeline_runs (migration 0003), so dashboards never scan the events.
 
-pipeline_event_totals: one row per pipeline and event type (what the dashboard sums).
+pipeline_event_totals: one row per pipeline, table and event type (what the dashboard sums).
 pipeline_event_rollups: per pipeline, hour, table and event type (what charts and per-table counts read).
 Both count CDC rows with deleted_at IS NULL, exactly what the seed's aggregation query counts.
 """
@@ -19,6 +19,7 @@ class PipelineEventTotal(Base):
     __tablename__ = "pipeline_event_totals"
 
     pipeline_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("pipelines.id"), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(130), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     events: Mapped[int] = mapped_column(BigInteger, default=0)
     latency_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -32,6 +33,19 @@ class PipelineEventRollup(Base):
     pipeline_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("pipelines.id"), primary_key=True)
     bucket: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     table_name: Mapped[str] = mapped_column(String(130), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
+    latency_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    latency_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PipelineEventMinute(Base):
+    """Per pipeline, minute and event type, for the last days (purged by retention): rates and charts."""
+
+    __tablename__ = "pipeline_event_minutes"
+
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("pipelines.id"), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     events: Mapped[int] = mapped_column(BigInteger, default=0)
     latency_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)

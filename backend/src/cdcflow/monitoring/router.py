@@ -1,14 +1,20 @@
-"""/api/v1/monitoring: events and the event logger (dashboard, metrics and lag follow)."""
+"""/api/v1/monitoring: events, dashboard, metrics, lag, time series, retention, and the event logger."""
 
 import uuid
 from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from cdcflow.audit.service import record
-from cdcflow.core.deps import PipelineOperator, Reader, SessionDep
+from cdcflow.core.deps import PipelineOperator, Reader, SessionDep, UserAdmin
+from cdcflow.core.errors import ServiceUnavailable
+from cdcflow.engine.postgres.inspect import EndpointUnreachable
+from cdcflow.monitoring import service
 from cdcflow.monitoring.events import list_events
+from cdcflow.monitoring.lag import last_event, pipeline_lag
+from cdcflow.pipelines.service import get_pipeline
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 EventType = Literal["insert", "update", "delete", "truncate"]
@@ -33,3 +39,58 @@ def restart_event_logger(actor: PipelineOperator, request: Request, session: Ses
     request.app.state.event_logger.restart()
     record(session, actor, "event_logger.restart")
     return request.app.state.event_logger.status()
+
+
+@router.get("/dashboard")
+def get_dashboard(actor: Reader, session: SessionDep, request: Request,
+                  pipeline_id: uuid.UUID | None = None) -> dict[str, Any]:
+    """Counts exactly as the seed's aggregation over live CDC rows, served from trigger-kept counters."""
+    if pipeline_id is not None:
+        get_pipeline(session, pipeline_id)
+    return service.dashboard(session, request.app.state.offsets, pipeline_id)
+
+
+@router.get("/metrics")
+def get_metrics(actor: Reader, session: SessionDep, request: Request,
+                pipeline_id: uuid.UUID | None = None) -> dict[str, Any]:
+    if pipeline_id is not None:
+        get_pipeline(session, pipeline_id)
+    snapshot = request.app.state.offsets.snapshot
+    lag = {str(pid): o.lag for pid, o in snapshot.items() if pipeline_id is None or pid == pipeline_id}
+    dash = service.dashboard(session, request.app.state.offsets, pipeline_id)
+    return {"pipeline_id": pipeline_id, **service.rates(session, pipeline_id),
+            "tables": service.per_table(session, pipeline_id), "error_count": dash["error_count"],
+            "last_event_at": dash["last_event_at"], "replication": lag,
+            "lag_bytes": sum((v or {}).get("lag_bytes") or 0 for v in lag.values()),
+            "lag_seconds": max([(v or {}).get("lag_seconds") or 0 for v in lag.values()], default=0),
+            "as_of": dash["as_of"]}
+
+
+@router.get("/pipelines/{pipeline_id}/lsn-latency")
+async def get_lsn_latency(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep,
+                          request: Request) -> dict[str, Any]:
+    get_pipeline(session, pipeline_id)
+    try:
+        lag = await run_in_threadpool(pipeline_lag, request.app.state.engine_context, pipeline_id)
+    except EndpointUnreachable as exc:
+        raise ServiceUnavailable(f"Cannot reach the source: {exc}") from None
+    newest = last_event(session, pipeline_id)
+    return {"pipeline_id": pipeline_id, **(lag or {}), "last_event": newest,
+            "latency": service.latency_percentiles(session, pipeline_id)}
+
+
+@router.get("/timeseries")
+def get_timeseries(actor: Reader, session: SessionDep, pipeline_id: uuid.UUID | None = None,
+                   metric: Literal["events", "latency"] = "events",
+                   bucket: Literal["minute", "hour"] = "minute",
+                   hours: int = Query(1, ge=1, le=24 * 90)) -> dict[str, Any]:
+    return service.timeseries(session, pipeline_id, metric, bucket, hours)
+
+
+@router.post("/retention/purge")
+def purge(actor: UserAdmin, request: Request, session: SessionDep,
+          older_than_days: float = Query(..., ge=0, le=3650)) -> dict[str, Any]:
+    """Delete CDC events older than the cut-off, in batches; dashboard counters follow."""
+    deleted = service.purge_events(request.app.state.session_factory, older_than_days)
+    record(session, actor, "events.purge", None, {"older_than_days": older_than_days, "deleted": deleted})
+    return {"deleted": deleted, "older_than_days": older_than_days}

@@ -10,6 +10,7 @@ from cdcflow.pipelines import lifecycle, service
 from cdcflow.pipelines.router import to_public
 from cdcflow.pipelines.schemas import PipelinePublic
 from cdcflow.pipelines.status import pipeline_progress, pipeline_status
+from cdcflow.pipelines.verify import sync_stats
 
 router = APIRouter(prefix="/pipelines", tags=["pipeline lifecycle"])
 
@@ -53,3 +54,9 @@ def get_status(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, reque
 @router.get("/{pipeline_id}/progress")
 def get_progress(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep) -> dict[str, Any]:
     return pipeline_progress(session, service.get_pipeline(session, pipeline_id))
+
+
+@router.post("/{pipeline_id}/sync-stats")
+def post_sync_stats(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, request: Request) -> dict[str, Any]:
+    """Compare source and target per table (row count and checksum over all rows); the result is stored."""
+    return sync_stats(session, request.app.state.engine_context, service.get_pipeline(session, pipeline_id))

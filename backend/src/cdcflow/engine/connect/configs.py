@@ -33,8 +33,11 @@ def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list
         "decimal.handling.mode": "string",
         # Lets the sink choose exact column types (numeric precision, varchar length).
         "column.propagate.source.type": ".*",
-        # Keeps the slot's confirmed LSN moving when the captured tables are quiet.
-        "heartbeat.interval.ms": "10000",
+        # Keeps the slot's confirmed LSN moving when the captured tables are quiet but the server is not (WAL is
+        # per cluster): a logical message through the slot lets Debezium confirm a recent LSN, so WAL is released.
+        "heartbeat.interval.ms": "5000",
+        "heartbeat.action.query": "SELECT pg_logical_emit_message(false, 'cdcflow_heartbeat', now()::text)",
+        "message.prefix.exclude.list": "cdcflow_heartbeat",
         "tombstones.on.delete": "true",
     }
 

@@ -1,0 +1,56 @@
+"""GET /metrics in the Prometheus text exposition format."""
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from cdcflow.events.service import EventLoggerService
+from cdcflow.monitoring.offsets import OffsetsCollector
+
+
+def _label(value: object) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def render(session: Session, collector: OffsetsCollector, event_logger: EventLoggerService) -> str:
+    lines: list[str] = []
+
+    def metric(name: str, kind: str, help_text: str, samples: list[tuple[dict, float]]) -> None:
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            rendered = ",".join(f'{k}="{_label(v)}"' for k, v in labels.items())
+            lines.append(f"{name}{{{rendered}}} {value}" if rendered else f"{name} {value}")
+
+    pipelines = session.execute(text("SELECT id, name, status FROM pipelines WHERE deleted_at IS NULL")).all()
+    names = {p[0]: p[1] for p in pipelines}
+    metric("cdcflow_pipeline_up", "gauge", "1 when the pipeline is RUNNING",
+           [({"pipeline": p[1], "status": p[2]}, 1 if p[2] == "RUNNING" else 0) for p in pipelines])
+    totals = session.execute(text("""SELECT pipeline_id, event_type, sum(events) FROM pipeline_event_totals
+                                     GROUP BY 1, 2""")).all()
+    metric("cdcflow_events_total", "counter", "CDC events stored (not soft-deleted)",
+           [({"pipeline": names.get(pid, pid), "event_type": et}, int(n)) for pid, et, n in totals if pid in names])
+    rows = session.execute(text("""SELECT pipeline_id, sum(rows_copied) FROM pipeline_tables GROUP BY 1""")).all()
+    metric("cdcflow_full_load_rows", "gauge", "Rows copied by the latest full load",
+           [({"pipeline": names[pid]}, int(n)) for pid, n in rows if pid in names])
+    lag_bytes, lag_seconds, produced, applied = [], [], [], []
+    for pid, offsets in collector.snapshot.items():
+        if pid not in names:
+            continue
+        labels = {"pipeline": names[pid]}
+        produced.append((labels, offsets.produced))
+        applied.append((labels, offsets.applied))
+        if offsets.lag and "lag_bytes" in offsets.lag:
+            lag_bytes.append((labels, offsets.lag["lag_bytes"] or 0))
+            lag_seconds.append((labels, offsets.lag.get("lag_seconds", 0)))
+    metric("cdcflow_replication_lag_bytes", "gauge", "Source WAL not yet confirmed by the slot", lag_bytes)
+    metric("cdcflow_replication_lag_seconds", "gauge", "Age of the newest change while WAL is pending", lag_seconds)
+    metric("cdcflow_events_produced", "gauge", "Change events in the pipeline's topics", produced)
+    metric("cdcflow_events_applied", "gauge", "Change events committed by the sink", applied)
+    status = event_logger.status()
+    metric("cdcflow_event_logger_up", "gauge", "1 when the event logger runs", [({}, 1 if status["running"] else 0)])
+    metric("cdcflow_event_logger_lag", "gauge", "Messages not yet stored, per partition",
+           [({"topic": p["topic"], "partition": p["partition"]}, p.get("lag") or 0)
+            for p in status["assigned_partitions"]])
+    metric("cdcflow_event_logger_rejected_total", "counter", "Malformed messages skipped",
+           [({}, status["rejected_total"])])
+    return "\n".join(lines) + "\n"

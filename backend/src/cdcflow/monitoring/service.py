@@ -1,0 +1,139 @@
+"""Dashboard, metrics, LSN latency and time series, all served from counters and indexed reads.
+
+What the seed counts with `COUNT(*) ... WHERE run_type='CDC' AND deleted_at IS NULL` is kept, per pipeline, table
+and event type, in pipeline_event_totals by triggers (migration 0003); rates come from pipeline_event_minutes.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from cdcflow.monitoring.offsets import OffsetsCollector
+
+_TOTALS = text("""
+SELECT event_type, sum(events)::bigint, sum(latency_sum_ms)::bigint, sum(latency_count)::bigint, max(last_event_at)
+FROM pipeline_event_totals
+WHERE (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
+GROUP BY event_type
+""")
+
+
+def dashboard(session: Session, collector: OffsetsCollector | None, pipeline_id: uuid.UUID | None) -> dict[str, Any]:
+    by_type = {r[0]: r for r in session.execute(_TOTALS, {"pid": pipeline_id}).all()}
+    count = {t: int(by_type[t][1]) if t in by_type else 0 for t in ("insert", "update", "delete", "truncate")}
+    total = sum(int(r[1]) for r in by_type.values())
+    latency_sum = sum(int(r[2]) for r in by_type.values())
+    latency_n = sum(int(r[3]) for r in by_type.values())
+    last = max((r[4] for r in by_type.values() if r[4] is not None), default=None)
+    errors = session.execute(text("""
+        SELECT count(*) FILTER (WHERE status = 'ERROR'), count(*) FROM pipelines
+        WHERE deleted_at IS NULL AND (CAST(:pid AS uuid) IS NULL OR id = CAST(:pid AS uuid))"""),
+                             {"pid": pipeline_id}).one()
+    produced = applied = 0
+    if collector is not None:
+        for pid, offsets in collector.snapshot.items():
+            if pipeline_id is None or pid == pipeline_id:
+                produced += offsets.produced
+                applied += offsets.applied
+    return {
+        "pipeline_id": pipeline_id, "total_events": total, "insert_count": count["insert"],
+        "update_count": count["update"], "delete_count": count["delete"], "truncate_count": count["truncate"],
+        "average_latency_ms": round(latency_sum / latency_n, 1) if latency_n else None,
+        "success_rate": round(100.0 * applied / produced, 2) if produced else 100.0,
+        "events_produced": produced, "events_applied": applied,
+        "error_count": int(errors[0]), "pipelines": int(errors[1]), "last_event_at": last,
+        "as_of": datetime.now(UTC),
+    }
+
+
+_RATES = text("""
+SELECT coalesce(sum(events) FILTER (WHERE minute >= date_trunc('minute', now()) - interval '1 minute'), 0),
+       coalesce(sum(events) FILTER (WHERE minute >= date_trunc('minute', now()) - interval '5 minutes'), 0),
+       coalesce(sum(events), 0)
+FROM pipeline_event_minutes
+WHERE minute >= date_trunc('minute', now()) - interval '60 minutes'
+  AND (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
+""")
+
+
+def rates(session: Session, pipeline_id: uuid.UUID | None) -> dict[str, float]:
+    one, five, sixty = session.execute(_RATES, {"pid": pipeline_id}).one()
+    # Windows include the current, partial minute: divide by the time they really span.
+    elapsed = datetime.now(UTC).second
+    return {"events_per_second_1m": round(float(one) / (60 + elapsed), 3),
+            "events_per_second_5m": round(float(five) / (300 + elapsed), 3),
+            "events_per_second_60m": round(float(sixty) / (3600 + elapsed), 3)}
+
+
+def per_table(session: Session, pipeline_id: uuid.UUID | None) -> list[dict[str, Any]]:
+    rows = session.execute(text("""
+        SELECT pipeline_id, table_name, event_type, events FROM pipeline_event_totals
+        WHERE (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid)) AND events > 0
+        ORDER BY pipeline_id, table_name, event_type"""), {"pid": pipeline_id}).all()
+    tables: dict[tuple, dict[str, Any]] = {}
+    for pid, table, event_type, events in rows:
+        entry = tables.setdefault((pid, table), {"pipeline_id": pid, "table": table, "total": 0})
+        entry[event_type] = int(events)
+        entry["total"] += int(events)
+    return list(tables.values())
+
+
+def latency_percentiles(session: Session, pipeline_id: uuid.UUID | None, window: int = 5000) -> dict[str, Any]:
+    """p50/p95/p99 over the most recent `window` events (index-only walk of the newest rows)."""
+    row = session.execute(text("""
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
+               percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms), count(*)
+        FROM (SELECT latency_ms FROM pipeline_runs
+              WHERE run_type = 'CDC' AND deleted_at IS NULL AND latency_ms IS NOT NULL
+                AND (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
+              ORDER BY id DESC LIMIT :window) recent"""), {"pid": pipeline_id, "window": window}).one()
+    return {"p50_ms": row[0], "p95_ms": row[1], "p99_ms": row[2], "sample": int(row[3]), "window": window}
+
+
+def timeseries(session: Session, pipeline_id: uuid.UUID | None, metric: str, bucket: str,
+               hours: int) -> dict[str, Any]:
+    source = "pipeline_event_minutes" if bucket == "minute" else "pipeline_event_rollups"
+    time_col = "minute" if bucket == "minute" else "bucket"
+    params = {"pid": pipeline_id, "hours": hours}
+    if metric == "events":
+        rows = session.execute(text(f"""
+            SELECT date_trunc(:bucket, {time_col}) AS t, event_type, sum(events)::bigint
+            FROM {source}
+            WHERE {time_col} >= now() - make_interval(hours => :hours)
+              AND (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
+            GROUP BY 1, 2 ORDER BY 1"""), {**params, "bucket": bucket}).all()
+        points: dict[datetime, dict[str, Any]] = {}
+        for t, event_type, events in rows:
+            points.setdefault(t, {"t": t, "insert": 0, "update": 0, "delete": 0, "truncate": 0})[event_type] = \
+                int(events)
+        return {"metric": metric, "bucket": bucket, "points": list(points.values())}
+    # latency: average per bucket from the counters (percentiles per bucket would need the raw rows)
+    rows = session.execute(text(f"""
+        SELECT date_trunc(:bucket, {time_col}), sum(latency_sum_ms)::float / nullif(sum(latency_count), 0)
+        FROM {source}
+        WHERE {time_col} >= now() - make_interval(hours => :hours)
+          AND (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
+        GROUP BY 1 ORDER BY 1"""), {**params, "bucket": bucket}).all()
+    return {"metric": metric, "bucket": bucket,
+            "points": [{"t": t, "average_latency_ms": round(v, 1) if v is not None else None} for t, v in rows]}
+
+
+def purge_events(session_factory, older_than_days: float, batch: int = 10_000) -> int:
+    """Delete CDC events older than the cut-off in batches (triggers keep the counters right)."""
+    deleted = 0
+    while True:
+        with session_factory() as session:
+            n = session.execute(text("""
+                DELETE FROM pipeline_runs WHERE id IN (
+                    SELECT id FROM pipeline_runs WHERE run_type = 'CDC'
+                      AND started_at < now() - make_interval(secs => :secs) LIMIT :batch)"""),
+                                {"secs": older_than_days * 86400, "batch": batch}).rowcount
+            session.execute(text("DELETE FROM pipeline_event_minutes WHERE minute < now() - interval '8 days'"))
+            session.commit()
+        deleted += n
+        if n < batch:
+            return deleted
