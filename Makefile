@@ -8,7 +8,7 @@ STACKCTL   := stack/stackctl
 WEB_SRC    := $(shell find frontend/app frontend/lib -type f 2>/dev/null) frontend/package-lock.json \
               frontend/next.config.mjs frontend/tsconfig.json
 
-.PHONY: help prereqs install jars web-build stack-up stack-down up down migrate test status clean bench-fullload bench-events
+.PHONY: help prereqs install jars web-build stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ bench-fullload: install stack-up ## benchmark: cdcflow full load vs pg_dump | ps
 
 bench-events: install stack-up migrate ## benchmark: event logger ingest vs a bare consume loop
 	$(PY) bench/event_logger_bench.py $(BENCH_ARGS)
+
+bench-monitoring: install stack-up migrate ## benchmark: monitoring endpoints at 10M events vs the seed's query
+	$(PY) bench/monitoring_bench.py $(BENCH_ARGS)
 
 clean: down ## stop everything and delete local data (keeps installed packages and jars)
 	rm -rf .stack/pg .stack/kafka .stack/connect .stack/logs .stack/run .stack/test

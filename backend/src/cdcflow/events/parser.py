@@ -3,12 +3,13 @@
 Pure functions: no I/O, so every malformed shape is unit-tested.
 """
 
-import json
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 OPS = {"c": "insert", "r": "insert", "u": "update", "d": "delete", "t": "truncate"}
 TOPIC = re.compile(r"^[A-Za-z0-9_-]+\.(?P<pipeline>[0-9a-fA-F-]{36})\.(?P<schema>[^.]+)\.(?P<table>.+)$")
@@ -41,9 +42,9 @@ def _payload(raw: bytes | None, what: str) -> Any:
     if raw is None:
         return None
     try:
-        doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Malformed(f"{what} is not JSON: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Malformed(f"{what} is not JSON: {exc}") from None
     # The JSON converter with schemas.enable=true wraps the data: {"schema": ..., "payload": ...}
     if isinstance(doc, dict) and "payload" in doc and "schema" in doc:
         return doc["payload"]
@@ -63,7 +64,7 @@ def _cap(value: Any) -> Any:
 def cap_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     """Long values are cut; if the event is still too big, before/after are dropped (marked truncated)."""
     capped = _cap(metadata)
-    if len(json.dumps(capped, default=str)) > MAX_METADATA_BYTES:
+    if len(orjson.dumps(capped, default=str)) > MAX_METADATA_BYTES:
         capped = {**capped, "before": None, "after": None, "truncated": True}
     return capped
 

@@ -4,10 +4,10 @@ The unique key (kafka_topic, kafka_partition, kafka_offset) makes a replayed bat
 rows are new, so only those are announced. Counters follow by trigger in the same transaction.
 """
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import orjson
 import psycopg
 
 from cdcflow.events.parser import ChangeEvent
@@ -88,7 +88,8 @@ class EventStore:
                     for e in events:
                         copy.write_row((e.pipeline_id, e.event_type, e.table_name, e.source_lsn, e.latency_ms,
                                         e.topic, e.partition, e.offset, now,
-                                        json.dumps({**e.metadata, "event_type": e.event_type}, default=str)))
+                                        orjson.dumps({**e.metadata, "event_type": e.event_type},
+                                                     default=str).decode()))
                 rows = cur.execute(MOVE).fetchall()
             conn.commit()
         except Exception:
