@@ -140,12 +140,12 @@ def test_sync_stats_match_and_mismatch(client, auth, e2e):
     e2e.action(pid, "start")
     e2e.wait_status(pid, "RUNNING")
     e2e.wait_converged()
-    ok = client.post(f"/api/v1/pipelines/{pid}/sync-stats", headers=auth["viewer"]).json()
+    ok = client.post(f"/api/v1/pipelines/{pid}/sync-stats", headers=auth["operator"]).json()
     assert ok["match"] is True and all(t["match"] for t in ok["tables"])
     assert {t["table"]: t["source_rows"] for t in ok["tables"]} == {"items": 200, "customers": 200,
                                                                     "order_lines": 400}
     e2e.target.execute(f"UPDATE {e2e.schema}.customers SET email = 'tampered@x' WHERE id = 7")
-    bad = client.post(f"/api/v1/pipelines/{pid}/sync-stats", headers=auth["viewer"]).json()
+    bad = client.post(f"/api/v1/pipelines/{pid}/sync-stats", headers=auth["operator"]).json()
     assert bad["match"] is False
     verdict = {t["table"]: t["match"] for t in bad["tables"]}
     assert verdict == {"items": True, "customers": False, "order_lines": True}

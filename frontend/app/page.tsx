@@ -1,31 +1,27 @@
-import { apiBaseUrl, fetchReadiness } from "@/lib/api/health";
+import { Anchor, Stack, Text, Title } from "@mantine/core";
 
-// Health is read on every request, never cached at build time.
-export const dynamic = "force-dynamic";
+import { apiBaseUrl, fetchReadiness } from "@/lib/api/health";
 
 const COLORS = { ready: "#0f9d58", not_ready: "#f4b400", unreachable: "#db4437" } as const;
 
-export default async function HealthPage() {
+export default async function HomePage() {
   const baseUrl = apiBaseUrl();
   const readiness = await fetchReadiness(baseUrl);
   return (
-    <main>
-      <h1>cdcflow</h1>
-      <p>
+    <Stack>
+      <Title order={2}>cdcflow</Title>
+      <Text>
         Backend <code>{baseUrl}</code>:{" "}
-        <strong data-testid="backend-status" style={{ color: COLORS[readiness.status] }}>
-          {readiness.status}
-        </strong>
+        <strong data-testid="backend-status" style={{ color: COLORS[readiness.status] }}>{readiness.status}</strong>
         {readiness.latencyMs !== null && <span> ({readiness.latencyMs} ms)</span>}
-      </p>
-      {readiness.error && <p role="alert">{readiness.error}</p>}
+      </Text>
+      {readiness.error && <Text role="alert">{readiness.error}</Text>}
       <ul>
         {Object.entries(readiness.checks).map(([name, state]) => (
-          <li key={name} data-testid={`check-${name}`}>
-            {name}: {state}
-          </li>
+          <li key={name} data-testid={`check-${name}`}>{name}: {state}</li>
         ))}
       </ul>
-    </main>
+      <Anchor href="/pipelines">Open pipelines →</Anchor>
+    </Stack>
   );
 }

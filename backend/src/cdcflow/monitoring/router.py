@@ -14,13 +14,14 @@ from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.monitoring import service
 from cdcflow.monitoring.events import list_events
 from cdcflow.monitoring.lag import last_event, pipeline_lag
+from cdcflow.monitoring.schemas import Dashboard, EventLoggerStatus, EventsPage
 from cdcflow.pipelines.service import get_pipeline
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 EventType = Literal["insert", "update", "delete", "truncate"]
 
 
-@router.get("/events")
+@router.get("/events", response_model=EventsPage)
 def get_events(actor: Reader, session: SessionDep, limit: int = Query(100, ge=1, le=1000),
                before_id: int | None = Query(None, ge=1), pipeline_id: uuid.UUID | None = None,
                table: str | None = Query(None, max_length=130), event_type: EventType | None = None,
@@ -29,19 +30,19 @@ def get_events(actor: Reader, session: SessionDep, limit: int = Query(100, ge=1,
     return list_events(session, limit, before_id, pipeline_id, table, event_type, since, until)
 
 
-@router.get("/event-logger-status")
+@router.get("/event-logger-status", response_model=EventLoggerStatus)
 def event_logger_status(actor: Reader, request: Request) -> dict[str, Any]:
     return request.app.state.event_logger.status()
 
 
-@router.post("/event-logger/restart")
+@router.post("/event-logger/restart", response_model=EventLoggerStatus)
 def restart_event_logger(actor: PipelineOperator, request: Request, session: SessionDep) -> dict[str, Any]:
     request.app.state.event_logger.restart()
     record(session, actor, "event_logger.restart")
     return request.app.state.event_logger.status()
 
 
-@router.get("/dashboard")
+@router.get("/dashboard", response_model=Dashboard)
 def get_dashboard(actor: Reader, session: SessionDep, request: Request,
                   pipeline_id: uuid.UUID | None = None) -> dict[str, Any]:
     """Counts exactly as the seed's aggregation over live CDC rows, served from trigger-kept counters."""

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from cdcflow.core.deps import PipelineOperator, Reader, SessionDep
+from cdcflow.monitoring.schemas import PipelineProgressView, PipelineStatusView, SyncStats
 from cdcflow.pipelines import lifecycle, service
 from cdcflow.pipelines.router import to_public
 from cdcflow.pipelines.schemas import PipelinePublic
@@ -44,19 +45,20 @@ def resume_pipeline(pipeline_id: uuid.UUID, actor: PipelineOperator, session: Se
     return to_public(lifecycle.resume(session, request.app.state.engine_context, actor, pipeline_id))
 
 
-@router.get("/{pipeline_id}/status")
+@router.get("/{pipeline_id}/status", response_model=PipelineStatusView)
 def get_status(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, request: Request) -> dict[str, Any]:
     pipeline = service.get_pipeline(session, pipeline_id)
     with request.app.state.engine_context.connect() as connect:
         return pipeline_status(pipeline, connect)
 
 
-@router.get("/{pipeline_id}/progress")
+@router.get("/{pipeline_id}/progress", response_model=PipelineProgressView)
 def get_progress(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep) -> dict[str, Any]:
     return pipeline_progress(session, service.get_pipeline(session, pipeline_id))
 
 
-@router.post("/{pipeline_id}/sync-stats")
-def post_sync_stats(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, request: Request) -> dict[str, Any]:
+@router.post("/{pipeline_id}/sync-stats", response_model=SyncStats)
+def post_sync_stats(pipeline_id: uuid.UUID, actor: PipelineOperator, session: SessionDep,
+                    request: Request) -> dict[str, Any]:
     """Compare source and target per table (row count and checksum over all rows); the result is stored."""
     return sync_stats(session, request.app.state.engine_context, service.get_pipeline(session, pipeline_id))

@@ -70,7 +70,7 @@ def pipeline_progress(session: Session, pipeline: Pipeline) -> dict[str, Any]:
         percent = 100.0 if t.state == "COMPLETED" else (
             round(min(99.9, 100.0 * t.rows_copied / estimate), 1) if estimate else 0.0)
         eta = (estimate - t.rows_copied) / rate if rate and t.state == "COPYING" else None
-        tables.append({"schema": t.schema_name, "table": t.table_name, "state": t.state,
+        tables.append({"schema_name": t.schema_name, "table": t.table_name, "state": t.state,
                        "rows_copied": t.rows_copied, "rows_estimated": t.rows_estimated,
                        "bytes_copied": t.bytes_copied, "percent": percent,
                        "rows_per_second": round(rate, 1) if rate else None,

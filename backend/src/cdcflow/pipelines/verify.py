@@ -45,7 +45,7 @@ def sync_stats(session: Session, ctx: EngineContext, pipeline: Pipeline) -> dict
                 key = definition.primary_key if definition else ()
                 s, d = table_checksum(src, t.schema_name, t.table_name, key), \
                     table_checksum(dst, t.schema_name, t.table_name, key)
-                tables.append({"schema": t.schema_name, "table": t.table_name,
+                tables.append({"schema_name": t.schema_name, "table": t.table_name,
                                "source_rows": s[0] if s else None, "target_rows": d[0] if d else None,
                                "source_checksum": s[1] if s else None, "target_checksum": d[1] if d else None,
                                "match": s is not None and s == d,

@@ -1,0 +1,168 @@
+"""Response bodies of the monitoring and lifecycle read endpoints (typed for the generated web client)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Event(BaseModel):
+    id: int
+    pipeline_id: str
+    event_type: str
+    table_name: str | None
+    source_lsn: int | None
+    latency_ms: int | None
+    kafka_topic: str | None
+    kafka_partition: int | None
+    kafka_offset: int | None
+    created_at: str
+    op: str | None
+    primary_key: Any = None
+    before: Any = None
+    after: Any = None
+    tx_id: int | None = None
+    source_ts_ms: int | None = None
+
+
+class EventsPage(BaseModel):
+    items: list[Event]
+    next_before_id: int | None
+    limit: int
+
+
+class Dashboard(BaseModel):
+    pipeline_id: uuid.UUID | None
+    total_events: int
+    insert_count: int
+    update_count: int
+    delete_count: int
+    truncate_count: int
+    average_latency_ms: float | None
+    success_rate: float
+    events_produced: int
+    events_applied: int
+    error_count: int
+    pipelines: int
+    last_event_at: datetime | None
+    as_of: datetime
+
+
+class PartitionLag(BaseModel):
+    topic: str
+    partition: int
+    committed: int | None = None
+    high_watermark: int | None = None
+    lag: int | None = None
+    error: str | None = None
+
+
+class EventLoggerStatus(BaseModel):
+    running: bool
+    enabled: bool
+    group_id: str
+    assigned_partitions: list[PartitionLag]
+    total_lag: int
+    events_per_second_1m: float
+    stored_total: int
+    duplicates_total: int
+    rejected_total: int
+    tombstones_total: int
+    last_error: str | None
+    last_error_at: float | None = None
+    last_batch_at: float | None = None
+    started_at: float | None = None
+    lag_checked_at: float | None = None
+    topic_regex: str | None = None
+
+
+class TaskView(BaseModel):
+    id: int
+    state: str
+    worker_id: str | None
+    error: str | None
+    trace: str | None
+
+
+class ConnectorView(BaseModel):
+    exists: bool
+    state: str | None
+    worker_id: str | None
+    error: str | None = None
+    tasks: list[TaskView]
+
+
+class ConnectView(BaseModel):
+    reachable: bool
+    error: str | None
+    source: ConnectorView | None
+    sink: ConnectorView | None
+
+
+class PipelineStatusView(BaseModel):
+    id: uuid.UUID
+    name: str
+    status: str
+    full_load_status: str
+    cdc_status: str
+    last_error: str | None
+    health: str
+    connect: ConnectView
+    updated_at: datetime
+
+
+class TableProgressView(BaseModel):
+    schema_name: str
+    table: str
+    state: str
+    rows_copied: int
+    rows_estimated: int | None
+    bytes_copied: int
+    percent: float
+    rows_per_second: float | None
+    eta_seconds: float | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    error: str | None
+
+
+class LastRun(BaseModel):
+    started_at: datetime | None
+    completed_at: datetime | None
+    status: str
+    snapshot_lsn: str | None
+    rows: int | None
+    rows_per_second: float | None
+    seconds: float | None
+
+
+class PipelineProgressView(BaseModel):
+    id: uuid.UUID
+    status: str
+    full_load_status: str
+    tables: list[TableProgressView]
+    rows_copied: int
+    rows_estimated: int
+    percent: float
+    last_run: LastRun | None
+    as_of: datetime
+
+
+class TableSync(BaseModel):
+    schema_name: str
+    table: str
+    source_rows: int | None
+    target_rows: int | None
+    source_checksum: str | None
+    target_checksum: str | None
+    match: bool
+    problem: str | None
+
+
+class SyncStats(BaseModel):
+    pipeline_id: uuid.UUID
+    match: bool
+    tables: list[TableSync]
+    seconds: float
+    checked_at: datetime

@@ -1,0 +1,10 @@
+import { Badge } from "@mantine/core";
+
+const COLORS: Record<string, string> = {
+  RUNNING: "green", STARTING: "blue", STOPPING: "orange", PAUSED: "yellow", STOPPED: "gray", NOT_STARTED: "gray",
+  ERROR: "red", COMPLETED: "green", FAILED: "red", PENDING: "gray", COPYING: "blue",
+};
+
+export default function StatusBadge({ value, testId }: { value: string; testId?: string }) {
+  return <Badge color={COLORS[value] ?? "gray"} data-testid={testId}>{value}</Badge>;
+}

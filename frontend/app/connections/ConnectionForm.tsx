@@ -1,0 +1,64 @@
+"use client";
+import { Button, Group, NumberInput, PasswordInput, Select, Stack, TextInput } from "@mantine/core";
+import { useState, type FormEvent } from "react";
+
+import ErrorText from "@/app/components/ErrorText";
+import { connectionsApi, type Connection, type ConnectionCreate } from "@/lib/api/endpoints";
+
+type Props = { existing?: Connection; onSaved: (c: Connection) => void; onCancel: () => void };
+
+export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
+  const [form, setForm] = useState({
+    name: existing?.name ?? "", connection_type: existing?.connection_type ?? "source",
+    host: existing?.host ?? "127.0.0.1", port: existing?.port ?? 5432, database: existing?.database ?? "",
+    username: existing?.username ?? "", password: "", schema: existing?.schema ?? "public",
+  });
+  const [error, setError] = useState<unknown>(null);
+  const [saving, setSaving] = useState(false);
+  const set = (k: string, v: unknown) => setForm((f) => ({ ...f, [k]: v }));
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setSaving(true);
+    setError(null);
+    try {
+      const { password, ...rest } = form;
+      const body = { ...rest, database_type: "postgresql" as const, ...(password ? { password } : {}) };
+      onSaved(existing ? await connectionsApi.update(existing.id, body)
+        : await connectionsApi.create({ ...body, password } as ConnectionCreate));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setSaving(false);
+    }
+  };
+  return (
+    <form onSubmit={submit}>
+      <Stack gap="xs">
+        <TextInput label="Name" name="name" value={form.name} onChange={(e) => set("name", e.target.value)} required />
+        <Select label="Type" name="connection_type" data={["source", "target"]} value={form.connection_type}
+          onChange={(v) => set("connection_type", v)} allowDeselect={false} />
+        <Group grow>
+          <TextInput label="Host" name="host" value={form.host} onChange={(e) => set("host", e.target.value)} required />
+          <NumberInput label="Port" name="port" value={form.port} onChange={(v) => set("port", Number(v))} min={1}
+            max={65535} />
+        </Group>
+        <Group grow>
+          <TextInput label="Database" name="database" value={form.database}
+            onChange={(e) => set("database", e.target.value)} required />
+          <TextInput label="Schema" name="schema" value={form.schema} onChange={(e) => set("schema", e.target.value)} />
+        </Group>
+        <TextInput label="Username" name="username" value={form.username}
+          onChange={(e) => set("username", e.target.value)} required />
+        {/* Write-only: the API never returns a password, so the field starts empty. */}
+        <PasswordInput label={existing ? "Password (leave empty to keep)" : "Password"} name="password"
+          value={form.password} onChange={(e) => set("password", e.target.value)} required={!existing}
+          autoComplete="new-password" />
+        <ErrorText error={error} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onCancel}>Cancel</Button>
+          <Button type="submit" loading={saving}>Save</Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}

@@ -1,0 +1,113 @@
+"use client";
+import { Badge, Button, Group, List, Modal, Stack, Table, Text, Title } from "@mantine/core";
+import { useEffect, useState } from "react";
+
+import ConnectionForm from "@/app/connections/ConnectionForm";
+import ErrorText from "@/app/components/ErrorText";
+import { connectionsApi, type Connection, type ConnectionTestResult } from "@/lib/api/endpoints";
+import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
+import { connectionRemoved, connectionSaved, fetchConnections } from "@/lib/store/slices/connectionSlice";
+
+function TestResult({ result }: { result: ConnectionTestResult }) {
+  return (
+    <Stack gap={2} data-testid="test-result">
+      <Text size="sm" c={result.ok ? "green" : "red"} fw={600}>
+        {result.ok ? "OK" : "Failed"}{result.server_version ? ` · PostgreSQL ${result.server_version}` : ""}
+        {` · ${result.latency_ms} ms`}
+      </Text>
+      {result.error && <Text size="sm" c="red">{result.error}</Text>}
+      <List size="xs">
+        {result.checks.map((c) => (
+          <List.Item key={c.name}>{c.ok ? "✓" : "✗"} {c.name}: {c.detail}</List.Item>
+        ))}
+      </List>
+    </Stack>
+  );
+}
+
+export default function ConnectionsPage() {
+  const dispatch = useAppDispatch();
+  const { items, error } = useAppSelector((s) => s.connections);
+  const role = useAppSelector((s) => s.auth.user?.role);
+  const canWrite = role === "admin" || role === "operator";
+  const [editing, setEditing] = useState<Connection | "new" | null>(null);
+  const [results, setResults] = useState<Record<string, ConnectionTestResult | "testing">>({});
+  const [confirm, setConfirm] = useState<Connection | null>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  useEffect(() => { void dispatch(fetchConnections()); }, [dispatch]);
+
+  const test = async (c: Connection) => {
+    setResults((r) => ({ ...r, [c.id]: "testing" }));
+    try {
+      const result = await connectionsApi.test(c.id);
+      setResults((r) => ({ ...r, [c.id]: result }));
+    } catch (err) {
+      setActionError(err);
+      setResults((r) => { const { [c.id]: _, ...rest } = r; return rest; });
+    }
+  };
+  const remove = async (c: Connection) => {
+    try {
+      await connectionsApi.remove(c.id);
+      dispatch(connectionRemoved(c.id));
+    } catch (err) {
+      setActionError(err);
+    }
+    setConfirm(null);
+  };
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>Connections</Title>
+        <Group>
+          <Button variant="default" size="xs" onClick={() => void dispatch(fetchConnections())}>Refresh</Button>
+          {canWrite && <Button onClick={() => setEditing("new")}>New connection</Button>}
+        </Group>
+      </Group>
+      <ErrorText error={error ?? actionError} />
+      <Table striped withTableBorder data-testid="connections-table">
+        <Table.Thead>
+          <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Type</Table.Th><Table.Th>Address</Table.Th>
+            <Table.Th>User</Table.Th><Table.Th>Test</Table.Th><Table.Th /></Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {items.map((c) => {
+            const r = results[c.id];
+            return (
+              <Table.Tr key={c.id} data-testid={`connection-${c.name}`}>
+                <Table.Td>{c.name}</Table.Td>
+                <Table.Td><Badge variant="light">{c.connection_type}</Badge></Table.Td>
+                <Table.Td>{c.host}:{c.port}/{c.database}</Table.Td>
+                <Table.Td>{c.username}</Table.Td>
+                <Table.Td>{r && r !== "testing" ? <TestResult result={r} /> : null}</Table.Td>
+                <Table.Td>
+                  {canWrite && (
+                    <Group gap="xs" justify="flex-end">
+                      <Button size="xs" variant="light" loading={r === "testing"} onClick={() => void test(c)}>Test</Button>
+                      <Button size="xs" variant="default" onClick={() => setEditing(c)}>Edit</Button>
+                      <Button size="xs" color="red" variant="subtle" onClick={() => setConfirm(c)}>Delete</Button>
+                    </Group>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            );
+          })}
+        </Table.Tbody>
+      </Table>
+      <Modal opened={editing !== null} onClose={() => setEditing(null)}
+        title={editing === "new" ? "New connection" : "Edit connection"}>
+        {editing !== null && (
+          <ConnectionForm existing={editing === "new" ? undefined : editing} onCancel={() => setEditing(null)}
+            onSaved={(c) => { dispatch(connectionSaved(c)); setEditing(null); }} />
+        )}
+      </Modal>
+      <Modal opened={confirm !== null} onClose={() => setConfirm(null)} title="Delete connection?">
+        <Text>Delete {confirm?.name}? Pipelines using it must be deleted first.</Text>
+        <Group justify="flex-end" mt="md">
+          <Button variant="default" onClick={() => setConfirm(null)}>Cancel</Button>
+          <Button color="red" onClick={() => confirm && void remove(confirm)}>Delete</Button>
+        </Group>
+      </Modal>
+    </Stack>
+  );
+}

@@ -1,0 +1,127 @@
+"use client";
+import { Alert, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { useParams } from "next/navigation";
+import { useState } from "react";
+
+import Actions from "@/app/pipelines/[id]/Actions";
+import ProgressTable from "@/app/pipelines/[id]/ProgressTable";
+import ErrorText from "@/app/components/ErrorText";
+import EventsChart from "@/app/components/EventsChart";
+import EventsTable from "@/app/components/EventsTable";
+import LiveBadge from "@/app/components/LiveBadge";
+import StatusBadge from "@/app/components/StatusBadge";
+import { monitoringApi, pipelinesApi, type Dashboard, type SyncStats } from "@/lib/api/endpoints";
+import { useEventStream } from "@/lib/hooks/useEventStream";
+import { useInterval } from "@/lib/hooks/useLive";
+import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
+import { fetchPipelineDetail } from "@/lib/store/slices/pipelineSlice";
+
+export default function PipelinePage() {
+  const { id } = useParams<{ id: string }>();
+  const dispatch = useAppDispatch();
+  const pipeline = useAppSelector((s) => s.pipelines.items.find((p) => p.id === id));
+  const status = useAppSelector((s) => s.pipelines.status[id]);
+  const progress = useAppSelector((s) => s.pipelines.progress[id]);
+  const role = useAppSelector((s) => s.auth.user?.role);
+  const [error, setError] = useState<unknown>(null);
+  const [counts, setCounts] = useState<Dashboard | null>(null);
+  const [series, setSeries] = useState<{ t: string }[]>([]);
+  const [sync, setSync] = useState<SyncStats | null>(null);
+  const [checking, setChecking] = useState(false);
+  const loadDetail = async () => {
+    const result = await dispatch(fetchPipelineDetail(id));
+    setError(fetchPipelineDetail.rejected.match(result) ? result.error.message : null);
+    setCounts(await monitoringApi.dashboard(id).catch(() => null));
+    setSeries((await monitoringApi.timeseries({ pipeline_id: id, bucket: "minute", hours: 1 }).catch(() => null))
+      ?.points ?? []);
+  };
+  // Status and progress are polled every 2 s while the page is open; events arrive live or by polling.
+  const { events, mode, refresh, lastLoaded } = useEventStream({ pipeline_id: id }, [id], loadDetail);
+  const busy = pipeline && ["STARTING", "STOPPING"].includes(pipeline.status);
+  useInterval(() => void loadDetail(), busy ? 1000 : 2000);
+
+  const check = async () => {
+    setChecking(true);
+    try { setSync(await pipelinesApi.syncStats(id)); } catch (err) { setError(err); } finally { setChecking(false); }
+  };
+  if (!pipeline) return <><ErrorText error={error} /><Text>Loading…</Text></>;
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Group><Title order={2}>{pipeline.name}</Title><StatusBadge value={pipeline.status} testId="pipeline-status" />
+          <Badge variant="outline">{pipeline.mode}</Badge></Group>
+        <Group>
+          <LiveBadge mode={mode} lastLoaded={lastLoaded} onRefresh={() => void refresh()} />
+          {role !== "viewer" && <Actions pipeline={pipeline} onDone={() => void loadDetail()} />}
+        </Group>
+      </Group>
+      <ErrorText error={error} />
+      {pipeline.last_error && <Alert color="red" title="Last error" data-testid="last-error">{pipeline.last_error}</Alert>}
+      <SimpleGrid cols={{ base: 2, md: 5 }}>
+        {[["Total", counts?.total_events], ["Inserts", counts?.insert_count], ["Updates", counts?.update_count],
+          ["Deletes", counts?.delete_count], ["Avg latency", counts?.average_latency_ms != null ? `${counts.average_latency_ms} ms` : "–"]]
+          .map(([label, value]) => (
+            <Card withBorder key={String(label)} data-testid={`count-${String(label).toLowerCase()}`}>
+              <Text size="xs" c="dimmed">{label}</Text><Text fw={700} size="xl">{value ?? 0}</Text>
+            </Card>
+          ))}
+      </SimpleGrid>
+      <Card withBorder>
+        <Title order={4} mb="xs">Full load <StatusBadge value={pipeline.full_load_status} testId="full-load-status" /></Title>
+        {progress && <ProgressTable progress={progress} />}
+        {progress?.last_run && <Text size="xs" c="dimmed" mt="xs">Last load: {progress.last_run.rows?.toLocaleString()} rows
+          in {progress.last_run.seconds} s ({progress.last_run.rows_per_second?.toLocaleString()} rows/s), snapshot LSN{" "}
+          {progress.last_run.snapshot_lsn}</Text>}
+      </Card>
+      {status && (
+        <Card withBorder>
+          <Title order={4} mb="xs">Connectors <Badge color={status.health === "ok" ? "green" : status.health === "degraded" ? "yellow" : "red"}>{status.health}</Badge></Title>
+          {!status.connect.reachable && <Alert color="yellow">Kafka Connect unreachable: {status.connect.error}</Alert>}
+          <Table data-testid="connectors">
+            <Table.Tbody>
+              {(["source", "sink"] as const).map((role) => {
+                const c = status.connect[role];
+                return (
+                  <Table.Tr key={role}>
+                    <Table.Td w={80}>{role}</Table.Td>
+                    <Table.Td>{c?.exists ? <StatusBadge value={c.state ?? "?"} /> : <Text size="sm" c="dimmed">not created</Text>}</Table.Td>
+                    <Table.Td>{c?.tasks.map((t) => (
+                      <div key={t.id}><Text size="sm">task {t.id}: {t.state} on {t.worker_id}</Text>
+                        {t.trace && <Code block mah={160} style={{ overflow: "auto" }}>{t.trace}</Code>}</div>))}
+                    </Table.Td>
+                  </Table.Tr>
+                );
+              })}
+            </Table.Tbody>
+          </Table>
+        </Card>
+      )}
+      <Card withBorder>
+        <Title order={4} mb="xs">Throughput (events per minute, last hour)</Title>
+        <EventsChart points={series} />
+      </Card>
+      <Card withBorder>
+        <Group justify="space-between" mb="xs"><Title order={4}>Live events</Title></Group>
+        <EventsTable events={events} height={320} />
+      </Card>
+      <Card withBorder>
+        <Group justify="space-between" mb="xs">
+          <Title order={4}>Verify source and target</Title>
+          {role !== "viewer" &&
+            <Button size="xs" loading={checking} onClick={() => void check()} data-testid="sync-stats">Compare now</Button>}
+        </Group>
+        {sync && (
+          <Table data-testid="sync-result">
+            <Table.Thead><Table.Tr><Table.Th>Table</Table.Th><Table.Th>Source rows</Table.Th><Table.Th>Target rows</Table.Th>
+              <Table.Th>Result</Table.Th></Table.Tr></Table.Thead>
+            <Table.Tbody>{sync.tables.map((t) => (
+              <Table.Tr key={t.table}><Table.Td>{t.schema_name}.{t.table}</Table.Td><Table.Td>{t.source_rows}</Table.Td>
+                <Table.Td>{t.target_rows}</Table.Td>
+                <Table.Td><Badge color={t.match ? "green" : "red"}>{t.match ? "match" : "mismatch"}</Badge></Table.Td></Table.Tr>
+            ))}</Table.Tbody>
+          </Table>
+        )}
+      </Card>
+    </Stack>
+  );
+}

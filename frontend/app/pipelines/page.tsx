@@ -1,0 +1,53 @@
+"use client";
+import { Anchor, Button, Group, Stack, Table, Text, Title } from "@mantine/core";
+import Link from "next/link";
+import { useEffect } from "react";
+
+import ErrorText from "@/app/components/ErrorText";
+import LiveBadge from "@/app/components/LiveBadge";
+import StatusBadge from "@/app/components/StatusBadge";
+import { usePolling } from "@/lib/hooks/useLive";
+import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
+import { fetchConnections } from "@/lib/store/slices/connectionSlice";
+import { fetchPipelines } from "@/lib/store/slices/pipelineSlice";
+
+export default function PipelinesPage() {
+  const dispatch = useAppDispatch();
+  const { items, error } = useAppSelector((s) => s.pipelines);
+  const connections = useAppSelector((s) => s.connections.items);
+  const role = useAppSelector((s) => s.auth.user?.role);
+  const { refresh, lastLoaded } = usePolling(() => dispatch(fetchPipelines()), "polling");
+  useEffect(() => { void dispatch(fetchConnections()); }, [dispatch]);
+  const name = (id: string) => connections.find((c) => c.id === id)?.name ?? id.slice(0, 8);
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>Pipelines</Title>
+        <Group>
+          <LiveBadge mode="polling" lastLoaded={lastLoaded} onRefresh={() => void refresh()} />
+          {role !== "viewer" && <Button component={Link} href="/pipelines/new">New pipeline</Button>}
+        </Group>
+      </Group>
+      <ErrorText error={error} />
+      <Table striped withTableBorder data-testid="pipelines-table">
+        <Table.Thead>
+          <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Status</Table.Th><Table.Th>Mode</Table.Th>
+            <Table.Th>Source → target</Table.Th><Table.Th>Tables</Table.Th><Table.Th>Updated</Table.Th></Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {items.map((p) => (
+            <Table.Tr key={p.id}>
+              <Table.Td><Anchor component={Link} href={`/pipelines/${p.id}`}>{p.name}</Anchor></Table.Td>
+              <Table.Td><StatusBadge value={p.status} /></Table.Td>
+              <Table.Td>{p.mode}</Table.Td>
+              <Table.Td>{name(p.source_connection_id)} → {name(p.target_connection_id)}</Table.Td>
+              <Table.Td>{p.tables.length}</Table.Td>
+              <Table.Td><Text size="xs">{new Date(p.updated_at).toLocaleString()}</Text></Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      {!items.length && <Text c="dimmed">No pipelines yet.</Text>}
+    </Stack>
+  );
+}

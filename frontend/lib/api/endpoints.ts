@@ -1,0 +1,76 @@
+// Typed calls to the backend; request and response types come from the generated OpenAPI schema.
+import { api } from "@/lib/api/client";
+import type { components } from "@/lib/api/schema";
+
+type S = components["schemas"];
+export type UserPublic = S["UserPublic"];
+export type Role = UserPublic["role"];
+export type TokenPair = S["TokenPair"];
+export type Connection = S["ConnectionPublic"];
+export type ConnectionCreate = S["ConnectionCreate"];
+export type ConnectionUpdate = S["ConnectionUpdate"];
+export type ConnectionTestResult = S["ConnectionTestResult"];
+export type TableInfo = S["TableInfo"];
+export type Pipeline = S["PipelinePublic"];
+export type PipelineCreate = S["PipelineCreate"];
+export type PipelineMode = Pipeline["mode"];
+export type PipelineStatusView = S["PipelineStatusView"];
+export type PipelineProgressView = S["PipelineProgressView"];
+export type SyncStats = S["SyncStats"];
+export type Dashboard = S["Dashboard"];
+export type EventsPage = S["EventsPage"];
+export type CdcEvent = S["Event"];
+export type EventLoggerStatus = S["EventLoggerStatus"];
+export type UserCreate = S["UserCreate"];
+
+export type EventFilters = { pipeline_id?: string; table?: string; event_type?: string; before_id?: number;
+  limit?: number };
+
+export const authApi = {
+  login: (username: string, password: string) =>
+    api().post<TokenPair>("/auth/login", { username, password }).then((r) => r.data),
+  me: () => api().get<UserPublic>("/auth/me").then((r) => r.data),
+  logout: (refreshToken: string) => api().post("/auth/logout", { refresh_token: refreshToken }),
+};
+
+export const connectionsApi = {
+  list: () => api().get<S["ConnectionList"]>("/connections").then((r) => r.data.items),
+  create: (body: ConnectionCreate) => api().post<Connection>("/connections", body).then((r) => r.data),
+  update: (id: string, body: ConnectionUpdate) => api().put<Connection>(`/connections/${id}`, body).then((r) => r.data),
+  remove: (id: string) => api().delete(`/connections/${id}`),
+  test: (id: string, tables: string[] = []) =>
+    api().post<ConnectionTestResult>(`/connections/${id}/test`, { tables }).then((r) => r.data),
+  tables: (id: string) => api().get<TableInfo[]>(`/connections/${id}/tables`).then((r) => r.data),
+};
+
+export const pipelinesApi = {
+  list: () => api().get<S["PipelineList"]>("/pipelines", { params: { limit: 200 } }).then((r) => r.data.items),
+  get: (id: string) => api().get<Pipeline>(`/pipelines/${id}`).then((r) => r.data),
+  create: (body: PipelineCreate) => api().post<Pipeline>("/pipelines", body).then((r) => r.data),
+  remove: (id: string) => api().delete(`/pipelines/${id}`),
+  action: (id: string, action: "start" | "stop" | "pause" | "resume") =>
+    api().post<Pipeline>(`/pipelines/${id}/${action}`).then((r) => r.data),
+  status: (id: string) => api().get<PipelineStatusView>(`/pipelines/${id}/status`).then((r) => r.data),
+  progress: (id: string) => api().get<PipelineProgressView>(`/pipelines/${id}/progress`).then((r) => r.data),
+  syncStats: (id: string) => api().post<SyncStats>(`/pipelines/${id}/sync-stats`).then((r) => r.data),
+};
+
+export const monitoringApi = {
+  dashboard: (pipelineId?: string) =>
+    api().get<Dashboard>("/monitoring/dashboard", { params: { pipeline_id: pipelineId } }).then((r) => r.data),
+  events: (filters: EventFilters) =>
+    api().get<EventsPage>("/monitoring/events", { params: filters }).then((r) => r.data),
+  loggerStatus: () => api().get<EventLoggerStatus>("/monitoring/event-logger-status").then((r) => r.data),
+  timeseries: (params: { pipeline_id?: string; metric?: string; bucket?: string; hours?: number }) =>
+    api().get("/monitoring/timeseries", { params }).then((r) => r.data as {
+      points: { t: string; insert?: number; update?: number; delete?: number; average_latency_ms?: number }[] }),
+  metrics: (pipelineId?: string) =>
+    api().get("/monitoring/metrics", { params: { pipeline_id: pipelineId } }).then((r) => r.data as Record<string,
+      unknown> & { events_per_second_1m: number; lag_bytes: number; lag_seconds: number }),
+};
+
+export const usersApi = {
+  list: () => api().get<S["UserList"]>("/users").then((r) => r.data.items),
+  create: (body: UserCreate) => api().post<UserPublic>("/users", body).then((r) => r.data),
+  update: (id: string, body: S["UserUpdate"]) => api().put<UserPublic>(`/users/${id}`, body).then((r) => r.data),
+};

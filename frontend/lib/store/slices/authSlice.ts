@@ -1,0 +1,45 @@
+import { createAsyncThunk, createSlice } from "@reduxjs/toolkit";
+
+import { authApi, type UserPublic } from "@/lib/api/endpoints";
+import { tokenStore } from "@/lib/api/tokens";
+
+type AuthState = { user: UserPublic | null; status: "unknown" | "loading" | "authenticated" | "anonymous";
+  error: string | null };
+
+const initialState: AuthState = { user: null, status: "unknown", error: null };
+
+export const login = createAsyncThunk("auth/login", async (c: { username: string; password: string }) => {
+  const tokens = await authApi.login(c.username, c.password);
+  tokenStore.set({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
+  return authApi.me();
+});
+
+export const loadSession = createAsyncThunk("auth/loadSession", async () => {
+  if (!tokenStore.get()) return null;
+  return authApi.me();
+});
+
+export const logout = createAsyncThunk("auth/logout", async () => {
+  const tokens = tokenStore.get();
+  tokenStore.set(null);
+  if (tokens) await authApi.logout(tokens.refreshToken).catch(() => undefined);
+});
+
+const authSlice = createSlice({
+  name: "auth",
+  initialState,
+  reducers: {},
+  extraReducers: (b) => {
+    b.addCase(login.pending, (s) => { s.status = "loading"; s.error = null; })
+      .addCase(login.fulfilled, (s, a) => { s.user = a.payload; s.status = "authenticated"; })
+      .addCase(login.rejected, (s, a) => { s.status = "anonymous"; s.error = a.error.message ?? "Login failed"; })
+      .addCase(loadSession.fulfilled, (s, a) => {
+        s.user = a.payload;
+        s.status = a.payload ? "authenticated" : "anonymous";
+      })
+      .addCase(loadSession.rejected, (s) => { s.user = null; s.status = "anonymous"; })
+      .addCase(logout.fulfilled, (s) => { s.user = null; s.status = "anonymous"; });
+  },
+});
+
+export default authSlice.reducer;

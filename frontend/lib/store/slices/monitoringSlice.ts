@@ -1,0 +1,53 @@
+import { createSlice, type PayloadAction } from "@reduxjs/toolkit";
+
+import type { CdcEvent, Dashboard, EventLoggerStatus } from "@/lib/api/endpoints";
+
+export const EVENT_CAP = 100_000;
+
+type State = {
+  events: CdcEvent[];            // newest first, unique by id, at most EVENT_CAP
+  dashboard: Dashboard | null;
+  logger: EventLoggerStatus | null;
+  suppressed: number;           // events the server summarized instead of sending (rate cap)
+};
+const initialState: State = { events: [], dashboard: null, logger: null, suppressed: 0 };
+
+function merge(current: CdcEvent[], incoming: CdcEvent[], cap: number): CdcEvent[] {
+  const seen = new Set(current.map((e) => e.id));
+  const fresh = incoming.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
+  if (!fresh.length) return current;
+  return [...fresh, ...current].sort((a, b) => b.id - a.id).slice(0, cap);
+}
+
+const monitoringSlice = createSlice({
+  name: "monitoring",
+  initialState,
+  reducers: {
+    /** A page from the API replaces the list (a filter changed, or a manual refresh). */
+    eventsReplaced(s, a: PayloadAction<CdcEvent[]>) {
+      s.events = merge([], a.payload, EVENT_CAP);
+    },
+    /** Live or polled events are prepended, de-duplicated by id, capped in memory. */
+    eventsReceived: {
+      reducer(s, a: PayloadAction<{ events: CdcEvent[]; cap: number }>) {
+        s.events = merge(s.events, a.payload.events, a.payload.cap);
+      },
+      prepare(events: CdcEvent[], cap: number = EVENT_CAP) {
+        return { payload: { events, cap } };
+      },
+    },
+    dashboardLoaded(s, a: PayloadAction<Dashboard>) {
+      s.dashboard = a.payload;
+    },
+    loggerLoaded(s, a: PayloadAction<EventLoggerStatus>) {
+      s.logger = a.payload;
+    },
+    summaryReceived(s, a: PayloadAction<number>) {
+      s.suppressed += a.payload;
+    },
+  },
+});
+
+export const { eventsReplaced, eventsReceived, dashboardLoaded, loggerLoaded, summaryReceived } =
+  monitoringSlice.actions;
+export default monitoringSlice.reducer;

@@ -1,0 +1,51 @@
+import { createAsyncThunk, createSlice } from "@reduxjs/toolkit";
+
+import { pipelinesApi, type Pipeline, type PipelineProgressView, type PipelineStatusView } from "@/lib/api/endpoints";
+
+type State = {
+  items: Pipeline[];
+  loading: boolean;
+  error: string | null;
+  status: Record<string, PipelineStatusView>;
+  progress: Record<string, PipelineProgressView>;
+};
+const initialState: State = { items: [], loading: false, error: null, status: {}, progress: {} };
+
+export const fetchPipelines = createAsyncThunk("pipelines/fetch", () => pipelinesApi.list());
+export const fetchPipelineDetail = createAsyncThunk("pipelines/detail", async (id: string) => {
+  const [pipeline, status, progress] = await Promise.all([pipelinesApi.get(id), pipelinesApi.status(id),
+    pipelinesApi.progress(id)]);
+  return { pipeline, status, progress };
+});
+
+const pipelineSlice = createSlice({
+  name: "pipelines",
+  initialState,
+  reducers: {
+    /** Replaces a pipeline by id, or adds it. */
+    pipelineUpdated(s, a: { payload: Pipeline }) {
+      const i = s.items.findIndex((p) => p.id === a.payload.id);
+      if (i >= 0) s.items[i] = a.payload;
+      else s.items.unshift(a.payload);
+    },
+    pipelineRemoved(s, a: { payload: string }) {
+      s.items = s.items.filter((p) => p.id !== a.payload);
+    },
+  },
+  extraReducers: (b) => {
+    b.addCase(fetchPipelines.pending, (s) => { s.loading = true; })
+      .addCase(fetchPipelines.fulfilled, (s, a) => { s.items = a.payload; s.loading = false; s.error = null; })
+      .addCase(fetchPipelines.rejected, (s, a) => { s.loading = false; s.error = a.error.message ?? "failed"; })
+      .addCase(fetchPipelineDetail.fulfilled, (s, a) => {
+        const { pipeline, status, progress } = a.payload;
+        const i = s.items.findIndex((p) => p.id === pipeline.id);
+        if (i >= 0) s.items[i] = pipeline;
+        else s.items.push(pipeline);
+        s.status[pipeline.id] = status;
+        s.progress[pipeline.id] = progress;
+      });
+  },
+});
+
+export const { pipelineUpdated, pipelineRemoved } = pipelineSlice.actions;
+export default pipelineSlice.reducer;

@@ -1,0 +1,74 @@
+// One Socket.IO connection per tab: token at the handshake, a room per open pipeline page, reconnect with
+// backoff and resubscribe after reconnecting. Pages fall back to polling while it is down.
+import { io, type Socket } from "socket.io-client";
+
+import { appConfig } from "@/lib/config";
+import { tokenStore } from "@/lib/api/tokens";
+import type { CdcEvent } from "@/lib/api/endpoints";
+
+export type Summary = { pipeline_id: string; suppressed: number; by_event_type: Record<string, number> };
+type Listener = { onEvent?: (e: CdcEvent) => void; onSummary?: (s: Summary) => void };
+
+let socket: Socket | null = null;
+const rooms = new Map<string, number>();
+const listeners = new Set<Listener>();
+const statusListeners = new Set<(connected: boolean) => void>();
+
+function ensureSocket(): Socket | null {
+  const config = appConfig();
+  if (!config.wsEnabled || typeof window === "undefined") return null;
+  if (socket) return socket;
+  socket = io(config.wsUrl, {
+    transports: ["websocket", "polling"],
+    auth: (cb) => cb({ token: tokenStore.get()?.accessToken }),
+    reconnection: true,
+    reconnectionDelay: 1000,
+    reconnectionDelayMax: 15000,
+  });
+  socket.on("connect", () => {
+    rooms.forEach((_, id) => socket?.emit("subscribe_pipeline", { pipeline_id: id }));
+    statusListeners.forEach((l) => l(true));
+  });
+  socket.on("disconnect", () => statusListeners.forEach((l) => l(false)));
+  socket.on("connect_error", () => statusListeners.forEach((l) => l(false)));
+  socket.on("replication_event", (e: CdcEvent) => listeners.forEach((l) => l.onEvent?.(e)));
+  socket.on("replication_events_summary", (s: Summary) => listeners.forEach((l) => l.onSummary?.(s)));
+  return socket;
+}
+
+export function isSocketConnected(): boolean {
+  return Boolean(socket?.connected);
+}
+
+export function onSocketStatus(listener: (connected: boolean) => void): () => void {
+  statusListeners.add(listener);
+  ensureSocket();
+  listener(isSocketConnected());
+  return () => statusListeners.delete(listener);
+}
+
+export function listen(listener: Listener): () => void {
+  listeners.add(listener);
+  ensureSocket();
+  return () => listeners.delete(listener);
+}
+
+/** Join a pipeline's room for as long as the returned function is not called. */
+export function subscribePipeline(pipelineId: string): () => void {
+  const s = ensureSocket();
+  rooms.set(pipelineId, (rooms.get(pipelineId) ?? 0) + 1);
+  if (s?.connected) s.emit("subscribe_pipeline", { pipeline_id: pipelineId });
+  return () => {
+    const left = (rooms.get(pipelineId) ?? 1) - 1;
+    if (left > 0) rooms.set(pipelineId, left);
+    else {
+      rooms.delete(pipelineId);
+      socket?.emit("unsubscribe_pipeline", { pipeline_id: pipelineId });
+    }
+  };
+}
+
+export function closeSocket(): void {
+  socket?.disconnect();
+  socket = null;
+}
