@@ -8,7 +8,7 @@ STACKCTL   := stack/stackctl
 WEB_SRC    := $(shell find frontend/app frontend/lib -type f 2>/dev/null) frontend/package-lock.json \
               frontend/next.config.mjs frontend/tsconfig.json
 
-.PHONY: help prereqs install jars web-build stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring
+.PHONY: help prereqs install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,7 +57,12 @@ down: ## stop everything `make up` started
 status: ## what is running
 	@$(STACKCTL) status
 
-test: install jars web-build ## all backend and frontend tests on a private, throwaway stack; leaves nothing running
+browser: ## Debian's Chromium for the browser tests (installed with apt when missing)
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && { apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }; } || \
+	  { echo "Chromium is missing: install Debian's chromium package" >&2; exit 1; }
+
+test: install jars web-build browser ## all backend, frontend and browser tests on a private, throwaway stack
 	@stack/run-tests.sh
 
 bench-fullload: install stack-up ## benchmark: cdcflow full load vs pg_dump | psql (results in bench/results/)

@@ -13,6 +13,7 @@ export default defineConfig({
     baseURL: process.env.CDCFLOW_UI_URL ?? "http://127.0.0.1:3000",
     viewport: { width: 1440, height: 1000 },
     trace: "retain-on-failure",
+    actionTimeout: 15_000,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -28,5 +28,6 @@ echo "[test] stack ready in $((SECONDS - started))s"
 status=0
 (cd frontend && npx vitest run) || status=1
 (cd backend && .venv/bin/pytest) || status=1
+(cd frontend && npx playwright test) || status=1
 echo "[test] finished in $((SECONDS - started))s (exit $status)"
 exit $status

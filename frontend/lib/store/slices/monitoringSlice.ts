@@ -13,10 +13,14 @@ type State = {
 const initialState: State = { events: [], dashboard: null, logger: null, suppressed: 0 };
 
 function merge(current: CdcEvent[], incoming: CdcEvent[], cap: number): CdcEvent[] {
+  const newest = current.length ? current[0].id : -Infinity;
+  const fresh = [...new Map(incoming.map((e) => [e.id, e])).values()].sort((a, b) => b.id - a.id);
+  // The usual case, live events newer than everything held: prepend without touching the rest.
+  if (fresh.length && fresh[fresh.length - 1].id > newest) return [...fresh, ...current].slice(0, cap);
   const seen = new Set(current.map((e) => e.id));
-  const fresh = incoming.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
-  if (!fresh.length) return current;
-  return [...fresh, ...current].sort((a, b) => b.id - a.id).slice(0, cap);
+  const unseen = fresh.filter((e) => !seen.has(e.id));
+  if (!unseen.length) return current;
+  return [...unseen, ...current].sort((a, b) => b.id - a.id).slice(0, cap);
 }
 
 const monitoringSlice = createSlice({
