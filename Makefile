@@ -8,7 +8,7 @@ STACKCTL   := stack/stackctl
 WEB_SRC    := $(shell find frontend/app frontend/lib -type f 2>/dev/null) frontend/package-lock.json \
               frontend/next.config.mjs frontend/tsconfig.json
 
-.PHONY: help prereqs install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring
+.PHONY: help prereqs install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring demo-traffic
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,8 +43,9 @@ stack-up: jars ## start PostgreSQL, Kafka and Kafka Connect (infrastructure only
 stack-down: ## stop the infrastructure (and the app, if running)
 	@$(STACKCTL) down
 
-migrate: $(VENV)/.installed ## apply database migrations and create the first admin (if missing)
-	@set -a && . .stack/env && set +a && $(VENV)/bin/cdcflow migrate && $(VENV)/bin/cdcflow create-admin
+migrate: $(VENV)/.installed ## apply migrations, create the first admin and the demo data (each only if missing)
+	@set -a && . .stack/env && set +a && $(VENV)/bin/cdcflow migrate && $(VENV)/bin/cdcflow create-admin && \
+	  $(VENV)/bin/cdcflow demo seed
 
 up: install jars web-build stack-up migrate ## the whole product: stack, API, web app; prints the URL
 	@$(STACKCTL) app-up
@@ -73,6 +74,10 @@ bench-events: install stack-up migrate ## benchmark: event logger ingest vs a ba
 
 bench-monitoring: install stack-up migrate ## benchmark: monitoring endpoints at 10M events vs the seed's query
 	$(PY) bench/monitoring_bench.py $(BENCH_ARGS)
+
+demo-traffic: $(VENV)/.installed ## steady inserts/updates/deletes on the demo shop (RATE=20 DURATION=)
+	@set -a && . .stack/env && set +a && $(VENV)/bin/cdcflow demo traffic --rate $${RATE:-20} \
+	  $${DURATION:+--duration $$DURATION}
 
 clean: down ## stop everything and delete local data (keeps installed packages and jars)
 	rm -rf .stack/pg .stack/kafka .stack/connect .stack/logs .stack/run .stack/test

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.engine_support import E2E, TABLES, Writer, fingerprints, seed
+from tests.engine_support import E2E, Writer, fingerprints, seed
 from tests.support import dsn_for, wait_until
 from tests.test_connections import connection_body
 

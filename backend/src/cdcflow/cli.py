@@ -1,4 +1,5 @@
-"""The `cdcflow` command: serve | migrate | create-admin | event-logger | reencrypt-secrets."""
+"""The `cdcflow` command: server side (serve, migrate, create-admin, event-logger, demo, reencrypt-secrets) and
+the operator's client (login, connections, pipelines, events) over the REST API."""
 
 import argparse
 import os
@@ -72,14 +73,15 @@ def cmd_reencrypt_secrets(args: argparse.Namespace) -> int:
 
 def cmd_event_logger(args: argparse.Namespace) -> int:
     """The event logger alone, in the foreground (several instances split partitions through the group)."""
-    import logging
     import signal
 
     from cdcflow.core.config import get_settings
     from cdcflow.events.logger import EventLogger
     from cdcflow.events.service import logger_config
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from cdcflow.core.logging import configure_logging
+
+    configure_logging()
     config = logger_config(get_settings())
     if args.group:
         config.group_id = args.group
@@ -93,11 +95,37 @@ def cmd_event_logger(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from cdcflow.core.config import get_settings
+
+    dsn = os.environ.get("PG_SUPERUSER_DSN")
+    if not dsn:
+        print("PG_SUPERUSER_DSN is not set (source .stack/env)", file=sys.stderr)
+        return 2
+    source_dsn = dsn.rsplit("/", 1)[0] + "/demo_source"
+    if args.action == "seed":
+        from cdcflow.demo.seed import ensure_connections, seed_schema
+
+        created = seed_schema(source_dsn)
+        connections = ensure_connections(get_settings(), dsn)
+        print(f"demo schema {'created' if created else 'already there'}; connections created: "
+              f"{', '.join(connections) or 'none (already there)'}")
+        return 0
+    from cdcflow.demo.traffic import run_traffic
+
+    totals = run_traffic(source_dsn, args.rate, args.duration)
+    print(f"done: {totals}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from cdcflow.core.logging import configure_logging
+
+    configure_logging(args.log_level)
     uvicorn.run("cdcflow.main:create_asgi_app", factory=True, host=args.host, port=args.port,
-                log_level=args.log_level, proxy_headers=False)
+                log_level=args.log_level, proxy_headers=False, log_config=None, access_log=False)
     return 0
 
 
@@ -126,10 +154,22 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--topic-regex", help="topics to consume (default: the pipelines' change topics)")
     ev.set_defaults(func=cmd_event_logger)
 
+    demo = sub.add_parser("demo", help="demo data: seed (schema + connections) or traffic")
+    demo.add_argument("action", choices=["seed", "traffic"])
+    demo.add_argument("--rate", type=float, default=20, help="traffic: changes per second")
+    demo.add_argument("--duration", type=float, help="traffic: seconds (default: until Ctrl-C)")
+    demo.set_defaults(func=cmd_demo)
+
+    from cdcflow.clientcli.commands import add_parsers, run
+
+    add_parsers(sub)
+
     reencrypt = sub.add_parser("reencrypt-secrets", help="re-encrypt stored secrets under the current key")
     reencrypt.set_defaults(func=cmd_reencrypt_secrets)
 
     args = parser.parse_args(argv)
+    if args.func.__module__ == "cdcflow.clientcli.commands":
+        return run(args)
     return args.func(args)
 
 

@@ -15,6 +15,7 @@ from cdcflow.core.config import Settings, get_settings
 from cdcflow.core.crypto import secret_box_from_settings
 from cdcflow.core.db import make_engine, make_session_factory
 from cdcflow.core.errors import install_error_handlers
+from cdcflow.core.logging import RequestLogMiddleware
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory, settings.kafka_bootstrap_servers,
         lag_probe=lambda pid: pipeline_lag(app.state.engine_context, pid))
 
+    app.add_middleware(RequestLogMiddleware)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])
     install_error_handlers(app)

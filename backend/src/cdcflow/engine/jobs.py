@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from cdcflow.core.logging import pipeline_id_var
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,11 +21,13 @@ class JobRunner:
         cancel = threading.Event()
 
         def run() -> None:
+            token = pipeline_id_var.set(str(pipeline_id))  # every log line of the job names its pipeline
             try:
                 fn(cancel)
             except Exception:
                 logger.exception("pipeline job failed", extra={"pipeline_id": str(pipeline_id)})
             finally:
+                pipeline_id_var.reset(token)
                 with self._lock:
                     if self._jobs.get(pipeline_id, (None,))[0] is future:
                         del self._jobs[pipeline_id]

@@ -103,12 +103,11 @@ def start_pipeline_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threa
     try:
         _start(ctx, pipeline_id, names, undo, cancel)
     except Exception as exc:
-        message = _describe(exc)
+        message, cancelled = _describe(exc), isinstance(exc, Cancelled)
         logger.warning("pipeline start failed: %s", message, extra={"pipeline_id": str(pipeline_id)})
         undo.run()
 
         def fail(p: Pipeline) -> None:
-            cancelled = isinstance(exc, Cancelled)
             p.status = PipelineStatus.STOPPED if cancelled else PipelineStatus.ERROR
             p.last_error = None if cancelled else message
             if p.full_load_status == FullLoadStatus.RUNNING:
@@ -127,15 +126,26 @@ def _describe(exc: Exception) -> str:
 
 def _start(ctx: EngineContext, pipeline_id: uuid.UUID, names: ResourceNames, undo: Undo,
            cancel: threading.Event) -> None:
-    timeout = ctx.settings.connection_test_timeout_seconds
     mode, full_load_status, table_names, source_ep, target_ep = _load_plan(ctx, pipeline_id)
     cdc = _is_cdc(mode)
-    connect = ctx.connect() if cdc else None
-    if connect is not None:
+    if not cdc:
+        _prepare_and_load(ctx, pipeline_id, names, undo, cancel, mode, full_load_status, table_names, source_ep,
+                          target_ep, None)
+        return
+    with ctx.connect() as connect:
         try:
             connect.plugins()
         except ConnectError as exc:
             raise StartFailed(str(exc)) from None
+        _prepare_and_load(ctx, pipeline_id, names, undo, cancel, mode, full_load_status, table_names, source_ep,
+                          target_ep, connect)
+
+
+def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: ResourceNames, undo: Undo,
+                      cancel: threading.Event, mode: PipelineMode, full_load_status: FullLoadStatus,
+                      table_names: list[str], source_ep, target_ep, connect: ConnectClient | None) -> None:
+    timeout = ctx.settings.connection_test_timeout_seconds
+    cdc = connect is not None
 
     source, target = source_adapter(source_ep, timeout), target_adapter(target_ep, timeout)
     tables, missing = source.read_tables(table_names)

@@ -1,0 +1,27 @@
+"""Runs last (make test runs the backend suite after the browser tests): no log line of the whole run, from any
+service, contains a password or key this run used."""
+
+import os
+from pathlib import Path
+
+
+def secrets_of_this_run(users) -> dict[str, str]:
+    found = {"admin password": os.environ["CDCFLOW_ADMIN_PASSWORD"],
+             "PostgreSQL superuser password": os.environ["PG_SUPERUSER_DSN"].split("://")[1].split("@")[0].split(":")[1],
+             "metadata database password": os.environ["DATABASE_URL"].split("://")[1].split("@")[0].split(":")[1],
+             "JWT secret": os.environ["JWT_SECRET"], "secret key": os.environ["CDCFLOW_SECRET_KEY"]}
+    found.update({f"password of test user {u['username']}": u["password"] for u in users.values()})
+    return found
+
+
+def test_no_log_line_contains_a_secret(users, client, auth):
+    # The users fixture's accounts have logged in by now (auth), so their passwords went through the API.
+    logs = sorted(Path(os.environ["CDCFLOW_STACK_DIR"], "logs").glob("*.log"))
+    assert {p.name for p in logs} >= {"api.log", "web.log", "kafka.log", "connect.log"}
+    secrets = secrets_of_this_run(users)
+    for path in logs:
+        text = path.read_text(errors="replace")
+        for what, value in secrets.items():
+            assert value not in text, f"{what} appears in {path.name}"
+    api_log = Path(os.environ["CDCFLOW_STACK_DIR"], "logs", "api.log").read_text()
+    assert '"logger": "cdcflow.request"' in api_log and '"duration_ms"' in api_log
