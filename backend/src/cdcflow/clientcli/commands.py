@@ -147,8 +147,12 @@ def cmd_events_tail(args: argparse.Namespace) -> int:
             print(f"{event['created_at'][11:23]}  {event['event_type']:8s} {event['table_name']:28s} {key}  "
                   f"{event.get('latency_ms') or '-'} ms", flush=True)
 
-    for event in reversed(api.get("/monitoring/events", pipeline_id=pid, limit=args.last)["items"]):
-        show(event)
+    recent = api.get("/monitoring/events", pipeline_id=pid, limit=max(1, args.last))["items"]
+    if args.last > 0:
+        for event in reversed(recent):
+            show(event)
+    elif recent:
+        newest = recent[0]["id"]  # follow from now on
     deadline = time.monotonic() + args.duration if args.duration else None
     while deadline is None or time.monotonic() < deadline:
         page = api.get("/monitoring/events", pipeline_id=pid, limit=500)["items"]
