@@ -9,7 +9,6 @@ Writes bench/results/event_logger.json and .md.
 import argparse
 import json
 import os
-import shlex
 import sys
 import threading
 import time
@@ -21,6 +20,8 @@ import psycopg
 from confluent_kafka import Consumer
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+from common import load_stack_env  # noqa: E402
 sys.path.insert(0, str(REPO / "backend" / "src"))
 sys.path.insert(0, str(REPO / "backend"))
 
@@ -28,12 +29,6 @@ from cdcflow.events.logger import EventLogger, LoggerConfig  # noqa: E402
 from tests.kafka_support import change_event, key, produce  # noqa: E402
 
 
-def load_env() -> None:
-    env_file = Path(os.environ.get("CDCFLOW_STACK_DIR", REPO / ".stack")) / "env"
-    for line in env_file.read_text().splitlines():
-        if line.startswith("export "):
-            k, _, v = line[7:].partition("=")
-            os.environ[k] = shlex.split(v)[0]
 
 
 def bench_pipeline(dsn: str) -> str:
@@ -86,7 +81,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "event_logger"))
     args = parser.parse_args()
-    load_env()
+    load_stack_env()
     bootstrap, dsn = os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["DATABASE_URL"]
     pipeline_id = bench_pipeline(dsn)
     topic = f"cdcflowbench.{pipeline_id}.public.orders"

@@ -10,7 +10,6 @@ the figures to bench/results/fullload.json and .md.
 import argparse
 import json
 import os
-import shlex
 import subprocess
 import sys
 import threading
@@ -22,6 +21,8 @@ from urllib.parse import urlsplit
 import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+from common import load_stack_env  # noqa: E402
 sys.path.insert(0, str(REPO / "backend" / "src"))
 
 from cdcflow.engine.endpoints import DatabaseEndpoint  # noqa: E402
@@ -33,12 +34,6 @@ from cdcflow.engine.postgres.target import PostgresTarget  # noqa: E402
 TABLE = "public.bench_orders"
 
 
-def load_env() -> None:
-    env_file = Path(os.environ.get("CDCFLOW_STACK_DIR", REPO / ".stack")) / "env"
-    for line in env_file.read_text().splitlines():
-        if line.startswith("export "):
-            key, _, value = line[7:].partition("=")
-            os.environ[key] = shlex.split(value)[0]
 
 
 def dsn(db: str) -> str:
@@ -119,7 +114,7 @@ def main() -> int:
     parser.add_argument("--split-rows", type=int, default=250_000)
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "fullload"))
     args = parser.parse_args()
-    load_env()
+    load_stack_env()
     print(f"building source: {args.rows:,} rows ...", flush=True)
     source = build_source(args.rows)
     expected = fingerprint("bench_source")

@@ -10,7 +10,6 @@ product's own data is touched. Writes bench/results/monitoring.json and .md.
 import argparse
 import json
 import os
-import shlex
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import httpx
 import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+from common import load_stack_env  # noqa: E402
 CLI = REPO / "backend" / ".venv" / "bin" / "cdcflow"
 PORT = 8099
 SEED_QUERY = """
@@ -33,12 +34,6 @@ FROM pipeline_runs WHERE run_type = 'CDC' AND deleted_at IS NULL GROUP BY 1
 """
 
 
-def load_env() -> None:
-    env_file = Path(os.environ.get("CDCFLOW_STACK_DIR", REPO / ".stack")) / "env"
-    for line in env_file.read_text().splitlines():
-        if line.startswith("export "):
-            k, _, v = line[7:].partition("=")
-            os.environ[k] = shlex.split(v)[0]
 
 
 def fill(dsn: str, events: int, pipelines: int, chunk: int = 500_000) -> float:
@@ -94,7 +89,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "monitoring"))
     args = parser.parse_args()
-    load_env()
+    load_stack_env()
     admin_dsn = os.environ["PG_SUPERUSER_DSN"]
     base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
