@@ -5,13 +5,13 @@ connectors are all RUNNING again -> RUNNING. STARTING/STOPPING with no job behin
 """
 
 import logging
-import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdcflow.core.db import session_scope
+from cdcflow.core.loop import LoopService
 from cdcflow.engine.connect.client import ConnectClient
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.models import CdcStatus, Pipeline, PipelineStatus
@@ -22,28 +22,13 @@ logger = logging.getLogger(__name__)
 ORPHAN_AFTER = timedelta(minutes=5)
 
 
-class Reconciler:
+class Reconciler(LoopService):
+    name = "reconciler"
+
     def __init__(self, session_factory: sessionmaker[Session], connect_url: str, jobs: JobRunner,
                  interval: float) -> None:
+        super().__init__()
         self.session_factory, self.connect_url, self.jobs, self.interval = session_factory, connect_url, jobs, interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.run_once()
-            except Exception:
-                logger.exception("reconciler pass failed")
 
     def run_once(self) -> None:
         with ConnectClient(self.connect_url, timeout=5) as connect:

@@ -1,5 +1,6 @@
 """Declarative base with a naming convention (stable constraint names for migrations) and shared columns."""
 
+import enum
 import uuid
 from datetime import datetime
 
@@ -33,3 +34,8 @@ class Timestamps:
 
 class SoftDelete:
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+def enum_values(e: type[enum.Enum]) -> list[str]:
+    """Store an enum by its values (what the API shows), not its member names."""
+    return [m.value for m in e]

@@ -6,7 +6,7 @@ from sqlalchemy import Enum, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cdcflow.models.base import Base, SoftDelete, Timestamps, UUIDPrimaryKey
+from cdcflow.models.base import Base, SoftDelete, Timestamps, UUIDPrimaryKey, enum_values
 
 
 class ConnectionType(str, enum.Enum):
@@ -18,10 +18,6 @@ class DatabaseType(str, enum.Enum):
     POSTGRESQL = "postgresql"
 
 
-def _values(e: type[enum.Enum]) -> list[str]:
-    return [m.value for m in e]
-
-
 class Connection(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     __tablename__ = "connections"
     # Names are unique among live rows; a soft-deleted name can be reused.
@@ -30,9 +26,9 @@ class Connection(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
 
     name: Mapped[str] = mapped_column(String(100))
     connection_type: Mapped[ConnectionType] = mapped_column(
-        Enum(ConnectionType, name="connection_type", values_callable=_values))
+        Enum(ConnectionType, name="connection_type", values_callable=enum_values))
     database_type: Mapped[DatabaseType] = mapped_column(
-        Enum(DatabaseType, name="database_type", values_callable=_values))
+        Enum(DatabaseType, name="database_type", values_callable=enum_values))
     host: Mapped[str] = mapped_column(String(255))
     port: Mapped[int] = mapped_column(Integer)
     database: Mapped[str] = mapped_column(String(63))

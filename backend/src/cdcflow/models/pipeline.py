@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cdcflow.models.base import Base, SoftDelete, Timestamps, UUIDPrimaryKey
+from cdcflow.models.base import Base, SoftDelete, Timestamps, UUIDPrimaryKey, enum_values
 
 
 class PipelineMode(str, enum.Enum):
@@ -57,10 +57,6 @@ class CdcStatus(str, enum.Enum):
     ERROR = "ERROR"
 
 
-def _values(e: type[enum.Enum]) -> list[str]:
-    return [m.value for m in e]
-
-
 class Pipeline(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     __tablename__ = "pipelines"
     __table_args__ = (Index("uq_pipelines_name_live", "name", unique=True,
@@ -71,15 +67,15 @@ class Pipeline(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
                                                             index=True)
     target_connection_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("connections.id"),
                                                             index=True)
-    mode: Mapped[PipelineMode] = mapped_column(Enum(PipelineMode, name="pipeline_mode", values_callable=_values))
+    mode: Mapped[PipelineMode] = mapped_column(Enum(PipelineMode, name="pipeline_mode", values_callable=enum_values))
     status: Mapped[PipelineStatus] = mapped_column(
-        Enum(PipelineStatus, name="pipeline_status", values_callable=_values),
+        Enum(PipelineStatus, name="pipeline_status", values_callable=enum_values),
         default=PipelineStatus.NOT_STARTED, server_default=PipelineStatus.NOT_STARTED.value)
     full_load_status: Mapped[FullLoadStatus] = mapped_column(
-        Enum(FullLoadStatus, name="full_load_status", values_callable=_values),
+        Enum(FullLoadStatus, name="full_load_status", values_callable=enum_values),
         default=FullLoadStatus.NOT_STARTED, server_default=FullLoadStatus.NOT_STARTED.value)
     cdc_status: Mapped[CdcStatus] = mapped_column(
-        Enum(CdcStatus, name="cdc_status", values_callable=_values),
+        Enum(CdcStatus, name="cdc_status", values_callable=enum_values),
         default=CdcStatus.NOT_STARTED, server_default=CdcStatus.NOT_STARTED.value)
     debezium_connector_name: Mapped[str | None] = mapped_column(String(255))
     sink_connector_name: Mapped[str | None] = mapped_column(String(255))

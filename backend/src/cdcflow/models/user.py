@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, String, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cdcflow.models.base import Base, Timestamps, UUIDPrimaryKey
+from cdcflow.models.base import Base, Timestamps, UUIDPrimaryKey, enum_values
 
 
 class Role(str, enum.Enum):
@@ -22,7 +22,7 @@ class User(UUIDPrimaryKey, Timestamps, Base):
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(128))
-    role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", values_callable=lambda e: [m.value for m in e]))
+    role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", values_callable=enum_values))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

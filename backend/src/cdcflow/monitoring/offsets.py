@@ -4,7 +4,6 @@ Collected by a small loop service every few seconds so the dashboard reads a sna
 """
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from confluent_kafka.admin import AdminClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cdcflow.core.loop import LoopService
 from cdcflow.engine.names import ResourceNames
 from cdcflow.models import Pipeline
 
@@ -29,31 +29,18 @@ class PipelineOffsets:
     lag: dict | None = None     # the slot's lag on the source (bytes, WAL retained, wal_status)
 
 
-class OffsetsCollector:
+class OffsetsCollector(LoopService):
+    """Kafka may be down: a failed pass is logged and the dashboard keeps showing the last snapshot."""
+
+    name = "offsets-collector"
+    run_first = True
+
     def __init__(self, session_factory: sessionmaker[Session], bootstrap: str, interval: float = 5.0,
                  lag_probe: Callable[[uuid.UUID], dict | None] | None = None) -> None:
+        super().__init__()
         self.session_factory, self.bootstrap, self.interval = session_factory, bootstrap, interval
         self.lag_probe = lag_probe
         self.snapshot: dict[uuid.UUID, PipelineOffsets] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="offsets-collector", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(10)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception as exc:  # noqa: BLE001  (Kafka may be down; the dashboard shows the last snapshot)
-                logger.warning("offsets collector: %s", exc)
-            self._stop.wait(self.interval)
 
     def run_once(self) -> None:
         with self.session_factory() as session:
