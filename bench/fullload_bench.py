@@ -139,9 +139,9 @@ def main() -> int:
              f"Source: {args.rows:,} rows, {source['bytes'] / 1e6:.0f} MB (table + index), {report['machine']}, "
              f"cdcflow workers={args.workers}, ranges of {args.split_rows:,} rows.", "",
              "| method | seconds | rows/s | MB/s | target equals source |", "|---|---|---|---|---|"]
-    lines += [f"| {k} | {v['seconds']} | {v['rows_per_second']:,} | {v['mb_per_second']} | {v['target_equals_source']} |"
+    lines += [f"| {k.replace('|', chr(92) + '|')} | {v['seconds']} | {v['rows_per_second']:,} | {v['mb_per_second']} | {v['target_equals_source']} |"
               for k, v in results.items()]
-    lines += ["", f"Speed-up of cdcflow over pg_dump | psql: **{ratio:.2f}x**", ""]
+    lines += ["", f"Speed-up of cdcflow over pg_dump \\| psql: **{ratio:.2f}x**", ""]
     Path(args.out + ".md").write_text("\n".join(lines))
     print(f"speed-up vs pg_dump | psql: {ratio:.2f}x  ->  {args.out}.json", flush=True)
     return 0 if all(r["target_equals_source"] for r in results.values()) else 1
