@@ -88,6 +88,7 @@ def main() -> int:
     parser.add_argument("--pipelines", type=int, default=20)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "monitoring"))
+    parser.add_argument("--keep", action="store_true", help="keep the bench_meta database for inspection")
     args = parser.parse_args()
     load_stack_env()
     admin_dsn = os.environ["PG_SUPERUSER_DSN"]
@@ -159,8 +160,9 @@ def main() -> int:
              "| what | p50 ms | p95 ms | max ms |", "|---|---|---|---|"]
     lines += [f"| {k} | {v['p50_ms']} | {v['p95_ms']} | {v['max_ms']} |" for k, v in results.items()]
     Path(args.out + ".md").write_text("\n".join(lines) + "\n")
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS bench_meta WITH (FORCE)")
+    if not args.keep:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS bench_meta WITH (FORCE)")
     return 0 if same else 1
 
 

@@ -8,7 +8,7 @@ Both count CDC rows with deleted_at IS NULL, exactly what the seed's aggregation
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,6 +43,7 @@ class PipelineEventMinute(Base):
     """Per pipeline, minute and event type, for the last days (purged by retention): rates and charts."""
 
     __tablename__ = "pipeline_event_minutes"
+    __table_args__ = (Index("ix_pipeline_event_minutes_minute", "minute"),)
 
     pipeline_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("pipelines.id"), primary_key=True)
     minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)

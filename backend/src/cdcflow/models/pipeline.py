@@ -122,10 +122,11 @@ class PipelineRun(Base):
     __tablename__ = "pipeline_runs"
     __table_args__ = (
         UniqueConstraint("kafka_topic", "kafka_partition", "kafka_offset"),
+        # Live CDC rows only: "newest events of a pipeline" is then an index-only walk (see monitoring/events.py).
         Index("ix_pipeline_runs_pipeline_recent", "pipeline_id", text("id DESC"),
-              postgresql_where=text("deleted_at IS NULL")),
+              postgresql_where=text("deleted_at IS NULL AND run_type = 'CDC'")),
         Index("ix_pipeline_runs_pipeline_table", "pipeline_id", "table_name", text("id DESC"),
-              postgresql_where=text("deleted_at IS NULL")),
+              postgresql_where=text("deleted_at IS NULL AND run_type = 'CDC'")),
         Index("ix_pipeline_runs_started_at_brin", "started_at", postgresql_using="brin"),
         Index("ix_pipeline_runs_full_load", "pipeline_id", "started_at",
               postgresql_where=text("run_type = 'FULL_LOAD'")),

@@ -27,7 +27,11 @@ def list_events(session: Session, limit: int, before_id: int | None, pipeline_id
         query = query.where(PipelineRun.started_at < until)
     if before_id is not None:
         query = query.where(PipelineRun.id < before_id)
-    rows = list(session.scalars(query.order_by(PipelineRun.id.desc()).limit(limit + 1)))
+    # Ids first, then rows: the id-only subquery walks the (pipeline_id, id) partial index even when the planner
+    # would otherwise scan the primary key backwards past millions of other pipelines' rows (a quiet pipeline).
+    ids = query.with_only_columns(PipelineRun.id).order_by(PipelineRun.id.desc()).limit(limit + 1)
+    rows = list(session.scalars(select(PipelineRun).where(PipelineRun.id.in_(ids.scalar_subquery()))
+                                .order_by(PipelineRun.id.desc())))
     more = len(rows) > limit
     rows = rows[:limit]
     items = [StoredEvent(id=r.id, pipeline_id=str(r.pipeline_id), event_type=r.event_type, table_name=r.table_name,

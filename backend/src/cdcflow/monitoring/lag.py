@@ -17,7 +17,8 @@ from cdcflow.pipelines.runner import EngineContext
 def last_event(session, pipeline_id: uuid.UUID) -> dict[str, Any] | None:
     row = session.execute(text("""
         SELECT source_lsn, (run_metadata->'source'->>'ts_ms')::bigint, started_at FROM pipeline_runs
-        WHERE pipeline_id = :pid AND deleted_at IS NULL ORDER BY id DESC LIMIT 1"""), {"pid": pipeline_id}).first()
+        WHERE id = (SELECT id FROM pipeline_runs WHERE pipeline_id = :pid AND deleted_at IS NULL AND run_type = 'CDC'
+                    ORDER BY id DESC LIMIT 1)"""), {"pid": pipeline_id}).first()
     if row is None:
         return None
     return {"source_lsn": row[0], "source_ts_ms": row[1], "stored_at": row[2]}

@@ -87,10 +87,11 @@ def latency_percentiles(session: Session, pipeline_id: uuid.UUID | None, window:
         SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
                percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
                percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms), count(*)
-        FROM (SELECT latency_ms FROM pipeline_runs
-              WHERE run_type = 'CDC' AND deleted_at IS NULL AND latency_ms IS NOT NULL
-                AND (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
-              ORDER BY id DESC LIMIT :window) recent"""), {"pid": pipeline_id, "window": window}).one()
+        FROM pipeline_runs
+        WHERE latency_ms IS NOT NULL AND id IN (
+            SELECT id FROM pipeline_runs WHERE run_type = 'CDC' AND deleted_at IS NULL
+              AND (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
+            ORDER BY id DESC LIMIT :window)"""), {"pid": pipeline_id, "window": window}).one()
     return {"p50_ms": row[0], "p95_ms": row[1], "p99_ms": row[2], "sample": int(row[3]), "window": window}
 
 
