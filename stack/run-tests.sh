@@ -13,7 +13,8 @@ export CDCFLOW_API_PORT="${CDCFLOW_TEST_API_PORT:-8010}"
 export CDCFLOW_WEB_PORT="${CDCFLOW_TEST_WEB_PORT:-3010}"
 export CDCFLOW_ADMIN_PASSWORD="${CDCFLOW_TEST_ADMIN_PASSWORD:-test-admin-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 
-cleanup() { stack/stackctl down || true; }
+# Throwaway: stop everything, then remove the run's data (and its cluster under /var/lib/cdcflow-pg, if any).
+cleanup() { stack/stackctl reset >/dev/null 2>&1 || stack/stackctl down || true; }
 trap cleanup EXIT INT TERM
 
 started=$SECONDS
