@@ -78,22 +78,22 @@ def _each_connector(ctx: EngineContext, pipeline: Pipeline, action: str) -> None
         raise ServiceUnavailable(f"Kafka Connect could not {action} the connectors: {exc}") from None
 
 
-def pause(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
+def _pause_or_resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, action: str,
+                     cdc_status: CdcStatus) -> Pipeline:
     pipeline = get_pipeline(session, pipeline_id, for_update=True)
-    next_status = check_transition("pause", pipeline.status)
-    _each_connector(ctx, pipeline, "pause")
-    pipeline.status, pipeline.cdc_status = next_status, CdcStatus.PAUSED
-    record(session, actor, "pipeline.pause", f"pipeline:{pipeline.id}")
+    next_status = check_transition(action, pipeline.status)
+    _each_connector(ctx, pipeline, action)
+    pipeline.status, pipeline.cdc_status = next_status, cdc_status
+    record(session, actor, f"pipeline.{action}", f"pipeline:{pipeline.id}")
     return pipeline
+
+
+def pause(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
+    return _pause_or_resume(session, ctx, actor, pipeline_id, "pause", CdcStatus.PAUSED)
 
 
 def resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
-    pipeline = get_pipeline(session, pipeline_id, for_update=True)
-    next_status = check_transition("resume", pipeline.status)
-    _each_connector(ctx, pipeline, "resume")
-    pipeline.status, pipeline.cdc_status = next_status, CdcStatus.RUNNING
-    record(session, actor, "pipeline.resume", f"pipeline:{pipeline.id}")
-    return pipeline
+    return _pause_or_resume(session, ctx, actor, pipeline_id, "resume", CdcStatus.RUNNING)
 
 
 def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, force: bool) -> None:
