@@ -50,7 +50,9 @@ def get_secret_box(request: Request) -> SecretBox:
     return request.app.state.secret_box
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Function scope: the unit of work commits before the response leaves, so a client that gets a 2xx (a token, a
+# logout) can rely on the change being visible to its next request, and a failed commit is an error, not a 200.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
 
