@@ -34,10 +34,8 @@ class _MalformedLoginCounts(APIRoute):
 
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-login_router = APIRouter(route_class=_MalformedLoginCounts)
 
 
-@login_router.post("/login", response_model=TokenPair)
 def login(body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep) -> TokenPair:
     try:
         return service.login(session, settings, request.app.state.login_guard, body.username, body.password,
@@ -47,7 +45,8 @@ def login(body: LoginRequest, request: Request, session: SessionDep, settings: S
         raise
 
 
-router.include_router(login_router)
+router.add_api_route("/login", login, methods=["POST"], response_model=TokenPair,
+                     route_class_override=_MalformedLoginCounts)
 
 
 @router.post("/refresh", response_model=TokenPair)
