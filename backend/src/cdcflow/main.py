@@ -3,19 +3,22 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
 
 from cdcflow import __version__
+from cdcflow.auth.ratelimit import LoginGuard
 from cdcflow.auth.router import router as auth_router
-from cdcflow.auth.service import LoginGuard
+from cdcflow.auth.sessions import on_sessions_ended
 from cdcflow.connections.router import router as connections_router
 from cdcflow.core.config import Settings, get_settings
 from cdcflow.core.crypto import secret_box_from_settings
 from cdcflow.core.db import make_engine, make_session_factory
-from cdcflow.core.errors import install_error_handlers
+from cdcflow.core.errors import API_ERROR_RESPONSES, error_responses, install_error_handlers
+from cdcflow.core.limits import BodySizeLimitMiddleware
 from cdcflow.core.logging import RequestLogMiddleware
+from cdcflow.core.validation import refuse_nul_characters
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
@@ -56,7 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine.dispose()
 
     app = FastAPI(title="cdcflow", version=__version__, lifespan=lifespan,
-                  openapi_url="/api/v1/openapi.json", docs_url="/docs")
+                  openapi_url="/api/v1/openapi.json", docs_url="/docs",
+                  dependencies=[Depends(refuse_nul_characters)])
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     app.state.session_factory = make_session_factory(app.state.engine)
@@ -65,16 +69,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = JobRunner()
     app.state.engine_context = EngineContext(settings, app.state.secret_box, app.state.session_factory)
     app.state.realtime = Realtime(settings, app.state.session_factory)
+    on_sessions_ended(app.state.session_factory, app.state.realtime.end_sessions)
     app.state.event_logger = EventLoggerService(settings, app.state.realtime.publish)
     app.state.offsets = OffsetsCollector(
         app.state.session_factory, settings.kafka_bootstrap_servers,
         lag_probe=lambda pid: pipeline_lag(app.state.engine_context, pid))
 
+    # Innermost first: the size limit sits inside the request log (413s are logged) and before any route.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])
     install_error_handlers(app)
-    app.include_router(health_router)
+    app.include_router(health_router, responses=error_responses(413, 422))
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> PlainTextResponse:
@@ -83,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
     for router in API_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=API_ERROR_RESPONSES)
     return app
 
 

@@ -26,9 +26,14 @@ class Settings(BaseSettings):
     # Encrypts connection passwords. Old keys stay listed (comma-separated) so rotated rows remain readable.
     secret_key: str = Field(default=DEV_SECRET_KEY, validation_alias="CDCFLOW_SECRET_KEY")
     secret_keys_previous: str = Field(default="", validation_alias="CDCFLOW_SECRET_KEYS_PREVIOUS")
-    login_max_failures_per_user: int = 5
-    login_max_failures_per_client: int = 20
-    login_failure_window_seconds: int = 300
+    login_max_failures_per_user: int = Field(default=5, ge=1)
+    login_max_failures_per_client: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=300, ge=1)
+    login_backoff_max_seconds: float = Field(default=900, ge=1)
+    login_known_client_days: float = Field(default=30, ge=0)
+    login_limiter_max_keys: int = Field(default=10_000, ge=100)
+    # Request bodies above this are refused with 413 before anything else reads them (authentication included).
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="CDCFLOW_MAX_BODY_BYTES")
     connection_test_timeout_seconds: int = 5
     # Where connector passwords are written for Kafka Connect's DirectoryConfigProvider (shared with the worker).
     connect_secrets_dir: str = Field(default=".stack/connect-secrets", validation_alias="CONNECT_SECRETS_DIR")
@@ -41,6 +46,8 @@ class Settings(BaseSettings):
     event_logger_group: str = "cdcflow-event-logger"
     event_logger_topic_regex: str = r"^cdcflow\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[^.]+\..+"
     realtime_cap_per_second: int = Field(default=50, ge=1)
+    # How often open sockets are re-checked for sessions ended outside this process (ended here: at once).
+    realtime_session_recheck_seconds: float = Field(default=15, gt=0)
     cors_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:3000", "http://localhost:3000"],
         validation_alias="CDCFLOW_CORS_ORIGINS",

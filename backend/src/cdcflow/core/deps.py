@@ -13,12 +13,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from cdcflow.auth.sessions import authenticate
 from cdcflow.core.config import Settings
 from cdcflow.core.crypto import SecretBox
 from cdcflow.core.db import session_scope
 from cdcflow.core.errors import Forbidden, Unauthorized
-from cdcflow.core.security import InvalidToken, decode_access_token
-from cdcflow.models import Role, User
+from cdcflow.core.security import InvalidToken
+from cdcflow.models import Role
 
 
 class Permission(str, enum.Enum):
@@ -49,7 +50,9 @@ def get_secret_box(request: Request) -> SecretBox:
     return request.app.state.secret_box
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Function scope: the unit of work commits before the response leaves, so a client that gets a 2xx (a token, a
+# logout) can rely on the change being visible to its next request, and a failed commit is an error, not a 200.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
 
@@ -81,13 +84,10 @@ def get_actor(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Authentication required")
     try:
-        claims = decode_access_token(request.app.state.settings.jwt_secret, credentials.credentials)
-        user_id = uuid.UUID(claims["sub"])
-    except (InvalidToken, ValueError):
+        # Checks signature and expiry, then user, token version and login session against the database.
+        user, _ = authenticate(session, request.app.state.settings.jwt_secret, credentials.credentials)
+    except InvalidToken:
         raise Unauthorized("Invalid or expired token") from None
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        raise Unauthorized("Invalid or expired token")
     # The role comes from the database, not the token: a demotion takes effect at once.
     return Actor(user_id=user.id, username=user.username, role=user.role, client_ip=client_ip(request))
 

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,33 @@ class SecretUnavailable(AppError):
     """A stored secret cannot be decrypted with the configured keys (a key was removed too early)."""
 
     status_code, code = 500, "secret_unavailable"
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape, as the OpenAPI document declares it."""
+
+    error: ErrorDetail
+
+
+_DESCRIPTIONS = {400: "Bad request", 401: "Not authenticated, or the token is no longer good",
+                 403: "The caller's role may not do this", 404: "Not found", 409: "Conflicts with the current state",
+                 413: "Request body too large", 422: "Invalid input", 429: "Too many failed logins",
+                 503: "A dependency (Kafka Connect, a source database) is unreachable"}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for error statuses, all in the one error shape."""
+    return {status: {"model": ErrorResponse, "description": _DESCRIPTIONS[status]} for status in statuses}
+
+
+# Every /api/v1 route may answer any of these (auth, role, missing ids, state conflicts, limits, validation).
+API_ERROR_RESPONSES = error_responses(400, 401, 403, 404, 409, 413, 422, 429, 503)
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ import contextvars
 import json
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -59,6 +60,17 @@ def configure_logging(level: str | None = None, fmt: str | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
+
+
+def client_request_id(raw: bytes | None) -> str | None:
+    """The caller's X-Request-ID if it is a sane token (ASCII letters, digits, . _ : -, at most 64); anything else
+    is ignored rather than refused, and the request gets a fresh id."""
+    if raw is None or not _REQUEST_ID.fullmatch(raw):
+        return None
+    return raw.decode("ascii")
+
+
 class RequestLogMiddleware:
     """One line per HTTP request: method, path (never the query string, which may hold secrets), status, duration."""
 
@@ -71,7 +83,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex[:16]
+        request_id = client_request_id(headers.get(b"x-request-id")) or uuid.uuid4().hex[:16]
         token = request_id_var.set(request_id)
         started, status = time.perf_counter(), 500
 

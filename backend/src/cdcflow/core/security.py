@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,25 +47,42 @@ class InvalidToken(Exception):
     pass
 
 
-def create_access_token(secret: str, user_id: uuid.UUID, role: str, minutes: int) -> tuple[str, int]:
+def create_access_token(secret: str, user_id: uuid.UUID, role: str, minutes: int, *, version: int,
+                        session_id: uuid.UUID) -> tuple[str, int]:
+    """`ver` is the user's token version and `sid` the refresh-token family (the login session) the token belongs
+    to: both are checked on every request, so bumping the version or revoking the family ends the token at once."""
     now = datetime.now(UTC)
     claims = {"sub": str(user_id), "role": role, "type": "access", "iat": now,
-              "exp": now + timedelta(minutes=minutes), "jti": uuid.uuid4().hex}
+              "exp": now + timedelta(minutes=minutes), "jti": uuid.uuid4().hex, "ver": version,
+              "sid": str(session_id)}
     return jwt.encode(claims, secret, algorithm=ALGORITHM), minutes * 60
 
 
-def decode_access_token(secret: str, token: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    version: int
+
+
+def decode_access_token(secret: str, token: str) -> AccessClaims:
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM:
             raise InvalidToken("unexpected token algorithm")
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
-                            options={"require": ["exp", "iat", "sub", "type"]})
+                            options={"require": ["exp", "iat", "sub", "type", "ver", "sid"]})
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
     if claims.get("type") != "access":
         raise InvalidToken("not an access token")
-    return claims
+    version = claims["ver"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidToken("bad token version")
+    try:
+        return AccessClaims(uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["sid"])), version)
+    except ValueError as exc:
+        raise InvalidToken("malformed subject or session") from exc
 
 
 def new_refresh_token() -> tuple[str, str]:

@@ -1,5 +1,8 @@
 """Socket.IO beside FastAPI: JWT checked at the handshake, one room per pipeline, emission capped per room.
 
+A socket lives only as long as its login session: when the session ends (logout, password or role change,
+deactivation) the socket is disconnected, and every subscribe re-checks the token against the database.
+
 `publish` is called by the event logger thread after its batch committed; it hands the events to the event loop.
 Above `cap_per_second` events in one second a room gets one `replication_events_summary` (counts by type and
 table) for the rest of that second instead of every event.
@@ -10,19 +13,22 @@ import logging
 import time
 import uuid
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cdcflow.auth.sessions import SessionsEnded, authenticate, user_for_claims
 from cdcflow.core.config import Settings
 from cdcflow.core.deps import ROLE_PERMISSIONS, Permission
-from cdcflow.core.security import InvalidToken, decode_access_token
+from cdcflow.core.security import AccessClaims, InvalidToken
 from cdcflow.events.store import StoredEvent
-from cdcflow.models import Pipeline, User
+from cdcflow.models import Pipeline, Role
 
 logger = logging.getLogger(__name__)
+ACK_GRACE_SECONDS = 0.5
 
 
 def room_of(pipeline_id: str | uuid.UUID) -> str:
@@ -37,6 +43,30 @@ class _RoomWindow:
         self.by_table: Counter = Counter()
 
 
+class _BadPayload(Exception):
+    pass
+
+
+def _pipeline_id(args: tuple) -> uuid.UUID:
+    """The pipeline id of a subscribe/unsubscribe event: {"pipeline_id": "<uuid>"} or the bare id string."""
+    if len(args) != 1:
+        raise _BadPayload("expected one argument: {\"pipeline_id\": \"<uuid>\"}")
+    raw = args[0].get("pipeline_id") if isinstance(args[0], dict) else args[0]
+    if not isinstance(raw, str) or len(raw) > 64:
+        raise _BadPayload("invalid pipeline id")
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise _BadPayload("invalid pipeline id") from None
+
+
+@dataclass(frozen=True)
+class _SocketUser:
+    user_id: uuid.UUID
+    claims: AccessClaims
+    role: Role
+
+
 class Realtime:
     def __init__(self, settings: Settings, session_factory: sessionmaker[Session]) -> None:
         self.settings, self.session_factory = settings, session_factory
@@ -48,6 +78,10 @@ class Realtime:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._windows: dict[str, _RoomWindow] = defaultdict(_RoomWindow)
         self._flusher: asyncio.Task | None = None
+        self._rechecker: asyncio.Task | None = None
+        self.recheck_seconds = settings.realtime_session_recheck_seconds
+        # sid -> who opened the socket, with the token's version and login session, to end it with the session.
+        self._sockets: dict[str, _SocketUser] = {}
         self._register()
 
     # ------------------------------------------------------------------ lifecycle (inside the event loop)
@@ -55,26 +89,36 @@ class Realtime:
     async def startup(self) -> None:
         self.loop = asyncio.get_running_loop()
         self._flusher = asyncio.create_task(self._flush_summaries())
+        self._rechecker = asyncio.create_task(self._recheck_sockets())
 
     async def shutdown(self) -> None:
-        if self._flusher:
-            self._flusher.cancel()
+        for task in (self._flusher, self._rechecker):
+            if task:
+                task.cancel()
 
     # ------------------------------------------------------------------ auth and rooms
 
-    def _user_for(self, token: str | None) -> dict[str, Any] | None:
-        if not token:
+    def _authenticate(self, token: object) -> _SocketUser | None:
+        if not isinstance(token, str) or not token or len(token) > 4096:
             return None
         try:
-            claims = decode_access_token(self.settings.jwt_secret, token)
-            user_id = uuid.UUID(claims["sub"])
-        except (InvalidToken, ValueError):
+            with self.session_factory() as session:
+                user, claims = authenticate(session, self.settings.jwt_secret, token)
+                return _SocketUser(user.id, claims, user.role)
+        except InvalidToken:
             return None
+
+    def _still_valid(self, users: list[_SocketUser]) -> list[bool]:
+        """Whether each socket's token would still be accepted (user active, same version, session live)."""
+        results = []
         with self.session_factory() as session:
-            user = session.get(User, user_id)
-            if user is None or not user.active:
-                return None
-            return {"user_id": str(user.id), "username": user.username, "role": user.role}
+            for user in users:
+                try:
+                    user_for_claims(session, user.claims)
+                    results.append(True)
+                except InvalidToken:
+                    results.append(False)
+        return results
 
     def _pipeline_exists(self, pipeline_id: uuid.UUID) -> bool:
         with self.session_factory() as session:
@@ -85,33 +129,86 @@ class Realtime:
         sio = self.sio
 
         @sio.event
-        async def connect(sid, environ, auth):
-            token = (auth or {}).get("token") if isinstance(auth, dict) else None
-            user = await asyncio.to_thread(self._user_for, token)
+        async def connect(sid, environ, auth=None):
+            token = auth.get("token") if isinstance(auth, dict) else None
+            user = await asyncio.to_thread(self._authenticate, token)
             if user is None:
                 raise socketio.exceptions.ConnectionRefusedError("unauthorized")
-            await sio.save_session(sid, user)
+            self._sockets[sid] = user
 
         @sio.event
-        async def subscribe_pipeline(sid, data):
-            user = await sio.get_session(sid)
-            raw = data.get("pipeline_id") if isinstance(data, dict) else data
+        async def disconnect(sid, *_reason):
+            self._sockets.pop(sid, None)
+
+        @sio.event
+        async def subscribe_pipeline(sid, *args):
+            return await self._guarded(sid, self._subscribe, args)
+
+        @sio.event
+        async def unsubscribe_pipeline(sid, *args):
+            return await self._guarded(sid, self._unsubscribe, args)
+
+    async def _guarded(self, sid: str, handler, args: tuple) -> dict[str, Any]:
+        """Run an event handler; a client's bad payload gets an error ack, never a traceback in the log."""
+        try:
+            return await handler(sid, _pipeline_id(args))
+        except _BadPayload as exc:
+            return {"ok": False, "error": str(exc)}
+        except Exception:
+            logger.exception("Socket.IO handler failed")
+            return {"ok": False, "error": "internal error"}
+
+    async def _subscribe(self, sid: str, pipeline_id: uuid.UUID) -> dict[str, Any]:
+        user = self._sockets.get(sid)
+        # A token that stopped being good since the handshake (logout, password, role, deactivation) ends here.
+        if user is None or not (await asyncio.to_thread(self._still_valid, [user]))[0]:
+            # Answer first, then close: an ack sent after the disconnect would never arrive.
+            self._sockets.pop(sid, None)
+            asyncio.get_running_loop().call_later(ACK_GRACE_SECONDS, asyncio.ensure_future, self._drop(sid))
+            return {"ok": False, "error": "unauthorized"}
+        if Permission.READ not in ROLE_PERMISSIONS[user.role]:
+            return {"ok": False, "error": "forbidden"}
+        if not await asyncio.to_thread(self._pipeline_exists, pipeline_id):
+            return {"ok": False, "error": "pipeline not found"}
+        await self.sio.enter_room(sid, room_of(pipeline_id))
+        return {"ok": True, "room": room_of(pipeline_id)}
+
+    async def _unsubscribe(self, sid: str, pipeline_id: uuid.UUID) -> dict[str, Any]:
+        await self.sio.leave_room(sid, room_of(pipeline_id))
+        return {"ok": True}
+
+    # ------------------------------------------------------------------ ending sessions
+
+    def end_sessions(self, ended: list[SessionsEnded]) -> None:
+        """Thread-safe: called after a transaction that ended login sessions committed; their sockets close."""
+        if self.loop is None or self.loop.is_closed():
+            return
+        asyncio.run_coroutine_threadsafe(self._disconnect_ended(ended), self.loop)
+
+    async def _disconnect_ended(self, ended: list[SessionsEnded]) -> None:
+        for sid, user in list(self._sockets.items()):
+            if any(e.covers(user.user_id, user.claims.session_id) for e in ended):
+                await self._drop(sid)
+
+    async def _drop(self, sid: str) -> None:
+        self._sockets.pop(sid, None)
+        await self.sio.disconnect(sid)
+
+    async def _recheck_sockets(self) -> None:
+        """Sessions can also end elsewhere (another API process, the CLI, expiry): re-check every socket now and
+        then, one database session for all of them."""
+        while True:
+            await asyncio.sleep(self.recheck_seconds)
             try:
-                pipeline_id = uuid.UUID(str(raw))
-            except ValueError:
-                return {"ok": False, "error": "invalid pipeline id"}
-            if Permission.READ not in ROLE_PERMISSIONS[user["role"]]:
-                return {"ok": False, "error": "forbidden"}
-            if not await asyncio.to_thread(self._pipeline_exists, pipeline_id):
-                return {"ok": False, "error": "pipeline not found"}
-            await sio.enter_room(sid, room_of(pipeline_id))
-            return {"ok": True, "room": room_of(pipeline_id)}
-
-        @sio.event
-        async def unsubscribe_pipeline(sid, data):
-            raw = data.get("pipeline_id") if isinstance(data, dict) else data
-            await sio.leave_room(sid, room_of(raw))
-            return {"ok": True}
+                sockets = list(self._sockets.items())
+                if not sockets:
+                    continue
+                valid = await asyncio.to_thread(self._still_valid, [u for _, u in sockets])
+                for (sid, _), ok in zip(sockets, valid, strict=True):
+                    if not ok:
+                        await self._drop(sid)
+            except Exception:
+                logger.exception("socket session re-check failed")
 
     # ------------------------------------------------------------------ emission
 

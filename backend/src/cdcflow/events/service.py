@@ -4,6 +4,7 @@ import threading
 from collections.abc import Callable
 
 from cdcflow.core.config import Settings
+from cdcflow.core.errors import Conflict
 from cdcflow.events.logger import EventLogger, LoggerConfig
 from cdcflow.events.store import StoredEvent
 
@@ -32,6 +33,10 @@ class EventLoggerService:
                 self.logger = None
 
     def restart(self) -> None:
+        # Where the in-process logger is off (a standalone `cdcflow event-logger` runs, or tests), starting one here
+        # would join that logger's consumer group and take its partitions away.
+        if not self.settings.event_logger_enabled:
+            raise Conflict("The in-process event logger is disabled (EVENT_LOGGER_ENABLED=false)")
         self.stop()
         self.start()
 

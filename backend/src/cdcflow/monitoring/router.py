@@ -19,11 +19,12 @@ from cdcflow.pipelines.service import get_pipeline
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 EventType = Literal["insert", "update", "delete", "truncate"]
+BIGINT_MAX = 2**63 - 1  # event ids are PostgreSQL bigint: a larger number is a 422, not a driver error
 
 
 @router.get("/events", response_model=EventsPage)
 def get_events(actor: Reader, session: SessionDep, limit: int = Query(100, ge=1, le=1000),
-               before_id: int | None = Query(None, ge=1), pipeline_id: uuid.UUID | None = None,
+               before_id: int | None = Query(None, ge=1, le=BIGINT_MAX), pipeline_id: uuid.UUID | None = None,
                table: str | None = Query(None, max_length=130), event_type: EventType | None = None,
                since: datetime | None = None, until: datetime | None = None) -> dict[str, Any]:
     """CDC events, newest first. Pass `next_before_id` from a page as `before_id` for the next one."""

@@ -6,10 +6,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cdcflow.audit.service import record
+from cdcflow.auth import sessions
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound
 from cdcflow.core.security import hash_password
-from cdcflow.models import RefreshToken, Role, User
+from cdcflow.models import Role, User
 from cdcflow.users.schemas import UserCreate, UserUpdate
 
 
@@ -46,6 +47,7 @@ def update_user(session: Session, actor: Actor, user_id: uuid.UUID, body: UserUp
     if losing_admin and _other_active_admins(session, user.id) == 0:
         raise Conflict("This is the last active admin; promote another admin first")
     changes: dict[str, object] = {}
+    role_changed = body.role is not None and body.role != user.role
     if body.role is not None:
         user.role = body.role
         changes["role"] = body.role.value
@@ -55,8 +57,11 @@ def update_user(session: Session, actor: Actor, user_id: uuid.UUID, body: UserUp
     if body.password is not None:
         user.password_hash = hash_password(body.password)
         changes["password"] = "changed"
-    if body.active is False or body.password is not None:
-        _revoke_all_sessions(session, user.id)
+    # Whoever loses a role, a password or the account loses every access token now (and open sockets). A role
+    # change keeps the refresh tokens: the user's clients refresh into a token that carries the new role.
+    revoke_refresh = body.active is False or body.password is not None
+    if revoke_refresh or role_changed:
+        sessions.end_all_sessions(session, user, revoke_refresh=revoke_refresh)
     record(session, actor, "user.update", f"user:{user.id}", changes)
     return user
 
@@ -68,15 +73,8 @@ def delete_user(session: Session, actor: Actor, user_id: uuid.UUID) -> None:
     if user.role == Role.ADMIN and _other_active_admins(session, user.id) == 0:
         raise Conflict("This is the last active admin")
     record(session, actor, "user.delete", f"user:{user.id}", {"username": user.username})
+    sessions.user_deleted(session, user.id)
     session.delete(user)
-
-
-def _revoke_all_sessions(session: Session, user_id: uuid.UUID) -> None:
-    from datetime import UTC, datetime
-
-    for token in session.scalars(select(RefreshToken).where(RefreshToken.user_id == user_id,
-                                                            RefreshToken.revoked_at.is_(None))):
-        token.revoked_at = datetime.now(UTC)
 
 
 def ensure_admin(session: Session, username: str, password: str) -> bool:
