@@ -1,5 +1,9 @@
 """Socket.IO beside FastAPI: JWT checked at the handshake, one room per pipeline, emission capped per room.
 
+Joining a pipeline's room needs view access to it (access.policy, as for GET /pipelines/{id}); a pipeline the
+caller may not see answers exactly like one that does not exist. When a grant is revoked or an owner changes,
+`revalidate_user` takes the user's sockets out of the rooms they may no longer see.
+
 `publish` is called by the event logger thread after its batch committed; it hands the events to the event loop.
 Above `cap_per_second` events in one second a room gets one `replication_events_summary` (counts by type and
 table) for the rest of that second instead of every event.
@@ -16,8 +20,9 @@ import socketio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cdcflow.access import policy
 from cdcflow.core.config import Settings
-from cdcflow.core.deps import ROLE_PERMISSIONS, Permission
+from cdcflow.core.deps import ROLE_PERMISSIONS, Actor, Permission
 from cdcflow.core.security import InvalidToken, decode_access_token
 from cdcflow.events.store import StoredEvent
 from cdcflow.models import Pipeline, User
@@ -47,6 +52,7 @@ class Realtime:
                                         engineio_logger=False)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._windows: dict[str, _RoomWindow] = defaultdict(_RoomWindow)
+        self._subscriptions: dict[str, set[uuid.UUID]] = {}  # sid -> pipelines it joined (touched on the loop only)
         self._flusher: asyncio.Task | None = None
         self._register()
 
@@ -76,10 +82,18 @@ class Realtime:
                 return None
             return {"user_id": str(user.id), "username": user.username, "role": user.role}
 
-    def _pipeline_exists(self, pipeline_id: uuid.UUID) -> bool:
+    def _can_view(self, user_id: str, pipeline_id: uuid.UUID) -> bool:
+        """The user as they are now (role, active) may see this live pipeline."""
         with self.session_factory() as session:
-            return session.scalar(select(Pipeline.id).where(Pipeline.id == pipeline_id,
-                                                            Pipeline.deleted_at.is_(None))) is not None
+            user = session.get(User, uuid.UUID(user_id))
+            if user is None or not user.active or Permission.READ not in ROLE_PERMISSIONS[user.role]:
+                return False
+            pipeline = session.scalar(select(Pipeline).where(Pipeline.id == pipeline_id,
+                                                             Pipeline.deleted_at.is_(None)))
+            if pipeline is None:
+                return False
+            actor = Actor(user_id=user.id, username=user.username, role=user.role, client_ip=None)
+            return policy.level_on(session, actor, pipeline) is not None
 
     def _register(self) -> None:
         sio = self.sio
@@ -102,16 +116,48 @@ class Realtime:
                 return {"ok": False, "error": "invalid pipeline id"}
             if Permission.READ not in ROLE_PERMISSIONS[user["role"]]:
                 return {"ok": False, "error": "forbidden"}
-            if not await asyncio.to_thread(self._pipeline_exists, pipeline_id):
+            # Not visible and not existing read the same, so a refused subscription does not confirm an id.
+            if not await asyncio.to_thread(self._can_view, user["user_id"], pipeline_id):
                 return {"ok": False, "error": "pipeline not found"}
             await sio.enter_room(sid, room_of(pipeline_id))
+            self._subscriptions.setdefault(sid, set()).add(pipeline_id)
             return {"ok": True, "room": room_of(pipeline_id)}
 
         @sio.event
         async def unsubscribe_pipeline(sid, data):
             raw = data.get("pipeline_id") if isinstance(data, dict) else data
             await sio.leave_room(sid, room_of(raw))
+            try:
+                self._subscriptions.get(sid, set()).discard(uuid.UUID(str(raw)))
+            except ValueError:
+                pass
             return {"ok": True}
+
+        @sio.event
+        async def disconnect(sid, *_):
+            self._subscriptions.pop(sid, None)
+
+    # ------------------------------------------------------------------ access changes
+
+    def revalidate_user(self, user_id: uuid.UUID) -> None:
+        """Thread-safe: called after a revocation committed. Fire and forget, like `publish`."""
+        if self.loop is None or self.loop.is_closed():
+            return
+        asyncio.run_coroutine_threadsafe(self._revalidate(str(user_id)), self.loop)
+
+    async def _revalidate(self, user_id: str) -> None:
+        for sid, pipelines in list(self._subscriptions.items()):
+            try:
+                user = await self.sio.get_session(sid)
+            except KeyError:  # disconnected meanwhile
+                continue
+            if user.get("user_id") != user_id:
+                continue
+            for pipeline_id in list(pipelines):
+                if not await asyncio.to_thread(self._can_view, user_id, pipeline_id):
+                    await self.sio.leave_room(sid, room_of(pipeline_id))
+                    pipelines.discard(pipeline_id)
+                    await self.sio.emit("subscription_revoked", {"pipeline_id": str(pipeline_id)}, to=sid)
 
     # ------------------------------------------------------------------ emission
 
