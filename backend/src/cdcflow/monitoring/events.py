@@ -5,8 +5,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, column, select, true, values
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import Select, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session
 
 from cdcflow.events.store import StoredEvent
@@ -26,7 +26,9 @@ def _newest_ids(query: Select, scope: list[uuid.UUID] | None, limit: int) -> Sel
         return ids
     if len(scope) == 1:
         return ids.where(PipelineRun.pipeline_id == scope[0])
-    pipelines = values(column("pid", UUID(as_uuid=True)), name="scope").data([(p,) for p in scope])
+    # One array parameter (not a VALUES list): the statement text is the same whatever the number of pipelines.
+    pipelines = func.unnest(bindparam("scope", list(scope), type_=ARRAY(UUID(as_uuid=True)))) \
+        .table_valued("pid").render_derived(name="scope")
     per_pipeline = ids.where(PipelineRun.pipeline_id == pipelines.c.pid).lateral("newest")
     return (select(per_pipeline.c.id).select_from(pipelines).join(per_pipeline, true())
             .order_by(per_pipeline.c.id.desc()).limit(limit))
