@@ -85,3 +85,22 @@ def auth(client, users) -> dict[str, dict[str, str]]:
     """Authorization headers per role."""
     return {role: {"Authorization": f"Bearer {login(client, **creds)['access_token']}"}
             for role, creds in users.items()}
+
+
+@pytest.fixture(scope="session")
+def user_ids(client, auth) -> dict[str, str]:
+    """The id of each role's test user."""
+    return {role: client.get("/api/v1/auth/me", headers=headers).json()["id"] for role, headers in auth.items()}
+
+
+@pytest.fixture(scope="session")
+def grant(client, auth, user_ids):
+    """grant("pipelines", pipeline_id, "viewer", "view"): an admin gives a role's test user access to a resource
+    it does not own (resources are visible to their owner, their grantees and admins only)."""
+
+    def give(kind: str, resource_id: str, role: str, level: str = "view") -> None:
+        response = client.put(f"/api/v1/{kind}/{resource_id}/grants/{user_ids[role]}", json={"level": level},
+                              headers=auth["admin"])
+        assert response.status_code == 200, response.text
+
+    return give

@@ -75,8 +75,9 @@ def fingerprints(conn: psycopg.Connection, schema: str, tables=TABLES) -> dict[s
 class E2E:
     """One source schema, a source and a target connection, and the API to drive pipelines over them."""
 
-    def __init__(self, client, headers, stack_env, rows: int) -> None:
-        self.client, self.headers, self.env = client, headers, stack_env
+    def __init__(self, client, headers, stack_env, rows: int, share=None) -> None:
+        """`share(pipeline_id)` is called for each pipeline created, e.g. to grant a viewer access to it."""
+        self.client, self.headers, self.env, self.share = client, headers, stack_env, share
         self.schema = f"e2e_{uuid.uuid4().hex[:10]}"
         self.source = connect(dsn_for(stack_env["PG_SUPERUSER_DSN"], "demo_source"))
         self.target = connect(dsn_for(stack_env["PG_SUPERUSER_DSN"], "demo_target"))
@@ -95,7 +96,10 @@ class E2E:
             "name": f"e2e-{uuid.uuid4().hex[:8]}", "mode": mode, "source_connection_id": source_id or self.source_id,
             "target_connection_id": target_id or self.target_id, "tables": [f"{self.schema}.{t}" for t in tables]})
         assert response.status_code == 201, response.text
-        return response.json()["id"]
+        pipeline_id = response.json()["id"]
+        if self.share is not None:
+            self.share(pipeline_id)
+        return pipeline_id
 
     def action(self, pipeline_id: str, action: str, expect: int = 202) -> dict:
         response = self.client.post(f"/api/v1/pipelines/{pipeline_id}/{action}", headers=self.headers)

@@ -91,3 +91,42 @@ def test_failures_exit_non_zero_with_one_line(cli, tmp_path):
     not_logged_in = subprocess.run([sys.executable, "-m", "cdcflow.cli", "pipelines", "list"], capture_output=True,
                                    text=True, env=env, timeout=60)
     assert not_logged_in.returncode == 1 and "cdcflow login" in not_logged_in.stderr
+
+
+def test_grants_from_the_cli(cli, client, auth):
+    """An admin shares a pipeline with an operator, changes its level, takes it back and moves the ownership."""
+    from tests.access_support import make_user
+
+    operator = make_user(client, auth["admin"], "operator", "cli-op")
+    name = f"cli-grants-{uuid.uuid4().hex[:6]}"
+    created = cli("pipelines", "create", "--name", name, "--source", "Demo source", "--target", "Demo target",
+                  "--tables", "shop.customers", "--json")
+    assert created.returncode == 0, created.stderr
+    pid = json.loads(created.stdout)["id"]
+    seen_by_operator = lambda: client.get(f"/api/v1/pipelines/{pid}", headers=operator.headers).status_code  # noqa
+
+    try:
+        assert seen_by_operator() == 404
+        added = cli("grants", "add", "--pipeline", name, "--user", operator.username, "--level", "operate", "--json")
+        assert added.returncode == 0, added.stderr
+        assert [(g["user"]["username"], g["level"]) for g in json.loads(added.stdout)["grants"]] == \
+            [(operator.username, "operate")]
+        assert seen_by_operator() == 200
+        listed = cli("grants", "list", "--pipeline", name)
+        assert listed.returncode == 0 and operator.username in listed.stdout and "operate" in listed.stdout
+
+        removed = cli("grants", "remove", "--pipeline", name, "--user", operator.username, "--json")
+        assert removed.returncode == 0 and json.loads(removed.stdout)["grants"] == []
+        assert seen_by_operator() == 404
+
+        owned = cli("grants", "owner", "--pipeline", name, "--user", operator.username, "--json")
+        assert json.loads(owned.stdout)["owner"]["username"] == operator.username and seen_by_operator() == 200
+        nobody = cli("grants", "owner", "--pipeline", name, "--nobody", "--json")
+        assert json.loads(nobody.stdout)["owner"] is None and seen_by_operator() == 404
+
+        missing_user = cli("grants", "add", "--pipeline", name)
+        assert missing_user.returncode == 1 and missing_user.stderr.strip() == "error: add needs --user"
+        unknown = cli("grants", "add", "--pipeline", name, "--user", f"nobody-{uuid.uuid4().hex[:6]}")
+        assert unknown.returncode == 1 and unknown.stderr.startswith("error: No user named")
+    finally:
+        client.delete(f"/api/v1/pipelines/{pid}", params={"force": "true"}, headers=auth["admin"])

@@ -38,7 +38,7 @@ def source_table(stack_env):
         db.execute(f"DROP TABLE IF EXISTS public.{name}, public.{name}_nopk")
 
 
-def test_crud_round_trip_never_shows_the_password(client, auth, stack_env, caplog):
+def test_crud_round_trip_never_shows_the_password(client, auth, stack_env, caplog, grant):
     caplog.set_level(logging.DEBUG)
     body = connection_body(stack_env)
     password = body["password"]
@@ -47,6 +47,7 @@ def test_crud_round_trip_never_shows_the_password(client, auth, stack_env, caplo
     conn = created.json()
     assert conn["schema"] == "public" and conn["has_password"] is True
     cid = conn["id"]
+    grant("connections", cid, "viewer")
 
     responses = [created,
                  client.get("/api/v1/connections", headers=auth["viewer"]),
@@ -141,8 +142,9 @@ def test_test_flags_a_server_without_logical_wal(client, auth, stack_env):
     assert checks["wal_level"]["ok"] is False and "replica" in checks["wal_level"]["detail"]
 
 
-def test_introspection_lists_tables_and_columns(client, auth, stack_env, source_table):
+def test_introspection_lists_tables_and_columns(client, auth, stack_env, source_table, grant):
     cid = client.post("/api/v1/connections", json=connection_body(stack_env), headers=auth["operator"]).json()["id"]
+    grant("connections", cid, "viewer")
     tables = client.get(f"/api/v1/connections/{cid}/tables", headers=auth["viewer"])
     assert tables.status_code == 200
     by_name = {t["table"]: t for t in tables.json()}

@@ -54,8 +54,8 @@ def stored_events(stack_env, pipeline_id: str) -> list[tuple]:
                             "WHERE pipeline_id = %s AND run_type = 'CDC' ORDER BY id", (pipeline_id,)).fetchall()
 
 
-def test_changes_are_stored_and_pushed_to_subscribers_only(client, auth, stack_env, api_token):
-    env = E2E(client, auth["operator"], stack_env, 0)
+def test_changes_are_stored_and_pushed_to_subscribers_only(client, auth, stack_env, api_token, grant):
+    env = E2E(client, auth["operator"], stack_env, 0, share=lambda pid: grant("pipelines", pid, "viewer"))
     pids: list[str] = []
     try:
         watched = env.create_pipeline("cdc_only", tables=("customers",))

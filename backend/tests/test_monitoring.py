@@ -27,8 +27,9 @@ GROUP BY 1
 
 
 @pytest.fixture
-def e2e(client, auth, stack_env):
-    env = E2E(client, auth["operator"], stack_env, 200)
+def e2e(client, auth, stack_env, grant):
+    # The operator owns what it creates; the viewer reads these pipelines through a grant.
+    env = E2E(client, auth["operator"], stack_env, 200, share=lambda pid: grant("pipelines", pid, "viewer"))
     env.pipelines = []
     yield env
     env.close(env.pipelines)

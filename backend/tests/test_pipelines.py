@@ -37,10 +37,12 @@ def count_pipelines(stack_env) -> int:
         return meta.execute("SELECT count(*) FROM pipelines").fetchone()[0]
 
 
-def test_create_get_list_update_delete(client, auth, setup):
+def test_create_get_list_update_delete(client, auth, setup, grant):
     created = client.post("/api/v1/pipelines", json=body(setup), headers=auth["operator"])
     assert created.status_code == 201, created.text
     p = created.json()
+    assert p["access"] == "manage"  # the creator owns it
+    grant("pipelines", p["id"], "viewer")
     assert p["status"] == "NOT_STARTED" and p["full_load_status"] == "NOT_STARTED" and p["cdc_status"] == "NOT_STARTED"
     assert [f"{t['schema']}.{t['table']}" for t in p["tables"]] == setup["tables"]
     assert all(t["state"] == "PENDING" and t["rows_estimated"] is not None for t in p["tables"])
@@ -65,11 +67,12 @@ def test_create_get_list_update_delete(client, auth, setup):
                       headers=auth["operator"]).status_code == 404
 
 
-def test_pagination(client, auth, setup):
+def test_pagination(client, auth, setup, grant):
     prefix = f"pg-{uuid.uuid4().hex[:6]}"
     for i in range(5):
-        assert client.post("/api/v1/pipelines", json=body(setup, name=f"{prefix}-{i}"),
-                           headers=auth["operator"]).status_code == 201
+        created = client.post("/api/v1/pipelines", json=body(setup, name=f"{prefix}-{i}"), headers=auth["operator"])
+        assert created.status_code == 201
+        grant("pipelines", created.json()["id"], "viewer")
     page1 = client.get("/api/v1/pipelines", params={"q": prefix, "limit": 2}, headers=auth["viewer"]).json()
     page3 = client.get("/api/v1/pipelines", params={"q": prefix, "limit": 2, "offset": 4},
                        headers=auth["viewer"]).json()
@@ -78,8 +81,9 @@ def test_pagination(client, auth, setup):
 
 
 @pytest.mark.parametrize("status", ["RUNNING", "STARTING", "PAUSED", "STOPPING"])
-def test_an_active_pipeline_cannot_be_edited_or_deleted(client, auth, setup, stack_env, status):
+def test_an_active_pipeline_cannot_be_edited_or_deleted(client, auth, setup, stack_env, status, grant):
     p = client.post("/api/v1/pipelines", json=body(setup), headers=auth["operator"]).json()
+    grant("pipelines", p["id"], "viewer")
     with connect(stack_env["DATABASE_URL"]) as meta:
         meta.execute("UPDATE pipelines SET status = %s WHERE id = %s", (status, p["id"]))
     edit = client.put(f"/api/v1/pipelines/{p['id']}", json={"name": "renamed-" + p["name"]},

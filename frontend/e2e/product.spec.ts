@@ -1,5 +1,6 @@
 // The product from the browser, against the real stack started by make test: connections, the wizard, a full load
-// to 100%, changes streaming live (and by polling when the socket is down), stop, and what a viewer may not see.
+// to 100%, changes streaming live (and by polling when the socket is down), stop, and what a viewer sees: only what
+// an admin granted in the Access panels, without Start buttons or passwords.
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
 import pg from "pg";
@@ -181,7 +182,15 @@ test("with the socket down, pages poll and still show the changes", async ({ bro
   await context.close();
 });
 
-test("a viewer sees no Start button and no password", async ({ browser }) => {
+async function grantInPanel(page: Page, username: string) {
+  const panel = page.getByTestId("access-panel");
+  await panel.getByLabel("User", { exact: true }).click();
+  await page.getByRole("option", { name: `${username} (viewer)`, exact: true }).click();
+  await panel.getByTestId("grant-add").click();
+  await expect(panel.getByTestId(`grant-${username}`)).toBeVisible();
+}
+
+test("a viewer sees only what an admin granted, with no Start button and no password", async ({ browser }) => {
   const username = `viewer${RUN}`;
   const password = `viewer-pass-${RUN}`;
   const token = await adminToken();
@@ -191,12 +200,31 @@ test("a viewer sees no Start button and no password", async ({ browser }) => {
   const page = await (browser as Browser).newPage();
   await login(page, username, password);
   await expect(page.getByTestId("current-role")).toHaveText("viewer");
+  // Nothing granted yet: the pipeline reads as missing and no connection is listed.
+  await page.goto(pipelineUrl);
+  await expect(page.getByRole("alert").filter({ hasText: "Pipeline not found" })).toBeVisible();
+  await page.goto("/connections");
+  await expect(page.getByTestId(`connection-UI source ${RUN}`)).toHaveCount(0);
+
+  // An admin grants view on the pipeline and on its source, from their Access panels.
+  const admin = await (browser as Browser).newPage();
+  await login(admin, ADMIN.username, ADMIN.password);
+  await admin.goto(pipelineUrl);
+  await grantInPanel(admin, username);
+  await admin.screenshot({ path: `${SHOTS}/pipeline-access.png`, fullPage: true });
+  await admin.goto("/connections");
+  await admin.getByTestId(`connection-UI source ${RUN}`).getByRole("button", { name: "Edit" }).click();
+  await grantInPanel(admin, username);
+  await admin.close();
+
   await page.goto(pipelineUrl);
   await expect(page.getByTestId("pipeline-status")).toBeVisible();
   await expect(page.getByTestId("action-start")).toHaveCount(0);
+  await expect(page.getByTestId("access-panel")).toHaveCount(0);
   await expect(page.getByRole("link", { name: "Users" })).toHaveCount(0);
   await page.goto("/connections");
   await expect(page.getByTestId(`connection-UI source ${RUN}`)).toBeVisible();
+  await expect(page.getByTestId(`connection-UI target ${RUN}`)).toHaveCount(0);
   await expect(page.getByRole("button", { name: "New connection" })).toHaveCount(0);
   expect(await page.content()).not.toContain(PG_PASSWORD);
   await page.screenshot({ path: `${SHOTS}/viewer-connections.png`, fullPage: true });

@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     reencrypt.set_defaults(func=cmd_reencrypt_secrets)
 
     args = parser.parse_args(argv)
-    if args.func.__module__ == "cdcflow.clientcli.commands":
+    if args.func.__module__.startswith("cdcflow.clientcli."):
         return run(args)
     return args.func(args)
 

@@ -8,6 +8,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
 
 from cdcflow import __version__
+from cdcflow.access.router import connections_router as connection_access_router
+from cdcflow.access.router import pipelines_router as pipeline_access_router
 from cdcflow.auth.ratelimit import LoginGuard
 from cdcflow.auth.router import router as auth_router
 from cdcflow.auth.sessions import on_sessions_ended
@@ -34,7 +36,8 @@ from cdcflow.pipelines.router import router as pipelines_router
 from cdcflow.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, monitoring_router)
+API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, monitoring_router,
+               pipeline_access_router, connection_access_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

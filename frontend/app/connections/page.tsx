@@ -2,8 +2,10 @@
 import { Badge, Button, Group, List, Modal, Stack, Table, Text, Title } from "@mantine/core";
 import { useEffect, useState } from "react";
 
+import AccessPanel from "@/app/components/AccessPanel";
 import ConnectionForm from "@/app/connections/ConnectionForm";
 import ErrorText from "@/app/components/ErrorText";
+import { canManage, canOperate } from "@/lib/access";
 import { connectionsApi, type Connection, type ConnectionTestResult } from "@/lib/api/endpoints";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { connectionRemoved, connectionSaved, fetchConnections } from "@/lib/store/slices/connectionSlice";
@@ -83,9 +85,12 @@ export default function ConnectionsPage() {
                 <Table.Td>
                   {canWrite && (
                     <Group gap="xs" justify="flex-end">
-                      <Button size="xs" variant="light" loading={r === "testing"} onClick={() => void test(c)}>Test</Button>
-                      <Button size="xs" variant="default" onClick={() => setEditing(c)}>Edit</Button>
-                      <Button size="xs" color="red" variant="subtle" onClick={() => setConfirm(c)}>Delete</Button>
+                      {canOperate(c.access) &&
+                        <Button size="xs" variant="light" loading={r === "testing"} onClick={() => void test(c)}>Test</Button>}
+                      {canManage(c.access) && <>
+                        <Button size="xs" variant="default" onClick={() => setEditing(c)}>Edit</Button>
+                        <Button size="xs" color="red" variant="subtle" onClick={() => setConfirm(c)}>Delete</Button>
+                      </>}
                     </Group>
                   )}
                 </Table.Td>
@@ -94,11 +99,14 @@ export default function ConnectionsPage() {
           })}
         </Table.Tbody>
       </Table>
-      <Modal opened={editing !== null} onClose={() => setEditing(null)}
+      <Modal opened={editing !== null} onClose={() => setEditing(null)} size={role === "admin" ? "lg" : "md"}
         title={editing === "new" ? "New connection" : "Edit connection"}>
         {editing !== null && (
           <ConnectionForm existing={editing === "new" ? undefined : editing} onCancel={() => setEditing(null)}
             onSaved={(c) => { dispatch(connectionSaved(c)); setEditing(null); }} />
+        )}
+        {editing !== null && editing !== "new" && role === "admin" && (
+          <Stack mt="md"><AccessPanel kind="connections" id={editing.id} /></Stack>
         )}
       </Modal>
       <Modal opened={confirm !== null} onClose={() => setConfirm(null)} title="Delete connection?">

@@ -62,8 +62,10 @@ function MonitoringView() {
       <Card withBorder><Title order={5}>Events per minute</Title><EventsChart points={series} /></Card>
       <Card withBorder data-testid="logger-status">
         <Title order={5}>Event logger</Title>
-        <Text size="sm">{logger?.running ? "running" : "stopped"} · {logger?.events_per_second_1m ?? 0} events/s ·
-          stored {logger?.stored_total ?? 0} · rejected {logger?.rejected_total ?? 0} · lag {logger?.total_lag ?? 0}
+        {/* The process-wide counters (every pipeline) are null for non-admins: only their pipelines' lag shows. */}
+        <Text size="sm">{logger?.running ? "running" : "stopped"}
+          {logger?.stored_total != null && ` · ${logger.events_per_second_1m ?? 0} events/s · stored ${logger.stored_total}`
+            + ` · rejected ${logger.rejected_total ?? 0}`} · lag {logger?.total_lag ?? 0}
           {suppressed ? ` · ${suppressed} events summarized by the rate cap` : ""}</Text>
         {logger?.last_error && <Text size="sm" c="red">{logger.last_error}</Text>}
         <Table mt="xs"><Table.Tbody>{logger?.assigned_partitions.slice(0, 10).map((p) => (

@@ -22,6 +22,10 @@ export type EventsPage = S["EventsPage"];
 export type CdcEvent = S["Event"];
 export type EventLoggerStatus = S["EventLoggerStatus"];
 export type UserCreate = S["UserCreate"];
+export type AccessLevel = S["AccessLevel"];
+export type ResourceAccess = S["ResourceAccess"];
+export type GrantPublic = S["GrantPublic"];
+export type ResourceKind = "pipelines" | "connections";
 
 export type EventFilters = { pipeline_id?: string; table?: string; event_type?: string; before_id?: number;
   limit?: number };
@@ -73,4 +77,14 @@ export const usersApi = {
   list: () => api().get<S["UserList"]>("/users").then((r) => r.data.items),
   create: (body: UserCreate) => api().post<UserPublic>("/users", body).then((r) => r.data),
   update: (id: string, body: S["UserUpdate"]) => api().put<UserPublic>(`/users/${id}`, body).then((r) => r.data),
+};
+
+// Owners and grants of one pipeline or connection (admins only).
+export const accessApi = {
+  get: (kind: ResourceKind, id: string) => api().get<ResourceAccess>(`/${kind}/${id}/grants`).then((r) => r.data),
+  grant: (kind: ResourceKind, id: string, userId: string, level: AccessLevel) =>
+    api().put<GrantPublic>(`/${kind}/${id}/grants/${userId}`, { level }).then((r) => r.data),
+  revoke: (kind: ResourceKind, id: string, userId: string) => api().delete(`/${kind}/${id}/grants/${userId}`),
+  setOwner: (kind: ResourceKind, id: string, userId: string | null) =>
+    api().put<ResourceAccess>(`/${kind}/${id}/owner`, { user_id: userId }).then((r) => r.data),
 };

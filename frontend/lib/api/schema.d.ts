@@ -405,7 +405,8 @@ export interface paths {
         };
         /**
          * Get Events
-         * @description CDC events, newest first. Pass `next_before_id` from a page as `before_id` for the next one.
+         * @description CDC events of the pipelines the caller may see, newest first. Pass `next_before_id` from a page as
+         *     `before_id` for the next one.
          */
         get: operations["get_events_api_v1_monitoring_events_get"];
         put?: never;
@@ -423,7 +424,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Event Logger Status */
+        /**
+         * Event Logger Status
+         * @description The logger's health. Partitions and lag are those of the caller's pipelines; the process-wide counters
+         *     (events/s, stored, duplicates, tombstones) count every pipeline, so only admins get them.
+         */
         get: operations["event_logger_status_api_v1_monitoring_event_logger_status_get"];
         put?: never;
         post?: never;
@@ -459,7 +464,8 @@ export interface paths {
         };
         /**
          * Get Dashboard
-         * @description Counts exactly as the seed's aggregation over live CDC rows, served from trigger-kept counters.
+         * @description Counts exactly as the seed's aggregation over live CDC rows, served from trigger-kept counters: of one
+         *     pipeline, or of every pipeline the caller may see.
          */
         get: operations["get_dashboard_api_v1_monitoring_dashboard_get"];
         put?: never;
@@ -541,10 +547,121 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pipelines/{pipeline_id}/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Pipeline Grants */
+        get: operations["list_pipeline_grants_api_v1_pipelines__pipeline_id__grants_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{pipeline_id}/grants/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Grant Pipeline */
+        put: operations["grant_pipeline_api_v1_pipelines__pipeline_id__grants__user_id__put"];
+        post?: never;
+        /** Revoke Pipeline Grant */
+        delete: operations["revoke_pipeline_grant_api_v1_pipelines__pipeline_id__grants__user_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{pipeline_id}/owner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set Pipeline Owner */
+        put: operations["set_pipeline_owner_api_v1_pipelines__pipeline_id__owner_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connections/{connection_id}/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Connection Grants */
+        get: operations["list_connection_grants_api_v1_connections__connection_id__grants_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connections/{connection_id}/grants/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Grant Connection */
+        put: operations["grant_connection_api_v1_connections__connection_id__grants__user_id__put"];
+        post?: never;
+        /** Revoke Connection Grant */
+        delete: operations["revoke_connection_grant_api_v1_connections__connection_id__grants__user_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connections/{connection_id}/owner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set Connection Owner */
+        put: operations["set_connection_owner_api_v1_connections__connection_id__owner_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccessLevel
+         * @description view: read it (and, for a pipeline, its events and dashboards); operate: start/stop/pause/resume/verify a
+         *     pipeline, or test, browse and build pipelines on a connection; manage: edit and delete it.
+         * @enum {string}
+         */
+        AccessLevel: "view" | "operate" | "manage";
         /**
          * CdcStatus
          * @enum {string}
@@ -655,6 +772,13 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Owner Id
+             * @description The user who owns it; null: admins only
+             */
+            owner_id: string | null;
+            /** @description What the caller may do with it: view, operate or manage */
+            access: components["schemas"]["AccessLevel"];
         };
         /** ConnectionTestRequest */
         ConnectionTestRequest: {
@@ -801,15 +925,15 @@ export interface components {
             /** Total Lag */
             total_lag: number;
             /** Events Per Second 1M */
-            events_per_second_1m: number;
+            events_per_second_1m: number | null;
             /** Stored Total */
-            stored_total: number;
+            stored_total: number | null;
             /** Duplicates Total */
-            duplicates_total: number;
+            duplicates_total: number | null;
             /** Rejected Total */
-            rejected_total: number;
+            rejected_total: number | null;
             /** Tombstones Total */
-            tombstones_total: number;
+            tombstones_total: number | null;
             /** Last Error */
             last_error: string | null;
             /** Last Error At */
@@ -837,6 +961,27 @@ export interface components {
          * @enum {string}
          */
         FullLoadStatus: "NOT_STARTED" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED";
+        /** GrantPublic */
+        GrantPublic: {
+            user: components["schemas"]["UserRef"];
+            level: components["schemas"]["AccessLevel"];
+            /** Granted By */
+            granted_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** GrantRequest */
+        GrantRequest: {
+            level: components["schemas"]["AccessLevel"];
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -872,6 +1017,14 @@ export interface components {
             username: string;
             /** Password */
             password: string;
+        };
+        /**
+         * OwnerRequest
+         * @description user_id null: nobody owns it any more (admins only).
+         */
+        OwnerRequest: {
+            /** User Id */
+            user_id: string | null;
         };
         /** PartitionLag */
         PartitionLag: {
@@ -991,6 +1144,13 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Owner Id
+             * @description The user who owns it; null: admins only
+             */
+            owner_id: string | null;
+            /** @description What the caller may do with it: view, operate or manage */
+            access: components["schemas"]["AccessLevel"];
         };
         /**
          * PipelineStatus
@@ -1073,6 +1233,25 @@ export interface components {
             /** Refresh Token */
             refresh_token: string;
         };
+        /** ResourceAccess */
+        ResourceAccess: {
+            resource_type: components["schemas"]["ResourceType"];
+            /**
+             * Resource Id
+             * Format: uuid
+             */
+            resource_id: string;
+            /** Name */
+            name: string;
+            owner: components["schemas"]["UserRef"] | null;
+            /** Grants */
+            grants: components["schemas"]["GrantPublic"][];
+        };
+        /**
+         * ResourceType
+         * @enum {string}
+         */
+        ResourceType: "pipeline" | "connection";
         /**
          * Role
          * @enum {string}
@@ -1218,6 +1397,19 @@ export interface components {
             created_at: string;
             /** Last Login At */
             last_login_at?: string | null;
+        };
+        /** UserRef */
+        UserRef: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Username */
+            username: string;
+            role: components["schemas"]["Role"];
+            /** Active */
+            active: boolean;
         };
         /** UserUpdate */
         UserUpdate: {
@@ -2433,6 +2625,270 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_pipeline_grants_api_v1_pipelines__pipeline_id__grants_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceAccess"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    grant_pipeline_api_v1_pipelines__pipeline_id__grants__user_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrantRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_pipeline_grant_api_v1_pipelines__pipeline_id__grants__user_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_pipeline_owner_api_v1_pipelines__pipeline_id__owner_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OwnerRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceAccess"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_connection_grants_api_v1_connections__connection_id__grants_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceAccess"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    grant_connection_api_v1_connections__connection_id__grants__user_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrantRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_connection_grant_api_v1_connections__connection_id__grants__user_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_connection_owner_api_v1_connections__connection_id__owner_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OwnerRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceAccess"];
                 };
             };
             /** @description Validation Error */

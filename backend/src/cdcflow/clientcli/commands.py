@@ -196,6 +196,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: follow until Ctrl-C)")
     p.set_defaults(func=cmd_events_tail)
 
+    from cdcflow.clientcli.grants import add_parser as add_grants_parser
+
+    add_grants_parser(sub, common)
+
 
 def run(args: argparse.Namespace) -> int:
     try:

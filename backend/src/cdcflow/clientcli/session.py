@@ -76,6 +76,12 @@ class Api:
     def post(self, path: str, body: Any = None) -> Any:
         return self.request("POST", path, json=body)
 
+    def put(self, path: str, body: Any = None) -> Any:
+        return self.request("PUT", path, json=body)
+
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path)
+
 
 def login(api_url: str, username: str, password: str) -> dict[str, Any]:
     try:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cdcflow.models import ConnectionType, DatabaseType
+from cdcflow.models import AccessLevel, ConnectionType, DatabaseType
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
 HOST_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9.\-:]{0,253}[A-Za-z0-9])?$"
@@ -63,6 +63,8 @@ class ConnectionPublic(BaseModel):
     has_password: bool = True
     created_at: datetime
     updated_at: datetime
+    owner_id: uuid.UUID | None = Field(description="The user who owns it; null: admins only")
+    access: AccessLevel = Field(description="What the caller may do with it: view, operate or manage")
 
 
 class ConnectionList(BaseModel):

@@ -6,6 +6,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cdcflow.access import policy
+from cdcflow.access.service import drop_grants
 from cdcflow.audit.service import record
 from cdcflow.connections.schemas import ConnectionCreate, ConnectionUpdate
 from cdcflow.core.crypto import SecretBox, SecretDecryptionError
@@ -13,7 +15,7 @@ from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound, SecretUnavailable, ServiceUnavailable
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.postgres import inspect
-from cdcflow.models import Connection, ConnectionType, Pipeline, PipelineStatus
+from cdcflow.models import AccessLevel, Connection, ConnectionType, Pipeline, PipelineStatus, ResourceType
 
 ACTIVE_PIPELINE_STATES = (PipelineStatus.STARTING, PipelineStatus.RUNNING, PipelineStatus.PAUSED,
                           PipelineStatus.STOPPING)
@@ -30,8 +32,18 @@ def get_connection(session: Session, connection_id: uuid.UUID) -> Connection:
     return _live(session, connection_id)
 
 
-def list_connections(session: Session, connection_type: ConnectionType | None = None) -> list[Connection]:
-    query = select(Connection).where(Connection.deleted_at.is_(None)).order_by(Connection.name)
+def get_connection_for(session: Session, actor: Actor, connection_id: uuid.UUID,
+                       needed: AccessLevel = AccessLevel.VIEW) -> Connection:
+    """The connection if the caller may act on it at `needed` level: 404 if they cannot see it, 403 if too low."""
+    conn = _live(session, connection_id)
+    policy.require_access(session, actor, conn, needed)
+    return conn
+
+
+def list_connections(session: Session, actor: Actor,
+                     connection_type: ConnectionType | None = None) -> list[Connection]:
+    query = select(Connection).where(Connection.deleted_at.is_(None), policy.visible(actor, ResourceType.CONNECTION)) \
+        .order_by(Connection.name)
     if connection_type is not None:
         query = query.where(Connection.connection_type == connection_type)
     return list(session.scalars(query))
@@ -50,12 +62,14 @@ def _public_details(conn: Connection) -> dict[str, Any]:
             "database": conn.database, "username": conn.username}
 
 
-def create_connection(session: Session, box: SecretBox, actor: Actor, body: ConnectionCreate) -> Connection:
+def create_connection(session: Session, box: SecretBox, actor: Actor | str, body: ConnectionCreate) -> Connection:
+    """The caller owns what they create; a connection made by a script (`demo seed`) has no owner: admins only."""
     _ensure_unique_name(session, body.name)
     conn = Connection(name=body.name, connection_type=body.connection_type, database_type=body.database_type,
                       host=body.host, port=body.port, database=body.database, username=body.username,
                       password_encrypted=box.encrypt(body.password), schema=body.schema_name,
-                      options=body.options.model_dump())
+                      options=body.options.model_dump(),
+                      owner_id=actor.user_id if isinstance(actor, Actor) else None)
     session.add(conn)
     session.flush()
     record(session, actor, "connection.create", f"connection:{conn.id}", _public_details(conn))
@@ -71,16 +85,22 @@ def _pipelines_using(session: Session, connection_id: uuid.UUID, states=None) ->
     return list(session.scalars(query))
 
 
+def _names_for(session: Session, actor: Actor, pipelines: list[Pipeline]) -> dict[str, Any]:
+    """Names of the pipelines the caller may see, and how many others there are: a conflict must not name them."""
+    seen = policy.levels(session, actor, pipelines)
+    names = [p.name for p in pipelines if seen[p.id] is not None]
+    return {"pipelines": names, "other_pipelines": len(pipelines) - len(names)}
+
+
 def update_connection(session: Session, box: SecretBox, actor: Actor, connection_id: uuid.UUID,
                       body: ConnectionUpdate) -> Connection:
-    conn = _live(session, connection_id)
+    conn = get_connection_for(session, actor, connection_id, AccessLevel.MANAGE)
     changes = body.model_dump(exclude_unset=True, by_alias=False)
     if not changes:
         return conn
     busy = _pipelines_using(session, conn.id, ACTIVE_PIPELINE_STATES)
     if busy:
-        raise Conflict("Connection is used by running pipelines; stop them first",
-                       {"pipelines": [p.name for p in busy]})
+        raise Conflict("Connection is used by running pipelines; stop them first", _names_for(session, actor, busy))
     if "connection_type" in changes and changes["connection_type"] != conn.connection_type \
             and _pipelines_using(session, conn.id):
         raise Conflict("Connection type cannot change while pipelines use this connection")
@@ -101,11 +121,12 @@ def update_connection(session: Session, box: SecretBox, actor: Actor, connection
 
 
 def delete_connection(session: Session, actor: Actor, connection_id: uuid.UUID) -> None:
-    conn = _live(session, connection_id)
+    conn = get_connection_for(session, actor, connection_id, AccessLevel.MANAGE)
     users = _pipelines_using(session, conn.id)
     if users:
-        raise Conflict("Connection is used by pipelines; delete them first", {"pipelines": [p.name for p in users]})
+        raise Conflict("Connection is used by pipelines; delete them first", _names_for(session, actor, users))
     conn.deleted_at = func.now()
+    drop_grants(session, ResourceType.CONNECTION, conn.id)
     record(session, actor, "connection.delete", f"connection:{conn.id}", {"name": conn.name})
 
 

@@ -28,6 +28,7 @@ class Permission(str, enum.Enum):
     WRITE_PIPELINES = "pipelines:write"
     OPERATE_PIPELINES = "pipelines:operate"
     MANAGE_USERS = "users:manage"
+    MANAGE_ACCESS = "access:manage"  # owners and grants of pipelines and connections
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -107,3 +108,4 @@ ConnectionWriter = Annotated[Actor, Depends(require(Permission.WRITE_CONNECTIONS
 PipelineWriter = Annotated[Actor, Depends(require(Permission.WRITE_PIPELINES))]
 PipelineOperator = Annotated[Actor, Depends(require(Permission.OPERATE_PIPELINES))]
 UserAdmin = Annotated[Actor, Depends(require(Permission.MANAGE_USERS))]
+AccessAdmin = Annotated[Actor, Depends(require(Permission.MANAGE_ACCESS))]

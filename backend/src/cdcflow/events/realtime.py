@@ -3,6 +3,10 @@
 A socket lives only as long as its login session: when the session ends (logout, password or role change,
 deactivation) the socket is disconnected, and every subscribe re-checks the token against the database.
 
+Joining a pipeline's room needs view access to it (access.policy, as for GET /pipelines/{id}); a pipeline the
+caller may not see answers exactly like one that does not exist. When a grant is revoked or an owner changes,
+`revalidate_user` takes the user's sockets out of the rooms they may no longer see.
+
 `publish` is called by the event logger thread after its batch committed; it hands the events to the event loop.
 Above `cap_per_second` events in one second a room gets one `replication_events_summary` (counts by type and
 table) for the rest of that second instead of every event.
@@ -20,12 +24,13 @@ import socketio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cdcflow.access import policy
 from cdcflow.auth.sessions import SessionsEnded, authenticate, user_for_claims
 from cdcflow.core.config import Settings
-from cdcflow.core.deps import ROLE_PERMISSIONS, Permission
+from cdcflow.core.deps import ROLE_PERMISSIONS, Actor, Permission
 from cdcflow.core.security import AccessClaims, InvalidToken
 from cdcflow.events.store import StoredEvent
-from cdcflow.models import Pipeline, Role
+from cdcflow.models import Pipeline, Role, User
 
 logger = logging.getLogger(__name__)
 ACK_GRACE_SECONDS = 0.5
@@ -77,6 +82,7 @@ class Realtime:
                                         engineio_logger=False)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._windows: dict[str, _RoomWindow] = defaultdict(_RoomWindow)
+        self._subscriptions: dict[str, set[uuid.UUID]] = {}  # sid -> pipelines it joined (touched on the loop only)
         self._flusher: asyncio.Task | None = None
         self._rechecker: asyncio.Task | None = None
         self.recheck_seconds = settings.realtime_session_recheck_seconds
@@ -120,10 +126,18 @@ class Realtime:
                     results.append(False)
         return results
 
-    def _pipeline_exists(self, pipeline_id: uuid.UUID) -> bool:
+    def _can_view(self, user_id: uuid.UUID, pipeline_id: uuid.UUID) -> bool:
+        """The user as they are now (role, active) may see this live pipeline."""
         with self.session_factory() as session:
-            return session.scalar(select(Pipeline.id).where(Pipeline.id == pipeline_id,
-                                                            Pipeline.deleted_at.is_(None))) is not None
+            user = session.get(User, user_id)
+            if user is None or not user.active or Permission.READ not in ROLE_PERMISSIONS[user.role]:
+                return False
+            pipeline = session.scalar(select(Pipeline).where(Pipeline.id == pipeline_id,
+                                                             Pipeline.deleted_at.is_(None)))
+            if pipeline is None:
+                return False
+            actor = Actor(user_id=user.id, username=user.username, role=user.role, client_ip=None)
+            return policy.level_on(session, actor, pipeline) is not None
 
     def _register(self) -> None:
         sio = self.sio
@@ -139,6 +153,7 @@ class Realtime:
         @sio.event
         async def disconnect(sid, *_reason):
             self._sockets.pop(sid, None)
+            self._subscriptions.pop(sid, None)
 
         @sio.event
         async def subscribe_pipeline(sid, *args):
@@ -168,14 +183,36 @@ class Realtime:
             return {"ok": False, "error": "unauthorized"}
         if Permission.READ not in ROLE_PERMISSIONS[user.role]:
             return {"ok": False, "error": "forbidden"}
-        if not await asyncio.to_thread(self._pipeline_exists, pipeline_id):
+        # Not visible and not existing read the same, so a refused subscription does not confirm an id.
+        if not await asyncio.to_thread(self._can_view, user.user_id, pipeline_id):
             return {"ok": False, "error": "pipeline not found"}
         await self.sio.enter_room(sid, room_of(pipeline_id))
+        self._subscriptions.setdefault(sid, set()).add(pipeline_id)
         return {"ok": True, "room": room_of(pipeline_id)}
 
     async def _unsubscribe(self, sid: str, pipeline_id: uuid.UUID) -> dict[str, Any]:
         await self.sio.leave_room(sid, room_of(pipeline_id))
+        self._subscriptions.get(sid, set()).discard(pipeline_id)
         return {"ok": True}
+
+    # ------------------------------------------------------------------ access changes
+
+    def revalidate_user(self, user_id: uuid.UUID) -> None:
+        """Thread-safe: called after a revocation committed. Fire and forget, like `publish`."""
+        if self.loop is None or self.loop.is_closed():
+            return
+        asyncio.run_coroutine_threadsafe(self._revalidate(user_id), self.loop)
+
+    async def _revalidate(self, user_id: uuid.UUID) -> None:
+        for sid, pipelines in list(self._subscriptions.items()):
+            user = self._sockets.get(sid)
+            if user is None or user.user_id != user_id:
+                continue
+            for pipeline_id in list(pipelines):
+                if not await asyncio.to_thread(self._can_view, user_id, pipeline_id):
+                    await self.sio.leave_room(sid, room_of(pipeline_id))
+                    pipelines.discard(pipeline_id)
+                    await self.sio.emit("subscription_revoked", {"pipeline_id": str(pipeline_id)}, to=sid)
 
     # ------------------------------------------------------------------ ending sessions
 
@@ -192,6 +229,7 @@ class Realtime:
 
     async def _drop(self, sid: str) -> None:
         self._sockets.pop(sid, None)
+        self._subscriptions.pop(sid, None)
         await self.sio.disconnect(sid)
 
     async def _recheck_sockets(self) -> None:

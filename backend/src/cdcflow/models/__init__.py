@@ -1,5 +1,6 @@
 """All ORM tables, one naming convention. Import from here so Alembic sees every table."""
 
+from cdcflow.models.access import AccessLevel, ResourceGrant, ResourceType
 from cdcflow.models.audit import AuditLog
 from cdcflow.models.base import Base
 from cdcflow.models.counters import PipelineEventMinute, PipelineEventRollup, PipelineEventTotal
@@ -16,6 +17,6 @@ from cdcflow.models.pipeline import (
 from cdcflow.models.user import RefreshToken, Role, User
 
 __all__ = [
-    "AuditLog", "Base", "CdcStatus", "Connection", "ConnectionType", "DatabaseType", "FullLoadStatus",
-    "Pipeline", "PipelineEventMinute", "PipelineEventRollup", "PipelineEventTotal", "PipelineMode", "PipelineRun", "PipelineStatus", "PipelineTable", "RefreshToken", "Role", "User",
+    "AccessLevel", "AuditLog", "Base", "CdcStatus", "Connection", "ConnectionType", "DatabaseType", "FullLoadStatus",
+    "Pipeline", "PipelineEventMinute", "PipelineEventRollup", "PipelineEventTotal", "PipelineMode", "PipelineRun", "PipelineStatus", "PipelineTable", "RefreshToken", "ResourceGrant", "ResourceType", "Role", "User",
 ]

@@ -1,9 +1,10 @@
 """Registered source and target databases. The password column holds ciphertext only (core.crypto)."""
 
 import enum
+import uuid
 
-from sqlalchemy import Enum, Index, Integer, String, Text, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cdcflow.models.base import Base, SoftDelete, Timestamps, UUIDPrimaryKey, enum_values
@@ -36,3 +37,7 @@ class Connection(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     password_encrypted: Mapped[str] = mapped_column(Text)
     schema: Mapped[str] = mapped_column(String(63), default="public", server_default="public")
     options: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    # NULL: nobody but admins (rows from before resource permissions whose creator is unknown, or whose owner
+    # was deleted).
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"),
+                                                       index=True)

@@ -82,6 +82,10 @@ class Pipeline(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     kafka_topics: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
     last_error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # NULL: nobody but admins (rows from before resource permissions whose creator is unknown, or whose owner
+    # was deleted).
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"),
+                                                       index=True)
 
     tables: Mapped[list["PipelineTable"]] = relationship(
         back_populates="pipeline", cascade="all, delete-orphan", order_by="PipelineTable.position",

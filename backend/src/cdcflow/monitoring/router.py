@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from cdcflow.access.policy import scope_for, visible_pipeline_ids
 from cdcflow.audit.service import record
 from cdcflow.core.deps import PipelineOperator, Reader, SessionDep, UserAdmin
 from cdcflow.core.errors import ServiceUnavailable
@@ -15,7 +16,7 @@ from cdcflow.monitoring import service
 from cdcflow.monitoring.events import list_events
 from cdcflow.monitoring.lag import last_event, pipeline_lag
 from cdcflow.monitoring.schemas import Dashboard, EventLoggerStatus, EventsPage
-from cdcflow.pipelines.service import get_pipeline
+from cdcflow.pipelines.service import get_pipeline_for
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 EventType = Literal["insert", "update", "delete", "truncate"]
@@ -27,13 +28,18 @@ def get_events(actor: Reader, session: SessionDep, limit: int = Query(100, ge=1,
                before_id: int | None = Query(None, ge=1, le=BIGINT_MAX), pipeline_id: uuid.UUID | None = None,
                table: str | None = Query(None, max_length=130), event_type: EventType | None = None,
                since: datetime | None = None, until: datetime | None = None) -> dict[str, Any]:
-    """CDC events, newest first. Pass `next_before_id` from a page as `before_id` for the next one."""
-    return list_events(session, limit, before_id, pipeline_id, table, event_type, since, until)
+    """CDC events of the pipelines the caller may see, newest first. Pass `next_before_id` from a page as
+    `before_id` for the next one."""
+    scope = scope_for(session, actor, pipeline_id)
+    return list_events(session, limit, before_id, scope, table, event_type, since, until)
 
 
 @router.get("/event-logger-status", response_model=EventLoggerStatus)
-def event_logger_status(actor: Reader, request: Request) -> dict[str, Any]:
-    return request.app.state.event_logger.status()
+def event_logger_status(actor: Reader, request: Request, session: SessionDep) -> dict[str, Any]:
+    """The logger's health. Partitions and lag are those of the caller's pipelines; the process-wide counters
+    (events/s, stored, duplicates, tombstones) count every pipeline, so only admins get them."""
+    return service.scoped_logger_status(request.app.state.event_logger.status(),
+                                        visible_pipeline_ids(session, actor))
 
 
 @router.post("/event-logger/restart", response_model=EventLoggerStatus)
@@ -46,22 +52,21 @@ def restart_event_logger(actor: PipelineOperator, request: Request, session: Ses
 @router.get("/dashboard", response_model=Dashboard)
 def get_dashboard(actor: Reader, session: SessionDep, request: Request,
                   pipeline_id: uuid.UUID | None = None) -> dict[str, Any]:
-    """Counts exactly as the seed's aggregation over live CDC rows, served from trigger-kept counters."""
-    if pipeline_id is not None:
-        get_pipeline(session, pipeline_id)
-    return service.dashboard(session, request.app.state.offsets, pipeline_id)
+    """Counts exactly as the seed's aggregation over live CDC rows, served from trigger-kept counters: of one
+    pipeline, or of every pipeline the caller may see."""
+    scope = scope_for(session, actor, pipeline_id)
+    return service.dashboard(session, request.app.state.offsets, pipeline_id, scope)
 
 
 @router.get("/metrics")
 def get_metrics(actor: Reader, session: SessionDep, request: Request,
                 pipeline_id: uuid.UUID | None = None) -> dict[str, Any]:
-    if pipeline_id is not None:
-        get_pipeline(session, pipeline_id)
+    scope = scope_for(session, actor, pipeline_id)
     snapshot = request.app.state.offsets.snapshot
-    lag = {str(pid): o.lag for pid, o in snapshot.items() if pipeline_id is None or pid == pipeline_id}
-    dash = service.dashboard(session, request.app.state.offsets, pipeline_id)
-    return {"pipeline_id": pipeline_id, **service.rates(session, pipeline_id),
-            "tables": service.per_table(session, pipeline_id), "error_count": dash["error_count"],
+    lag = {str(pid): o.lag for pid, o in snapshot.items() if scope is None or pid in scope}
+    dash = service.dashboard(session, request.app.state.offsets, pipeline_id, scope)
+    return {"pipeline_id": pipeline_id, **service.rates(session, scope),
+            "tables": service.per_table(session, scope), "error_count": dash["error_count"],
             "last_event_at": dash["last_event_at"], "replication": lag,
             "lag_bytes": sum((v or {}).get("lag_bytes") or 0 for v in lag.values()),
             "lag_seconds": max([(v or {}).get("lag_seconds") or 0 for v in lag.values()], default=0),
@@ -71,7 +76,7 @@ def get_metrics(actor: Reader, session: SessionDep, request: Request,
 @router.get("/pipelines/{pipeline_id}/lsn-latency")
 async def get_lsn_latency(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep,
                           request: Request) -> dict[str, Any]:
-    get_pipeline(session, pipeline_id)
+    get_pipeline_for(session, actor, pipeline_id)
     try:
         lag = await run_in_threadpool(pipeline_lag, request.app.state.engine_context, pipeline_id)
     except EndpointUnreachable as exc:
@@ -86,7 +91,7 @@ def get_timeseries(actor: Reader, session: SessionDep, pipeline_id: uuid.UUID | 
                    metric: Literal["events", "latency"] = "events",
                    bucket: Literal["minute", "hour"] = "minute",
                    hours: int = Query(1, ge=1, le=24 * 90)) -> dict[str, Any]:
-    return service.timeseries(session, pipeline_id, metric, bucket, hours)
+    return service.timeseries(session, scope_for(session, actor, pipeline_id), metric, bucket, hours)
 
 
 @router.post("/retention/purge")

@@ -64,11 +64,12 @@ class EventLoggerStatus(BaseModel):
     group_id: str
     assigned_partitions: list[PartitionLag]
     total_lag: int
-    events_per_second_1m: float
-    stored_total: int
-    duplicates_total: int
-    rejected_total: int
-    tombstones_total: int
+    # Process-wide counters (every pipeline): null for non-admins, whose view is limited to their pipelines.
+    events_per_second_1m: float | None
+    stored_total: int | None
+    duplicates_total: int | None
+    rejected_total: int | None
+    tombstones_total: int | None
     last_error: str | None
     last_error_at: float | None = None
     last_batch_at: float | None = None

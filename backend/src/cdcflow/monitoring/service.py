@@ -2,6 +2,9 @@
 
 What the seed counts with `COUNT(*) ... WHERE run_type='CDC' AND deleted_at IS NULL` is kept, per pipeline, table
 and event type, in pipeline_event_totals by triggers (migration 0003); rates come from pipeline_event_minutes.
+
+Every aggregate takes a `scope`: the ids of the pipelines the caller may see (access.policy), or None for all of
+them (an admin). Counters are per pipeline, so a sum over the scope never counts a pipeline the caller cannot see.
 """
 
 import uuid
@@ -11,31 +14,39 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from cdcflow.engine.names import ResourceNames
 from cdcflow.monitoring.offsets import OffsetsCollector
 
-_TOTALS = text("""
-SELECT event_type, sum(events)::bigint, sum(latency_sum_ms)::bigint, sum(latency_count)::bigint, max(last_event_at)
-FROM pipeline_event_totals
-WHERE (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
-GROUP BY event_type
-""")
+Scope = list[uuid.UUID] | None
 
 
-def dashboard(session: Session, collector: OffsetsCollector | None, pipeline_id: uuid.UUID | None) -> dict[str, Any]:
-    by_type = {r[0]: r for r in session.execute(_TOTALS, {"pid": pipeline_id}).all()}
+def scoped(scope: Scope, column: str = "pipeline_id") -> tuple[str, dict[str, Any]]:
+    """A SQL condition (fixed text, never user input) and its parameters keeping the scope's pipelines only."""
+    if scope is None:
+        return "TRUE", {}
+    return f"{column} = ANY(CAST(:scope AS uuid[]))", {"scope": [str(p) for p in scope]}
+
+
+def dashboard(session: Session, collector: OffsetsCollector | None, pipeline_id: uuid.UUID | None,
+              scope: Scope) -> dict[str, Any]:
+    where, params = scoped(scope)
+    by_type = {r[0]: r for r in session.execute(text(f"""
+        SELECT event_type, sum(events)::bigint, sum(latency_sum_ms)::bigint, sum(latency_count)::bigint,
+               max(last_event_at)
+        FROM pipeline_event_totals WHERE {where} GROUP BY event_type"""), params).all()}
     count = {t: int(by_type[t][1]) if t in by_type else 0 for t in ("insert", "update", "delete", "truncate")}
     total = sum(int(r[1]) for r in by_type.values())
     latency_sum = sum(int(r[2]) for r in by_type.values())
     latency_n = sum(int(r[3]) for r in by_type.values())
     last = max((r[4] for r in by_type.values() if r[4] is not None), default=None)
-    errors = session.execute(text("""
+    where, params = scoped(scope, "id")
+    errors = session.execute(text(f"""
         SELECT count(*) FILTER (WHERE status = 'ERROR'), count(*) FROM pipelines
-        WHERE deleted_at IS NULL AND (CAST(:pid AS uuid) IS NULL OR id = CAST(:pid AS uuid))"""),
-                             {"pid": pipeline_id}).one()
+        WHERE deleted_at IS NULL AND {where}"""), params).one()
     produced = applied = 0
     if collector is not None:
         for pid, offsets in collector.snapshot.items():
-            if pipeline_id is None or pid == pipeline_id:
+            if scope is None or pid in scope:
                 produced += offsets.produced
                 applied += offsets.applied
     return {
@@ -49,18 +60,14 @@ def dashboard(session: Session, collector: OffsetsCollector | None, pipeline_id:
     }
 
 
-_RATES = text("""
-SELECT coalesce(sum(events) FILTER (WHERE minute >= date_trunc('minute', now()) - interval '1 minute'), 0),
-       coalesce(sum(events) FILTER (WHERE minute >= date_trunc('minute', now()) - interval '5 minutes'), 0),
-       coalesce(sum(events), 0)
-FROM pipeline_event_minutes
-WHERE minute >= date_trunc('minute', now()) - interval '60 minutes'
-  AND (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
-""")
-
-
-def rates(session: Session, pipeline_id: uuid.UUID | None) -> dict[str, float]:
-    one, five, sixty = session.execute(_RATES, {"pid": pipeline_id}).one()
+def rates(session: Session, scope: Scope) -> dict[str, float]:
+    where, params = scoped(scope)
+    one, five, sixty = session.execute(text(f"""
+        SELECT coalesce(sum(events) FILTER (WHERE minute >= date_trunc('minute', now()) - interval '1 minute'), 0),
+               coalesce(sum(events) FILTER (WHERE minute >= date_trunc('minute', now()) - interval '5 minutes'), 0),
+               coalesce(sum(events), 0)
+        FROM pipeline_event_minutes
+        WHERE minute >= date_trunc('minute', now()) - interval '60 minutes' AND {where}"""), params).one()
     # Windows include the current, partial minute: divide by the time they really span.
     elapsed = datetime.now(UTC).second
     return {"events_per_second_1m": round(float(one) / (60 + elapsed), 3),
@@ -68,11 +75,12 @@ def rates(session: Session, pipeline_id: uuid.UUID | None) -> dict[str, float]:
             "events_per_second_60m": round(float(sixty) / (3600 + elapsed), 3)}
 
 
-def per_table(session: Session, pipeline_id: uuid.UUID | None) -> list[dict[str, Any]]:
-    rows = session.execute(text("""
+def per_table(session: Session, scope: Scope) -> list[dict[str, Any]]:
+    where, params = scoped(scope)
+    rows = session.execute(text(f"""
         SELECT pipeline_id, table_name, event_type, events FROM pipeline_event_totals
-        WHERE (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid)) AND events > 0
-        ORDER BY pipeline_id, table_name, event_type"""), {"pid": pipeline_id}).all()
+        WHERE {where} AND events > 0
+        ORDER BY pipeline_id, table_name, event_type"""), params).all()
     tables: dict[tuple, dict[str, Any]] = {}
     for pid, table, event_type, events in rows:
         entry = tables.setdefault((pid, table), {"pipeline_id": pid, "table": table, "total": 0})
@@ -81,32 +89,30 @@ def per_table(session: Session, pipeline_id: uuid.UUID | None) -> list[dict[str,
     return list(tables.values())
 
 
-def latency_percentiles(session: Session, pipeline_id: uuid.UUID | None, window: int = 5000) -> dict[str, Any]:
-    """p50/p95/p99 over the most recent `window` events (index-only walk of the newest rows)."""
+def latency_percentiles(session: Session, pipeline_id: uuid.UUID, window: int = 5000) -> dict[str, Any]:
+    """p50/p95/p99 over the most recent `window` events of one pipeline (index-only walk of the newest rows)."""
     row = session.execute(text("""
         SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
                percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
                percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms), count(*)
         FROM pipeline_runs
         WHERE latency_ms IS NOT NULL AND id IN (
-            SELECT id FROM pipeline_runs WHERE run_type = 'CDC' AND deleted_at IS NULL
-              AND (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
+            SELECT id FROM pipeline_runs WHERE run_type = 'CDC' AND deleted_at IS NULL AND pipeline_id = :pid
             ORDER BY id DESC LIMIT :window)"""), {"pid": pipeline_id, "window": window}).one()
     return {"p50_ms": row[0], "p95_ms": row[1], "p99_ms": row[2], "sample": int(row[3]), "window": window}
 
 
-def timeseries(session: Session, pipeline_id: uuid.UUID | None, metric: str, bucket: str,
-               hours: int) -> dict[str, Any]:
+def timeseries(session: Session, scope: Scope, metric: str, bucket: str, hours: int) -> dict[str, Any]:
     source = "pipeline_event_minutes" if bucket == "minute" else "pipeline_event_rollups"
     time_col = "minute" if bucket == "minute" else "bucket"
-    params = {"pid": pipeline_id, "hours": hours}
+    where, params = scoped(scope)
+    params |= {"hours": hours, "bucket": bucket}
     if metric == "events":
         rows = session.execute(text(f"""
             SELECT date_trunc(:bucket, {time_col}) AS t, event_type, sum(events)::bigint
             FROM {source}
-            WHERE {time_col} >= now() - make_interval(hours => :hours)
-              AND (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
-            GROUP BY 1, 2 ORDER BY 1"""), {**params, "bucket": bucket}).all()
+            WHERE {time_col} >= now() - make_interval(hours => :hours) AND {where}
+            GROUP BY 1, 2 ORDER BY 1"""), params).all()
         points: dict[datetime, dict[str, Any]] = {}
         for t, event_type, events in rows:
             points.setdefault(t, {"t": t, "insert": 0, "update": 0, "delete": 0, "truncate": 0})[event_type] = \
@@ -116,9 +122,8 @@ def timeseries(session: Session, pipeline_id: uuid.UUID | None, metric: str, buc
     rows = session.execute(text(f"""
         SELECT date_trunc(:bucket, {time_col}), sum(latency_sum_ms)::float / nullif(sum(latency_count), 0)
         FROM {source}
-        WHERE {time_col} >= now() - make_interval(hours => :hours)
-          AND (CAST(:pid AS uuid) IS NULL OR pipeline_id = CAST(:pid AS uuid))
-        GROUP BY 1 ORDER BY 1"""), {**params, "bucket": bucket}).all()
+        WHERE {time_col} >= now() - make_interval(hours => :hours) AND {where}
+        GROUP BY 1 ORDER BY 1"""), params).all()
     return {"metric": metric, "bucket": bucket,
             "points": [{"t": t, "average_latency_ms": round(v, 1) if v is not None else None} for t, v in rows]}
 
@@ -138,3 +143,16 @@ def purge_events(session_factory, older_than_days: float, batch: int = 10_000) -
         deleted += n
         if n < batch:
             return deleted
+
+
+def scoped_logger_status(status: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """The event logger's status as a non-admin may see it: only their pipelines' partitions (topics are named
+    cdcflow.<pipeline id>.<schema>.<table>) and their lag; the process-wide counters span every pipeline, so they
+    are withheld (null) rather than leaking other pipelines' activity."""
+    if scope is None:
+        return status
+    prefixes = tuple(f"{ResourceNames(p).topic_prefix}." for p in scope)
+    partitions = [p for p in status["assigned_partitions"] if prefixes and str(p["topic"]).startswith(prefixes)]
+    return {**status, "assigned_partitions": partitions, "total_lag": sum(p.get("lag") or 0 for p in partitions),
+            "events_per_second_1m": None, "stored_total": None, "duplicates_total": None, "tombstones_total": None,
+            "rejected_total": None, "topic_regex": None}

@@ -16,9 +16,10 @@ from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.engine.topics import delete_topics
-from cdcflow.models import CdcStatus, Connection, Pipeline, PipelineStatus
+from cdcflow.access.service import drop_grants
+from cdcflow.models import AccessLevel, CdcStatus, Connection, Pipeline, PipelineStatus, ResourceType
 from cdcflow.pipelines.runner import EngineContext, start_pipeline_job, stop_pipeline_job
-from cdcflow.pipelines.service import get_pipeline
+from cdcflow.pipelines.service import get_pipeline_for
 from cdcflow.pipelines.states import check_transition
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def _require_primary_keys(ctx: EngineContext, session: Session, pipeline: Pipeli
 
 
 def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
-    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
     if pipeline.status == PipelineStatus.PAUSED:
         return resume(session, ctx, actor, pipeline_id)
     if jobs.active(pipeline.id):
@@ -54,7 +55,7 @@ def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, p
 
 
 def stop(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
-    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
     if pipeline.status == PipelineStatus.STARTING:
         # Cancel the start: its job undoes what it created and ends in STOPPED.
         if not jobs.cancel(pipeline.id):
@@ -80,7 +81,7 @@ def _each_connector(ctx: EngineContext, pipeline: Pipeline, action: str) -> None
 
 def _pause_or_resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, action: str,
                      cdc_status: CdcStatus) -> Pipeline:
-    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
     next_status = check_transition(action, pipeline.status)
     _each_connector(ctx, pipeline, action)
     pipeline.status, pipeline.cdc_status = next_status, cdc_status
@@ -98,7 +99,7 @@ def resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
 
 def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, force: bool) -> None:
     """Connectors, slot, publication, topics and secrets go; then the row is soft-deleted."""
-    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE, for_update=True)
     check_transition("delete", pipeline.status)
     names = ResourceNames(pipeline.id)
     problems: list[str] = []
@@ -125,5 +126,6 @@ def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
         logger.warning("could not delete topics of pipeline %s: %s", pipeline.id, exc)
     ctx.secrets().remove(pipeline.id)
     pipeline.deleted_at = func.now()
+    drop_grants(session, ResourceType.PIPELINE, pipeline.id)
     record(session, actor, "pipeline.delete", f"pipeline:{pipeline.id}",
            {"name": pipeline.name, "forced": force, "problems": problems})

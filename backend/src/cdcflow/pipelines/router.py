@@ -3,9 +3,11 @@
 import uuid
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 
-from cdcflow.core.deps import PipelineWriter, Reader, SecretBoxDep, SessionDep, SettingsDep
-from cdcflow.models import Pipeline, PipelineMode, PipelineStatus
+from cdcflow.access import policy
+from cdcflow.core.deps import Actor, PipelineWriter, Reader, SecretBoxDep, SessionDep, SettingsDep
+from cdcflow.models import AccessLevel, Pipeline, PipelineMode, PipelineStatus
 from cdcflow.pipelines import lifecycle, service
 from cdcflow.pipelines.schemas import (
     PipelineCreate,
@@ -18,25 +20,32 @@ from cdcflow.pipelines.schemas import (
 router = APIRouter(prefix="/pipelines", tags=["pipelines"])
 
 
-def to_public(p: Pipeline) -> PipelinePublic:
+def to_public(p: Pipeline, access: AccessLevel) -> PipelinePublic:
     return PipelinePublic(
         id=p.id, name=p.name, source_connection_id=p.source_connection_id,
         target_connection_id=p.target_connection_id, mode=p.mode, status=p.status,
         full_load_status=p.full_load_status, cdc_status=p.cdc_status,
         debezium_connector_name=p.debezium_connector_name, sink_connector_name=p.sink_connector_name,
         kafka_topics=list(p.kafka_topics or []), last_error=p.last_error, created_at=p.created_at,
-        updated_at=p.updated_at,
+        updated_at=p.updated_at, owner_id=p.owner_id, access=access,
         tables=[PipelineTablePublic(schema_name=t.schema_name, table=t.table_name, state=t.state,
                                     rows_copied=t.rows_copied, rows_estimated=t.rows_estimated,
                                     bytes_copied=t.bytes_copied) for t in p.tables])
+
+
+def public_for(session: Session, actor: Actor, p: Pipeline) -> PipelinePublic:
+    """The pipeline as the caller sees it (they passed the access check that fetched it)."""
+    return to_public(p, policy.level_on(session, actor, p) or AccessLevel.VIEW)
 
 
 @router.get("", response_model=PipelineList)
 def list_pipelines(actor: Reader, session: SessionDep, limit: int = Query(50, ge=1, le=200),
                    offset: int = Query(0, ge=0, le=1_000_000), status: PipelineStatus | None = None,
                    mode: PipelineMode | None = None, q: str | None = Query(None, max_length=100)) -> PipelineList:
-    items, total = service.list_pipelines(session, limit, offset, status, mode, q)
-    return PipelineList(items=[to_public(p) for p in items], total=total, limit=limit, offset=offset)
+    items, total = service.list_pipelines(session, actor, limit, offset, status, mode, q)
+    access = policy.levels(session, actor, items)
+    return PipelineList(items=[to_public(p, access[p.id] or AccessLevel.VIEW) for p in items], total=total,
+                        limit=limit, offset=offset)
 
 
 @router.post("", response_model=PipelinePublic, status_code=201)
@@ -44,12 +53,12 @@ def create_pipeline(body: PipelineCreate, actor: PipelineWriter, session: Sessio
                     settings: SettingsDep) -> PipelinePublic:
     pipeline = service.create_pipeline(session, box, actor, body, settings.connection_test_timeout_seconds)
     session.refresh(pipeline)
-    return to_public(pipeline)
+    return to_public(pipeline, AccessLevel.MANAGE)
 
 
 @router.get("/{pipeline_id}", response_model=PipelinePublic)
 def get_pipeline(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep) -> PipelinePublic:
-    return to_public(service.get_pipeline(session, pipeline_id))
+    return public_for(session, actor, service.get_pipeline_for(session, actor, pipeline_id))
 
 
 @router.put("/{pipeline_id}", response_model=PipelinePublic)
@@ -58,7 +67,7 @@ def update_pipeline(pipeline_id: uuid.UUID, body: PipelineUpdate, actor: Pipelin
     pipeline = service.update_pipeline(session, box, actor, pipeline_id, body, settings.connection_test_timeout_seconds)
     session.flush()
     session.refresh(pipeline)
-    return to_public(pipeline)
+    return public_for(session, actor, pipeline)
 
 
 @router.delete("/{pipeline_id}", status_code=204)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cdcflow.models import CdcStatus, FullLoadStatus, PipelineMode, PipelineStatus
+from cdcflow.models import AccessLevel, CdcStatus, FullLoadStatus, PipelineMode, PipelineStatus
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
 TABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$]{0,62}\.[A-Za-z_][A-Za-z0-9_$]{0,62}$"
@@ -74,6 +74,8 @@ class PipelinePublic(BaseModel):
     last_error: str | None
     created_at: datetime
     updated_at: datetime
+    owner_id: uuid.UUID | None = Field(description="The user who owns it; null: admins only")
+    access: AccessLevel = Field(description="What the caller may do with it: view, operate or manage")
 
 
 class PipelineList(BaseModel):

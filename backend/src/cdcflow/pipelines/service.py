@@ -5,13 +5,22 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cdcflow.access import policy
 from cdcflow.audit.service import record
 from cdcflow.connections.service import endpoint_for
 from cdcflow.core.crypto import SecretBox
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound, Unprocessable
 from cdcflow.engine.postgres import inspect
-from cdcflow.models import Connection, ConnectionType, Pipeline, PipelineStatus, PipelineTable
+from cdcflow.models import (
+    AccessLevel,
+    Connection,
+    ConnectionType,
+    Pipeline,
+    PipelineStatus,
+    PipelineTable,
+    ResourceType,
+)
 from cdcflow.pipelines.schemas import PipelineCreate, PipelineUpdate
 
 LOCKED_STATES = (PipelineStatus.STARTING, PipelineStatus.RUNNING, PipelineStatus.PAUSED, PipelineStatus.STOPPING)
@@ -27,9 +36,17 @@ def get_pipeline(session: Session, pipeline_id: uuid.UUID, for_update: bool = Fa
     return pipeline
 
 
-def list_pipelines(session: Session, limit: int, offset: int, status: PipelineStatus | None = None,
+def get_pipeline_for(session: Session, actor: Actor, pipeline_id: uuid.UUID,
+                     needed: AccessLevel = AccessLevel.VIEW, for_update: bool = False) -> Pipeline:
+    """The pipeline if the caller may act on it at `needed` level: 404 if they cannot see it, 403 if too low."""
+    pipeline = get_pipeline(session, pipeline_id, for_update=for_update)
+    policy.require_access(session, actor, pipeline, needed)
+    return pipeline
+
+
+def list_pipelines(session: Session, actor: Actor, limit: int, offset: int, status: PipelineStatus | None = None,
                    mode=None, q: str | None = None) -> tuple[list[Pipeline], int]:
-    query = select(Pipeline).where(Pipeline.deleted_at.is_(None))
+    query = select(Pipeline).where(Pipeline.deleted_at.is_(None), policy.visible(actor, ResourceType.PIPELINE))
     if status is not None:
         query = query.where(Pipeline.status == status)
     if mode is not None:
@@ -41,10 +58,14 @@ def list_pipelines(session: Session, limit: int, offset: int, status: PipelineSt
     return list(items), total
 
 
-def _connection(session: Session, connection_id: uuid.UUID, expected: ConnectionType, role: str) -> Connection:
-    conn = session.scalar(select(Connection).where(Connection.id == connection_id, Connection.deleted_at.is_(None)))
+def _connection(session: Session, actor: Actor, connection_id: uuid.UUID, expected: ConnectionType,
+                role: str) -> Connection:
+    """A connection the caller may build a pipeline on (operate); one they cannot see reads as missing."""
+    conn = session.scalar(select(Connection).where(Connection.id == connection_id, Connection.deleted_at.is_(None),
+                                                   policy.visible(actor, ResourceType.CONNECTION)))
     if conn is None:
         raise Unprocessable(f"{role} connection not found", {"field": f"{role}_connection_id"})
+    policy.require_access(session, actor, conn, AccessLevel.OPERATE)
     if conn.connection_type != expected:
         raise Unprocessable(f"{role} connection {conn.name!r} is a {conn.connection_type.value}, "
                             f"not a {expected.value}", {"field": f"{role}_connection_id"})
@@ -86,11 +107,11 @@ def _set_tables(pipeline: Pipeline, tables: list[str], estimates: dict[str, int]
 
 def create_pipeline(session: Session, box: SecretBox, actor: Actor, body: PipelineCreate, timeout: int) -> Pipeline:
     _ensure_unique_name(session, body.name)
-    source = _connection(session, body.source_connection_id, ConnectionType.SOURCE, "source")
-    _connection(session, body.target_connection_id, ConnectionType.TARGET, "target")
+    source = _connection(session, actor, body.source_connection_id, ConnectionType.SOURCE, "source")
+    _connection(session, actor, body.target_connection_id, ConnectionType.TARGET, "target")
     estimates = _verify_tables(box, source, body.tables, timeout)
     pipeline = Pipeline(name=body.name, source_connection_id=source.id, target_connection_id=body.target_connection_id,
-                        mode=body.mode, created_by=actor.username, kafka_topics=[])
+                        mode=body.mode, created_by=actor.username, owner_id=actor.user_id, kafka_topics=[])
     _set_tables(pipeline, body.tables, estimates)
     session.add(pipeline)
     session.flush()
@@ -101,20 +122,22 @@ def create_pipeline(session: Session, box: SecretBox, actor: Actor, body: Pipeli
 
 def update_pipeline(session: Session, box: SecretBox, actor: Actor, pipeline_id: uuid.UUID, body: PipelineUpdate,
                     timeout: int) -> Pipeline:
-    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE, for_update=True)
     if pipeline.status in LOCKED_STATES:
         raise Conflict(f"Pipeline is {pipeline.status.value}; stop it before editing")
     changes = body.model_dump(exclude_unset=True)
     if body.name is not None:
         _ensure_unique_name(session, body.name, exclude=pipeline.id)
         pipeline.name = body.name
-    if body.target_connection_id is not None:
-        pipeline.target_connection_id = _connection(session, body.target_connection_id, ConnectionType.TARGET,
-                                                    "target").id
+    # Re-pointing the pipeline, or changing what it reads, uses a connection: that needs operate on it, as at
+    # creation. Renaming or switching the mode does not.
+    if body.target_connection_id is not None and body.target_connection_id != pipeline.target_connection_id:
+        pipeline.target_connection_id = _connection(session, actor, body.target_connection_id,
+                                                    ConnectionType.TARGET, "target").id
     if body.mode is not None:
         pipeline.mode = body.mode
-    if body.tables is not None:
-        source = session.get(Connection, pipeline.source_connection_id)
+    if body.tables is not None and body.tables != [t.qualified_name for t in pipeline.tables]:
+        source = _connection(session, actor, pipeline.source_connection_id, ConnectionType.SOURCE, "source")
         _set_tables(pipeline, body.tables, _verify_tables(box, source, body.tables, timeout))
     record(session, actor, "pipeline.update", f"pipeline:{pipeline.id}", {k: str(v) for k, v in changes.items()})
     return pipeline

@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 
 import ErrorText from "@/app/components/ErrorText";
+import { canManage } from "@/lib/access";
 import { pipelinesApi, type Pipeline } from "@/lib/api/endpoints";
 
 type Action = "start" | "stop" | "pause" | "resume" | "delete";
@@ -23,7 +24,9 @@ export default function Actions({ pipeline, onDone }: { pipeline: Pipeline; onDo
   const s = pipeline.status;
   const allowed: Record<Action, boolean> = {
     start: ["NOT_STARTED", "STOPPED", "ERROR"].includes(s), stop: ["STARTING", "RUNNING", "PAUSED", "ERROR"].includes(s),
-    pause: s === "RUNNING", resume: s === "PAUSED", delete: ["NOT_STARTED", "STOPPED", "ERROR"].includes(s),
+    pause: s === "RUNNING", resume: s === "PAUSED",
+    // Deleting needs manage access; operate (granted) starts and stops only.
+    delete: canManage(pipeline.access) && ["NOT_STARTED", "STOPPED", "ERROR"].includes(s),
   };
   const run = async (action: Action) => {
     setBusy(true);

@@ -3,6 +3,7 @@ import { Alert, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text
 import { useParams } from "next/navigation";
 import { useState } from "react";
 
+import AccessPanel from "@/app/components/AccessPanel";
 import Actions from "@/app/pipelines/[id]/Actions";
 import ProgressTable from "@/app/pipelines/[id]/ProgressTable";
 import ErrorText from "@/app/components/ErrorText";
@@ -10,6 +11,7 @@ import EventsChart from "@/app/components/EventsChart";
 import EventsTable from "@/app/components/EventsTable";
 import LiveBadge from "@/app/components/LiveBadge";
 import StatusBadge from "@/app/components/StatusBadge";
+import { canOperate } from "@/lib/access";
 import { monitoringApi, pipelinesApi, type Dashboard, type SyncStats } from "@/lib/api/endpoints";
 import { useEventStream } from "@/lib/hooks/useEventStream";
 import { useInterval } from "@/lib/hooks/useLive";
@@ -52,7 +54,7 @@ export default function PipelinePage() {
           <Badge variant="outline">{pipeline.mode}</Badge></Group>
         <Group>
           <LiveBadge mode={mode} lastLoaded={lastLoaded} onRefresh={() => void refresh()} />
-          {role !== "viewer" && <Actions pipeline={pipeline} onDone={() => void loadDetail()} />}
+          {canOperate(pipeline.access) && <Actions pipeline={pipeline} onDone={() => void loadDetail()} />}
         </Group>
       </Group>
       <ErrorText error={error} />
@@ -107,7 +109,7 @@ export default function PipelinePage() {
       <Card withBorder>
         <Group justify="space-between" mb="xs">
           <Title order={4}>Verify source and target</Title>
-          {role !== "viewer" &&
+          {canOperate(pipeline.access) &&
             <Button size="xs" loading={checking} onClick={() => void check()} data-testid="sync-stats">Compare now</Button>}
         </Group>
         {sync && (
@@ -122,6 +124,7 @@ export default function PipelinePage() {
           </Table>
         )}
       </Card>
+      {role === "admin" && <AccessPanel kind="pipelines" id={id} />}
     </Stack>
   );
 }

@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 
 import ErrorText from "@/app/components/ErrorText";
+import { canOperate } from "@/lib/access";
 import { connectionsApi, pipelinesApi, type PipelineMode, type TableInfo } from "@/lib/api/endpoints";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { fetchConnections } from "@/lib/store/slices/connectionSlice";
@@ -50,7 +51,9 @@ export default function NewPipelinePage() {
     }
   };
   const pick = (kind: "source" | "target") =>
-    connections.filter((c) => c.connection_type === kind).map((c) => ({ value: c.id, label: c.name }));
+    // Building on a connection needs operate access to it; view-only ones are not offered.
+    connections.filter((c) => c.connection_type === kind && canOperate(c.access))
+      .map((c) => ({ value: c.id, label: c.name }));
   return (
     <Stack>
       <Title order={2}>New pipeline</Title>

@@ -1,0 +1,1 @@
+"""Resource-level permissions: owners and grants on pipelines and connections."""
