@@ -16,7 +16,7 @@ from cdcflow.connections.schemas import (
     ConnectionUpdate,
     TableInfo,
 )
-from cdcflow.core.deps import ConnectionWriter, Reader, SecretBoxDep, SessionDep, SettingsDep
+from cdcflow.core.deps import ConnectionWriter, PolicyDep, Reader, SecretBoxDep, SessionDep, SettingsDep
 from cdcflow.models import Connection, ConnectionType
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -36,8 +36,9 @@ def list_connections(actor: Reader, session: SessionDep, connection_type: Connec
 
 
 @router.post("", response_model=ConnectionPublic, status_code=201)
-def create_connection(body: ConnectionCreate, actor: ConnectionWriter, session: SessionDep, box: SecretBoxDep):
-    return _public(service.create_connection(session, box, actor, body))
+def create_connection(body: ConnectionCreate, actor: ConnectionWriter, session: SessionDep, box: SecretBoxDep,
+                      policy: PolicyDep):
+    return _public(service.create_connection(session, box, policy, actor, body))
 
 
 @router.get("/{connection_id}", response_model=ConnectionPublic)
@@ -47,8 +48,8 @@ def get_connection(connection_id: uuid.UUID, actor: Reader, session: SessionDep)
 
 @router.put("/{connection_id}", response_model=ConnectionPublic)
 def update_connection(connection_id: uuid.UUID, body: ConnectionUpdate, actor: ConnectionWriter,
-                      session: SessionDep, box: SecretBoxDep):
-    return _public(service.update_connection(session, box, actor, connection_id, body))
+                      session: SessionDep, box: SecretBoxDep, policy: PolicyDep):
+    return _public(service.update_connection(session, box, policy, actor, connection_id, body))
 
 
 @router.delete("/{connection_id}", status_code=204)
@@ -59,21 +60,22 @@ def delete_connection(connection_id: uuid.UUID, actor: ConnectionWriter, session
 
 @router.post("/{connection_id}/test", response_model=ConnectionTestResult)
 def test_connection(connection_id: uuid.UUID, actor: ConnectionWriter, session: SessionDep, box: SecretBoxDep,
-                    settings: SettingsDep, body: ConnectionTestRequest | None = Body(default=None)):
+                    settings: SettingsDep, policy: PolicyDep, body: ConnectionTestRequest | None = Body(default=None)):
     conn = service.get_connection(session, connection_id)
-    return service.test_connection(box, conn, body.tables if body else [], settings.connection_test_timeout_seconds)
+    return service.test_connection(box, policy, conn, body.tables if body else [],
+                                   settings.connection_test_timeout_seconds)
 
 
 @router.get("/{connection_id}/tables", response_model=list[TableInfo])
 def list_tables(connection_id: uuid.UUID, actor: Reader, session: SessionDep, box: SecretBoxDep,
-                settings: SettingsDep):
+                settings: SettingsDep, policy: PolicyDep):
     conn = service.get_connection(session, connection_id)
     return [TableInfo(schema_name=t["schema"], **{k: v for k, v in t.items() if k != "schema"})
-            for t in service.list_tables(box, conn, settings.connection_test_timeout_seconds)]
+            for t in service.list_tables(box, policy, conn, settings.connection_test_timeout_seconds)]
 
 
 @router.get("/{connection_id}/tables/{schema}/{table}/columns", response_model=list[ColumnInfo])
 def list_columns(connection_id: uuid.UUID, actor: Reader, session: SessionDep, box: SecretBoxDep,
-                 settings: SettingsDep, schema: Ident, table: Ident):
+                 settings: SettingsDep, policy: PolicyDep, schema: Ident, table: Ident):
     conn = service.get_connection(session, connection_id)
-    return service.list_columns(box, conn, schema, table, settings.connection_test_timeout_seconds)
+    return service.list_columns(box, policy, conn, schema, table, settings.connection_test_timeout_seconds)

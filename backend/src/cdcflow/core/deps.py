@@ -18,6 +18,7 @@ from cdcflow.core.crypto import SecretBox
 from cdcflow.core.db import session_scope
 from cdcflow.core.errors import Forbidden, Unauthorized
 from cdcflow.core.security import InvalidToken, decode_access_token
+from cdcflow.engine.outbound import OutboundPolicy
 from cdcflow.models import Role, User
 
 
@@ -49,9 +50,14 @@ def get_secret_box(request: Request) -> SecretBox:
     return request.app.state.secret_box
 
 
+def get_outbound_policy(request: Request) -> OutboundPolicy:
+    return request.app.state.engine_context.policy
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
+PolicyDep = Annotated[OutboundPolicy, Depends(get_outbound_policy)]
 
 _bearer = HTTPBearer(auto_error=False)
 

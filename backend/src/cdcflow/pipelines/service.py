@@ -10,6 +10,7 @@ from cdcflow.connections.service import endpoint_for
 from cdcflow.core.crypto import SecretBox
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound, Unprocessable
+from cdcflow.engine.outbound import OutboundPolicy, OutboundRefused
 from cdcflow.engine.postgres import inspect
 from cdcflow.models import Connection, ConnectionType, Pipeline, PipelineStatus, PipelineTable
 from cdcflow.pipelines.schemas import PipelineCreate, PipelineUpdate
@@ -51,11 +52,15 @@ def _connection(session: Session, connection_id: uuid.UUID, expected: Connection
     return conn
 
 
-def _verify_tables(box: SecretBox, source: Connection, tables: list[str], timeout: int) -> dict[str, int]:
+def _verify_tables(box: SecretBox, policy: OutboundPolicy, source: Connection, tables: list[str],
+                   timeout: int) -> dict[str, int]:
     """Every selected table must exist in the source; returns the estimated row count of each."""
     try:
-        with inspect.open_connection(endpoint_for(box, source), timeout) as db:
+        with inspect.open_connection(endpoint_for(box, source, policy), timeout) as db:
             found = {f"{t['schema']}.{t['table']}": t for t in inspect.list_tables(db)}
+    except OutboundRefused as exc:
+        raise Unprocessable(f"Cannot verify tables: source {source.name!r}: {exc}",
+                            {"field": "source_connection_id"}) from None
     except inspect.EndpointUnreachable as exc:
         raise Unprocessable(f"Cannot verify tables: source {source.name!r} is unreachable ({exc})") from None
     missing = [t for t in tables if t not in found]
@@ -84,11 +89,12 @@ def _set_tables(pipeline: Pipeline, tables: list[str], estimates: dict[str, int]
     pipeline.tables = selected
 
 
-def create_pipeline(session: Session, box: SecretBox, actor: Actor, body: PipelineCreate, timeout: int) -> Pipeline:
+def create_pipeline(session: Session, box: SecretBox, policy: OutboundPolicy, actor: Actor, body: PipelineCreate,
+                    timeout: int) -> Pipeline:
     _ensure_unique_name(session, body.name)
     source = _connection(session, body.source_connection_id, ConnectionType.SOURCE, "source")
     _connection(session, body.target_connection_id, ConnectionType.TARGET, "target")
-    estimates = _verify_tables(box, source, body.tables, timeout)
+    estimates = _verify_tables(box, policy, source, body.tables, timeout)
     pipeline = Pipeline(name=body.name, source_connection_id=source.id, target_connection_id=body.target_connection_id,
                         mode=body.mode, created_by=actor.username, kafka_topics=[])
     _set_tables(pipeline, body.tables, estimates)
@@ -99,8 +105,8 @@ def create_pipeline(session: Session, box: SecretBox, actor: Actor, body: Pipeli
     return pipeline
 
 
-def update_pipeline(session: Session, box: SecretBox, actor: Actor, pipeline_id: uuid.UUID, body: PipelineUpdate,
-                    timeout: int) -> Pipeline:
+def update_pipeline(session: Session, box: SecretBox, policy: OutboundPolicy, actor: Actor, pipeline_id: uuid.UUID,
+                    body: PipelineUpdate, timeout: int) -> Pipeline:
     pipeline = get_pipeline(session, pipeline_id, for_update=True)
     if pipeline.status in LOCKED_STATES:
         raise Conflict(f"Pipeline is {pipeline.status.value}; stop it before editing")
@@ -115,6 +121,6 @@ def update_pipeline(session: Session, box: SecretBox, actor: Actor, pipeline_id:
         pipeline.mode = body.mode
     if body.tables is not None:
         source = session.get(Connection, pipeline.source_connection_id)
-        _set_tables(pipeline, body.tables, _verify_tables(box, source, body.tables, timeout))
+        _set_tables(pipeline, body.tables, _verify_tables(box, policy, source, body.tables, timeout))
     record(session, actor, "pipeline.update", f"pipeline:{pipeline.id}", {k: str(v) for k, v in changes.items()})
     return pipeline
