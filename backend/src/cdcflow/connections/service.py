@@ -172,11 +172,11 @@ def test_connection(box: SecretBox, policy: OutboundPolicy, conn: Connection, ta
                                      tables, timeout)
 
 
-def unreachable_error(conn: Connection, exc: inspect.EndpointUnreachable, doing: str = "reach") -> Exception:
+def unreachable_error(conn: Connection, exc: inspect.EndpointUnreachable) -> Exception:
     """A policy refusal is the request's fault (422); anything else is the database's (503)."""
     if isinstance(exc, OutboundRefused):
-        return Unprocessable(f"Cannot {doing} {conn.name}: {exc}", {"field": exc.field})
-    return ServiceUnavailable(f"Cannot {doing} {conn.name}: {exc}")
+        return Unprocessable(f"Connection {conn.name!r} is not allowed by policy: {exc.reason}", {"field": exc.field})
+    return ServiceUnavailable(f"Cannot reach {conn.name}: {exc}")
 
 
 def list_tables(box: SecretBox, policy: OutboundPolicy, conn: Connection, timeout: int) -> list[dict[str, Any]]:

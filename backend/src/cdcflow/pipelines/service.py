@@ -59,7 +59,7 @@ def _verify_tables(box: SecretBox, policy: OutboundPolicy, source: Connection, t
         with inspect.open_connection(endpoint_for(box, source, policy), timeout) as db:
             found = {f"{t['schema']}.{t['table']}": t for t in inspect.list_tables(db)}
     except OutboundRefused as exc:
-        raise Unprocessable(f"Cannot verify tables: source {source.name!r}: {exc}",
+        raise Unprocessable(f"Cannot verify tables: source {source.name!r} is not allowed by policy: {exc.reason}",
                             {"field": "source_connection_id"}) from None
     except inspect.EndpointUnreachable as exc:
         raise Unprocessable(f"Cannot verify tables: source {source.name!r} is unreachable ({exc})") from None
