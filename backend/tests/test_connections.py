@@ -112,13 +112,14 @@ def test_test_reports_preflight_for_a_source(client, auth, stack_env, source_tab
     assert result["ok"] is False  # a selected table lacks a primary key
 
 
-def test_test_against_a_closed_port_fails_fast_and_clearly(client, auth, stack_env):
+def test_test_against_a_closed_port_fails_within_the_timeout_and_clearly(client, auth, stack_env, app):
     body = connection_body(stack_env, port=free_port())
     cid = client.post("/api/v1/connections", json=body, headers=auth["operator"]).json()["id"]
     started = time.monotonic()
     result = client.post(f"/api/v1/connections/{cid}/test", headers=auth["operator"]).json()
-    assert time.monotonic() - started < 6
-    assert result["ok"] is False and "refused" in result["error"].lower()
+    # Not "refused": refused, filtered and non-PostgreSQL ports all look alike (tests/security/test_f3_*).
+    assert time.monotonic() - started < app.state.settings.connection_test_timeout_seconds + 3
+    assert result["ok"] is False and result["error"] == "Could not connect to the server"
 
 
 def test_test_with_a_wrong_password_fails_clearly(client, auth, stack_env):
@@ -167,7 +168,8 @@ def test_target_test_checks_create_privilege(client, auth, stack_env):
     body = connection_body(stack_env, kind="target", database="demo_target")
     cid = client.post("/api/v1/connections", json=body, headers=auth["operator"]).json()["id"]
     result = client.post(f"/api/v1/connections/{cid}/test", headers=auth["operator"]).json()
-    assert result["ok"] is True and [c["name"] for c in result["checks"]] == ["create_privilege"]
+    # The stack's postgres role is a superuser: a warning, which does not fail the test.
+    assert result["ok"] is True and [c["name"] for c in result["checks"]] == ["create_privilege", "superuser"]
 
 
 def test_psycopg_refuses_the_stored_ciphertext_as_a_password(stack_env, client, auth):

@@ -64,6 +64,12 @@ def test_connector_configs_reference_secrets_and_never_hold_the_password():
     assert sink["delete.enabled"] == "true" and "sslmode=require" in sink["connection.url"]
 
 
+def test_sink_url_brackets_an_ipv6_host():
+    endpoint = DatabaseEndpoint("postgresql", "2001:db8::5", 5432, "shop", "cdc", "pw")
+    url = sink_config(ResourceNames(uuid.uuid4()), endpoint, ["t1"], "ref")["connection.url"]
+    assert url.startswith("jdbc:postgresql://[2001:db8::5]:5432/shop?")
+
+
 def test_trace_summary_keeps_the_exception_and_its_root_cause():
     trace = ("org.apache.kafka.connect.errors.ConnectException: boom\n\tat a.b(C.java:1)\n"
              "Caused by: java.sql.SQLException: middle\nCaused by: org.postgresql.util.PSQLException: root cause\n")

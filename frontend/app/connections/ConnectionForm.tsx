@@ -16,6 +16,10 @@ export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
   const [error, setError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
   const set = (k: string, v: unknown) => setForm((f) => ({ ...f, [k]: v }));
+  // The stored password only ever goes where it was given: pointing it elsewhere needs it again (the API says 422).
+  const moved = !!existing && (["host", "port", "database", "username"] as const).some((k) => form[k] !== existing[k]);
+  const passwordLabel = !existing ? "Password"
+    : moved ? "Password (required: host, port, database or username changed)" : "Password (leave empty to keep)";
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setSaving(true);
@@ -50,9 +54,8 @@ export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
         <TextInput label="Username" name="username" value={form.username}
           onChange={(e) => set("username", e.target.value)} required />
         {/* Write-only: the API never returns a password, so the field starts empty. */}
-        <PasswordInput label={existing ? "Password (leave empty to keep)" : "Password"} name="password"
-          value={form.password} onChange={(e) => set("password", e.target.value)} required={!existing}
-          autoComplete="new-password" />
+        <PasswordInput label={passwordLabel} name="password" value={form.password}
+          onChange={(e) => set("password", e.target.value)} required={!existing || moved} autoComplete="new-password" />
         <ErrorText error={error} />
         <Group justify="flex-end">
           <Button variant="default" onClick={onCancel}>Cancel</Button>

@@ -20,7 +20,9 @@ function TestResult({ result }: { result: ConnectionTestResult }) {
       {result.error && <Text size="sm" c="red">{result.error}</Text>}
       <List size="xs">
         {result.checks.map((c) => (
-          <List.Item key={c.name}>{c.ok ? "✓" : "✗"} {c.name}: {c.detail}</List.Item>
+          <List.Item key={c.name} c={c.warning ? "orange" : undefined} data-warning={c.warning || undefined}>
+            {c.ok ? (c.warning ? "⚠" : "✓") : "✗"} {c.name}: {c.detail}
+          </List.Item>
         ))}
       </List>
     </Stack>

@@ -731,6 +731,11 @@ export interface components {
              * @enum {string}
              */
             sslmode: "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+            /**
+             * Allow Md5
+             * @default false
+             */
+            allow_md5: boolean;
         };
         /** ConnectionPublic */
         ConnectionPublic: {
@@ -805,7 +810,8 @@ export interface components {
         ConnectionType: "source" | "target";
         /**
          * ConnectionUpdate
-         * @description Every field optional; an omitted password keeps the stored one.
+         * @description Every field optional; an omitted password keeps the stored one, unless host, port, database or username
+         *     change: then the password must be sent again (the stored one only ever goes where it was first given).
          */
         ConnectionUpdate: {
             /** Name */
@@ -1216,6 +1222,11 @@ export interface components {
             ok: boolean;
             /** Detail */
             detail: string;
+            /**
+             * Warning
+             * @default false
+             */
+            warning: boolean;
         };
         /** Readiness */
         Readiness: {

@@ -18,7 +18,7 @@ from cdcflow.connections.schemas import (
     TableInfo,
 )
 from cdcflow.access import policy
-from cdcflow.core.deps import Actor, ConnectionWriter, Reader, SecretBoxDep, SessionDep, SettingsDep
+from cdcflow.core.deps import Actor, ConnectionWriter, PolicyDep, Reader, SecretBoxDep, SessionDep, SettingsDep
 from cdcflow.models import AccessLevel, Connection, ConnectionType
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -45,8 +45,9 @@ def list_connections(actor: Reader, session: SessionDep, connection_type: Connec
 
 
 @router.post("", response_model=ConnectionPublic, status_code=201)
-def create_connection(body: ConnectionCreate, actor: ConnectionWriter, session: SessionDep, box: SecretBoxDep):
-    return _public(service.create_connection(session, box, actor, body), AccessLevel.MANAGE)
+def create_connection(body: ConnectionCreate, actor: ConnectionWriter, session: SessionDep, box: SecretBoxDep,
+                      outbound: PolicyDep):
+    return _public(service.create_connection(session, box, outbound, actor, body), AccessLevel.MANAGE)
 
 
 @router.get("/{connection_id}", response_model=ConnectionPublic)
@@ -56,8 +57,8 @@ def get_connection(connection_id: uuid.UUID, actor: Reader, session: SessionDep)
 
 @router.put("/{connection_id}", response_model=ConnectionPublic)
 def update_connection(connection_id: uuid.UUID, body: ConnectionUpdate, actor: ConnectionWriter,
-                      session: SessionDep, box: SecretBoxDep):
-    return _public_for(session, actor, service.update_connection(session, box, actor, connection_id, body))
+                      session: SessionDep, box: SecretBoxDep, outbound: PolicyDep):
+    return _public_for(session, actor, service.update_connection(session, box, outbound, actor, connection_id, body))
 
 
 @router.delete("/{connection_id}", status_code=204)
@@ -68,21 +69,23 @@ def delete_connection(connection_id: uuid.UUID, actor: ConnectionWriter, session
 
 @router.post("/{connection_id}/test", response_model=ConnectionTestResult)
 def test_connection(connection_id: uuid.UUID, actor: ConnectionWriter, session: SessionDep, box: SecretBoxDep,
-                    settings: SettingsDep, body: ConnectionTestRequest | None = Body(default=None)):
+                    settings: SettingsDep, outbound: PolicyDep,
+                    body: ConnectionTestRequest | None = Body(default=None)):
     conn = service.get_connection_for(session, actor, connection_id, AccessLevel.OPERATE)
-    return service.test_connection(box, conn, body.tables if body else [], settings.connection_test_timeout_seconds)
+    return service.test_connection(box, outbound, conn, body.tables if body else [],
+                                   settings.connection_test_timeout_seconds)
 
 
 @router.get("/{connection_id}/tables", response_model=list[TableInfo])
 def list_tables(connection_id: uuid.UUID, actor: Reader, session: SessionDep, box: SecretBoxDep,
-                settings: SettingsDep):
+                settings: SettingsDep, outbound: PolicyDep):
     conn = service.get_connection_for(session, actor, connection_id)
     return [TableInfo(schema_name=t["schema"], **{k: v for k, v in t.items() if k != "schema"})
-            for t in service.list_tables(box, conn, settings.connection_test_timeout_seconds)]
+            for t in service.list_tables(box, outbound, conn, settings.connection_test_timeout_seconds)]
 
 
 @router.get("/{connection_id}/tables/{schema}/{table}/columns", response_model=list[ColumnInfo])
 def list_columns(connection_id: uuid.UUID, actor: Reader, session: SessionDep, box: SecretBoxDep,
-                 settings: SettingsDep, schema: Ident, table: Ident):
+                 settings: SettingsDep, outbound: PolicyDep, schema: Ident, table: Ident):
     conn = service.get_connection_for(session, actor, connection_id)
-    return service.list_columns(box, conn, schema, table, settings.connection_test_timeout_seconds)
+    return service.list_columns(box, outbound, conn, schema, table, settings.connection_test_timeout_seconds)

@@ -2,14 +2,19 @@
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from cdcflow.engine.hostnames import normalise_host
 from cdcflow.models import AccessLevel, ConnectionType, DatabaseType
+from cdcflow.pipelines.schemas import MAX_TABLES, TABLE_PATTERN
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
-HOST_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9.\-:]{0,253}[A-Za-z0-9])?$"
+# The characters a host name or an IP literal may use; normalise_host decides whether the spelling is acceptable
+# (0x7f000001 and 127.1 are not) and stores the one canonical form.
+HOST_PATTERN = r"^[A-Za-z0-9.\-:\[\]]+$"
+Host = Annotated[str, Field(min_length=1, max_length=255, pattern=HOST_PATTERN), AfterValidator(normalise_host)]
 IDENT_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$\-]{0,62}$"
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -17,6 +22,8 @@ SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-
 class ConnectionOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sslmode: SslMode = "prefer"
+    # SCRAM-SHA-256 is always required unless this is set; a cleartext password is never sent.
+    allow_md5: bool = False
 
 
 class ConnectionCreate(BaseModel):
@@ -24,7 +31,7 @@ class ConnectionCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
     connection_type: ConnectionType
     database_type: DatabaseType = DatabaseType.POSTGRESQL
-    host: str = Field(min_length=1, max_length=255, pattern=HOST_PATTERN)
+    host: Host
     port: int = Field(default=5432, ge=1, le=65535)
     database: str = Field(min_length=1, max_length=63, pattern=IDENT_PATTERN)
     username: str = Field(min_length=1, max_length=63, pattern=IDENT_PATTERN)
@@ -34,12 +41,13 @@ class ConnectionCreate(BaseModel):
 
 
 class ConnectionUpdate(BaseModel):
-    """Every field optional; an omitted password keeps the stored one."""
+    """Every field optional; an omitted password keeps the stored one, unless host, port, database or username
+    change: then the password must be sent again (the stored one only ever goes where it was first given)."""
 
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NAME_PATTERN)
     connection_type: ConnectionType | None = None
-    host: str | None = Field(default=None, min_length=1, max_length=255, pattern=HOST_PATTERN)
+    host: Host | None = None
     port: int | None = Field(default=None, ge=1, le=65535)
     database: str | None = Field(default=None, min_length=1, max_length=63, pattern=IDENT_PATTERN)
     username: str | None = Field(default=None, min_length=1, max_length=63, pattern=IDENT_PATTERN)
@@ -74,13 +82,17 @@ class ConnectionList(BaseModel):
 
 class ConnectionTestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tables: list[str] = Field(default_factory=list, max_length=1000)
+    # As many and as long as a pipeline may select: the names are echoed back in the checks.
+    tables: list[Annotated[str, StringConstraints(max_length=127, pattern=TABLE_PATTERN)]] = Field(
+        default_factory=list, max_length=MAX_TABLES)
 
 
 class PreflightCheck(BaseModel):
     name: str
     ok: bool
     detail: str
+    # A warning does not fail the test (ok stays true) but names a risk worth fixing.
+    warning: bool = False
 
 
 class ConnectionTestResult(BaseModel):

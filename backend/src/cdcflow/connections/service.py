@@ -12,13 +12,24 @@ from cdcflow.audit.service import record
 from cdcflow.connections.schemas import ConnectionCreate, ConnectionUpdate
 from cdcflow.core.crypto import SecretBox, SecretDecryptionError
 from cdcflow.core.deps import Actor
-from cdcflow.core.errors import Conflict, NotFound, SecretUnavailable, ServiceUnavailable
+from cdcflow.core.errors import (
+    Conflict,
+    InvalidField,
+    NotFound,
+    SecretUnavailable,
+    ServiceUnavailable,
+    Unprocessable,
+)
 from cdcflow.engine.endpoints import DatabaseEndpoint
-from cdcflow.engine.postgres import inspect
+from cdcflow.engine.outbound import HostUnresolvable, OutboundPolicy, OutboundRefused
+from cdcflow.engine.postgres import inspect, preflight
 from cdcflow.models import AccessLevel, Connection, ConnectionType, Pipeline, PipelineStatus, ResourceType
 
 ACTIVE_PIPELINE_STATES = (PipelineStatus.STARTING, PipelineStatus.RUNNING, PipelineStatus.PAUSED,
                           PipelineStatus.STOPPING)
+# Changing any of these points the stored password somewhere else: the password must come with the change.
+ADDRESS_FIELDS = ("host", "port", "database", "username")
+SSLMODE_STRENGTH = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
 def _live(session: Session, connection_id: uuid.UUID) -> Connection:
@@ -62,9 +73,21 @@ def _public_details(conn: Connection) -> dict[str, Any]:
             "database": conn.database, "username": conn.username}
 
 
-def create_connection(session: Session, box: SecretBox, actor: Actor | str, body: ConnectionCreate) -> Connection:
+def check_policy(outbound: OutboundPolicy, host: str, port: int, database: str) -> None:
+    """422 naming the field when cdcflow may not connect there (CDCFLOW_ALLOWED_DB_HOSTS, its own services)."""
+    try:
+        outbound.check(host, port, database)
+    except OutboundRefused as exc:
+        raise InvalidField(exc.field, f"not allowed by policy: {exc.reason}") from None
+    except HostUnresolvable:
+        raise InvalidField("host", "the host name could not be resolved") from None
+
+
+def create_connection(session: Session, box: SecretBox, outbound: OutboundPolicy, actor: Actor | str,
+                      body: ConnectionCreate) -> Connection:
     """The caller owns what they create; a connection made by a script (`demo seed`) has no owner: admins only."""
     _ensure_unique_name(session, body.name)
+    check_policy(outbound, body.host, body.port, body.database)
     conn = Connection(name=body.name, connection_type=body.connection_type, database_type=body.database_type,
                       host=body.host, port=body.port, database=body.database, username=body.username,
                       password_encrypted=box.encrypt(body.password), schema=body.schema_name,
@@ -92,12 +115,30 @@ def _names_for(session: Session, actor: Actor, pipelines: list[Pipeline]) -> dic
     return {"pipelines": names, "other_pipelines": len(pipelines) - len(names)}
 
 
-def update_connection(session: Session, box: SecretBox, actor: Actor, connection_id: uuid.UUID,
-                      body: ConnectionUpdate) -> Connection:
+def _redirecting_changes(conn: Connection, body: ConnectionUpdate) -> list[str]:
+    """The changed fields that would send the stored password to another place, or over a weaker channel."""
+    changed = [f for f in ADDRESS_FIELDS if getattr(body, f) is not None and getattr(body, f) != getattr(conn, f)]
+    if body.options is not None:
+        old = conn.options or {}
+        if body.options.allow_md5 and not old.get("allow_md5", False):
+            changed.append("options.allow_md5")
+        old_mode = old.get("sslmode", "prefer")
+        if old_mode in SSLMODE_STRENGTH and \
+                SSLMODE_STRENGTH.index(body.options.sslmode) < SSLMODE_STRENGTH.index(old_mode):
+            changed.append("options.sslmode")
+    return changed
+
+
+def update_connection(session: Session, box: SecretBox, outbound: OutboundPolicy, actor: Actor,
+                      connection_id: uuid.UUID, body: ConnectionUpdate) -> Connection:
     conn = get_connection_for(session, actor, connection_id, AccessLevel.MANAGE)
     changes = body.model_dump(exclude_unset=True, by_alias=False)
     if not changes:
         return conn
+    redirecting = _redirecting_changes(conn, body)
+    if redirecting and body.password is None:
+        raise InvalidField("password", "enter the password again: it is required when "
+                                       f"{', '.join(redirecting)} change")
     busy = _pipelines_using(session, conn.id, ACTIVE_PIPELINE_STATES)
     if busy:
         raise Conflict("Connection is used by running pipelines; stop them first", _names_for(session, actor, busy))
@@ -106,6 +147,8 @@ def update_connection(session: Session, box: SecretBox, actor: Actor, connection
         raise Conflict("Connection type cannot change while pipelines use this connection")
     if body.name is not None:
         _ensure_unique_name(session, body.name, exclude=conn.id)
+    if any(f in redirecting for f in ("host", "port", "database")):
+        check_policy(outbound, body.host or conn.host, body.port or conn.port, body.database or conn.database)
     for field in ("name", "connection_type", "host", "port", "database", "username"):
         if field in changes and changes[field] is not None:
             setattr(conn, field, changes[field])
@@ -130,36 +173,48 @@ def delete_connection(session: Session, actor: Actor, connection_id: uuid.UUID) 
     record(session, actor, "connection.delete", f"connection:{conn.id}", {"name": conn.name})
 
 
-def endpoint_for(box: SecretBox, conn: Connection) -> DatabaseEndpoint:
+def endpoint_for(box: SecretBox, conn: Connection, outbound: OutboundPolicy) -> DatabaseEndpoint:
+    """The decrypted endpoint. Every libpq connection made from it re-checks the policy and pins the address."""
     try:
         password = box.decrypt(conn.password_encrypted)
     except SecretDecryptionError:
         raise SecretUnavailable(f"The password of connection {conn.name!r} cannot be decrypted: add the key it was "
                                 "stored with to CDCFLOW_SECRET_KEYS_PREVIOUS") from None
+    options = conn.options or {}
     return DatabaseEndpoint(database_type=conn.database_type.value, host=conn.host, port=conn.port,
                             database=conn.database, username=conn.username, password=password,
-                            schema=conn.schema, sslmode=(conn.options or {}).get("sslmode", "prefer"))
+                            schema=conn.schema, sslmode=options.get("sslmode", "prefer"),
+                            allow_md5=bool(options.get("allow_md5", False)), guard=outbound)
 
 
-def test_connection(box: SecretBox, conn: Connection, tables: list[str], timeout: int) -> dict[str, Any]:
-    return inspect.test_connection(endpoint_for(box, conn), conn.connection_type == ConnectionType.SOURCE,
-                                   tables, timeout)
+def test_connection(box: SecretBox, outbound: OutboundPolicy, conn: Connection, tables: list[str],
+                    timeout: int) -> dict[str, Any]:
+    return preflight.test_connection(endpoint_for(box, conn, outbound), conn.connection_type == ConnectionType.SOURCE,
+                                     tables, timeout)
 
 
-def list_tables(box: SecretBox, conn: Connection, timeout: int) -> list[dict[str, Any]]:
+def unreachable_error(conn: Connection, exc: inspect.EndpointUnreachable) -> Exception:
+    """A policy refusal is the request's fault (422); anything else is the database's (503)."""
+    if isinstance(exc, OutboundRefused):
+        return Unprocessable(f"Connection {conn.name!r} is not allowed by policy: {exc.reason}", {"field": exc.field})
+    return ServiceUnavailable(f"Cannot reach {conn.name}: {exc}")
+
+
+def list_tables(box: SecretBox, outbound: OutboundPolicy, conn: Connection, timeout: int) -> list[dict[str, Any]]:
     try:
-        with inspect.open_connection(endpoint_for(box, conn), timeout) as db:
+        with inspect.open_connection(endpoint_for(box, conn, outbound), timeout) as db:
             return inspect.list_tables(db)
     except inspect.EndpointUnreachable as exc:
-        raise ServiceUnavailable(f"Cannot reach {conn.name}: {exc}") from None
+        raise unreachable_error(conn, exc) from None
 
 
-def list_columns(box: SecretBox, conn: Connection, schema: str, table: str, timeout: int) -> list[dict[str, Any]]:
+def list_columns(box: SecretBox, outbound: OutboundPolicy, conn: Connection, schema: str, table: str,
+                 timeout: int) -> list[dict[str, Any]]:
     try:
-        with inspect.open_connection(endpoint_for(box, conn), timeout) as db:
+        with inspect.open_connection(endpoint_for(box, conn, outbound), timeout) as db:
             columns = inspect.list_columns(db, schema, table)
     except inspect.EndpointUnreachable as exc:
-        raise ServiceUnavailable(f"Cannot reach {conn.name}: {exc}") from None
+        raise unreachable_error(conn, exc) from None
     if not columns:
         raise NotFound(f"Table {schema}.{table} not found in {conn.name}")
     return columns

@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cdcflow.engine.outbound import AllowList
+
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_SECRET_KEY = "dev-only-secret-key-change-me-0123456789abcdef"
 
@@ -35,6 +37,13 @@ class Settings(BaseSettings):
     # Request bodies above this are refused with 413 before anything else reads them (authentication included).
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="CDCFLOW_MAX_BODY_BYTES")
     connection_test_timeout_seconds: int = 5
+    # Where source and target databases may be: host names, `*.domain` wildcards, addresses and CIDR ranges,
+    # comma-separated; "*" is any host. cdcflow's own service ports and metadata database are refused regardless.
+    allowed_db_hosts: str = Field(default="*", validation_alias="CDCFLOW_ALLOWED_DB_HOSTS")
+    # The ports of cdcflow's own services on this host, which are never a database (stackctl writes them).
+    api_port: int = Field(default=8000, validation_alias="CDCFLOW_API_PORT")
+    web_port: int = Field(default=3000, validation_alias="CDCFLOW_WEB_PORT")
+    kafka_controller_port: int | None = Field(default=None, validation_alias="CDCFLOW_KAFKA_CONTROLLER_PORT")
     # Where connector passwords are written for Kafka Connect's DirectoryConfigProvider (shared with the worker).
     connect_secrets_dir: str = Field(default=".stack/connect-secrets", validation_alias="CONNECT_SECRETS_DIR")
     connector_start_timeout_seconds: int = 90
@@ -61,6 +70,7 @@ class Settings(BaseSettings):
             raise ValueError("JWT_SECRET must be set (32+ characters) outside development")
         if self.environment == "production" and (self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32):
             raise ValueError("CDCFLOW_SECRET_KEY must be set (32+ characters) outside development")
+        AllowList.parse(self.allowed_db_hosts)  # a typo in the policy stops the start, not every connection
         return self
 
     @property

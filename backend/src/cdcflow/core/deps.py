@@ -19,6 +19,7 @@ from cdcflow.core.crypto import SecretBox
 from cdcflow.core.db import session_scope
 from cdcflow.core.errors import Forbidden, Unauthorized
 from cdcflow.core.security import InvalidToken
+from cdcflow.engine.outbound import OutboundPolicy
 from cdcflow.models import Role
 
 
@@ -51,11 +52,16 @@ def get_secret_box(request: Request) -> SecretBox:
     return request.app.state.secret_box
 
 
+def get_outbound_policy(request: Request) -> OutboundPolicy:
+    return request.app.state.engine_context.policy
+
+
 # Function scope: the unit of work commits before the response leaves, so a client that gets a 2xx (a token, a
 # logout) can rely on the change being visible to its next request, and a failed commit is an error, not a 200.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
+PolicyDep = Annotated[OutboundPolicy, Depends(get_outbound_policy)]
 
 _bearer = HTTPBearer(auto_error=False)
 

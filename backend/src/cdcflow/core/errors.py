@@ -49,6 +49,16 @@ class Unprocessable(AppError):
     status_code, code = 422, "unprocessable"
 
 
+class InvalidField(AppError):
+    """A body field that is well-formed but not acceptable here; the same shape as a request validation error."""
+
+    status_code, code = 422, "validation_error"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__("The request is invalid",
+                         {"fields": [{"loc": ["body", field], "message": message, "type": "value_error"}]})
+
+
 class TooManyRequests(AppError):
     status_code, code = 429, "too_many_requests"
 

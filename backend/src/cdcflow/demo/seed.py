@@ -14,6 +14,7 @@ from cdcflow.connections.service import create_connection
 from cdcflow.core.config import Settings
 from cdcflow.core.crypto import secret_box_from_settings
 from cdcflow.core.db import make_engine, make_session_factory, session_scope
+from cdcflow.engine.outbound import OutboundPolicy
 from cdcflow.models import Connection
 
 SCHEMA = "shop"
@@ -73,7 +74,7 @@ def ensure_connections(settings: Settings, superuser_dsn: str) -> list[str]:
     created = []
     try:
         for session in session_scope(make_session_factory(engine)):
-            box = secret_box_from_settings(settings)
+            box, policy = secret_box_from_settings(settings), OutboundPolicy.from_settings(settings)
             for name, kind, database in (("Demo source", "source", "demo_source"),
                                          ("Demo target", "target", "demo_target")):
                 if session.scalar(select(Connection.id).where(Connection.name == name,
@@ -82,7 +83,7 @@ def ensure_connections(settings: Settings, superuser_dsn: str) -> list[str]:
                 body = ConnectionCreate(name=name, connection_type=kind, host=parts.hostname, port=parts.port,
                                         database=database, username=parts.username, password=parts.password,
                                         schema=SCHEMA, options={"sslmode": "prefer"})
-                create_connection(session, box, "demo-seed", body)
+                create_connection(session, box, policy, "demo-seed", body)
                 created.append(name)
     finally:
         engine.dispose()

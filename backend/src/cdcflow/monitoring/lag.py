@@ -29,7 +29,7 @@ def pipeline_lag(ctx: EngineContext, pipeline_id: uuid.UUID) -> dict[str, Any] |
         pipeline = session.get(Pipeline, pipeline_id)
         if pipeline is None:
             return None
-        endpoint = endpoint_for(ctx.box, session.get(Connection, pipeline.source_connection_id))
+        endpoint = endpoint_for(ctx.box, session.get(Connection, pipeline.source_connection_id), ctx.policy)
         newest = last_event(session, pipeline_id)
     with open_connection(endpoint, ctx.settings.connection_test_timeout_seconds, autocommit=True) as conn:
         lag = slot_lag(conn, ResourceNames(pipeline_id).slot)

@@ -14,6 +14,7 @@ from cdcflow.engine.adapters import source_adapter
 from cdcflow.engine.connect.client import ConnectError
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.outbound import HostUnresolvable, OutboundRefused
 from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.engine.topics import delete_topics
 from cdcflow.access.service import drop_grants
@@ -28,7 +29,8 @@ logger = logging.getLogger(__name__)
 def _require_primary_keys(ctx: EngineContext, session: Session, pipeline: Pipeline) -> None:
     """A clear 422 before anything starts; an unreachable source is left for the job to report as ERROR."""
     source = session.get(Connection, pipeline.source_connection_id)
-    adapter = source_adapter(endpoint_for(ctx.box, source), ctx.settings.connection_test_timeout_seconds)
+    timeout = ctx.settings.connection_test_timeout_seconds
+    adapter = source_adapter(endpoint_for(ctx.box, source, ctx.policy), timeout)
     try:
         tables, _ = adapter.read_tables([t.qualified_name for t in pipeline.tables])
     except EndpointUnreachable:
@@ -39,7 +41,23 @@ def _require_primary_keys(ctx: EngineContext, session: Session, pipeline: Pipeli
                             {"tables_without_primary_key": no_pk})
 
 
+def _require_allowed_addresses(ctx: EngineContext, session: Session, pipeline: Pipeline) -> None:
+    """The outbound policy for both ends, now (the job's connections check it again, and pin the address)."""
+    for role, connection_id in (("source", pipeline.source_connection_id),
+                                ("target", pipeline.target_connection_id)):
+        conn = session.get(Connection, connection_id)
+        try:
+            ctx.policy.check(conn.host, conn.port, conn.database)
+        except OutboundRefused as exc:
+            raise Unprocessable(f"The {role} connection {conn.name!r} is not allowed by policy: {exc.reason}",
+                                {"field": f"{role}_connection_id", "connection_field": exc.field}) from None
+        except HostUnresolvable:
+            pass  # like an unreachable source: the job reports it as the pipeline's error
+
+
 def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
+    # Access first, then the outbound policy before the row lock: resolving the hosts is a network call.
+    _require_allowed_addresses(ctx, session, get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE))
     pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
     if pipeline.status == PipelineStatus.PAUSED:
         return resume(session, ctx, actor, pipeline_id)
@@ -111,7 +129,8 @@ def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
         problems.append(f"connectors: {exc}")
     source = session.get(Connection, pipeline.source_connection_id)
     try:
-        adapter = source_adapter(endpoint_for(ctx.box, source), ctx.settings.connection_test_timeout_seconds)
+        timeout = ctx.settings.connection_test_timeout_seconds
+        adapter = source_adapter(endpoint_for(ctx.box, source, ctx.policy), timeout)
         adapter.drop_slot(names.slot)
         adapter.drop_publication(names.publication)
     except Exception as exc:  # noqa: BLE001  (reported, and blocks the delete unless forced)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from cdcflow.access import policy
-from cdcflow.core.deps import Actor, PipelineWriter, Reader, SecretBoxDep, SessionDep, SettingsDep
+from cdcflow.core.deps import Actor, PipelineWriter, PolicyDep, Reader, SecretBoxDep, SessionDep, SettingsDep
 from cdcflow.models import AccessLevel, Pipeline, PipelineMode, PipelineStatus
 from cdcflow.pipelines import lifecycle, service
 from cdcflow.pipelines.schemas import (
@@ -50,8 +50,8 @@ def list_pipelines(actor: Reader, session: SessionDep, limit: int = Query(50, ge
 
 @router.post("", response_model=PipelinePublic, status_code=201)
 def create_pipeline(body: PipelineCreate, actor: PipelineWriter, session: SessionDep, box: SecretBoxDep,
-                    settings: SettingsDep) -> PipelinePublic:
-    pipeline = service.create_pipeline(session, box, actor, body, settings.connection_test_timeout_seconds)
+                    settings: SettingsDep, outbound: PolicyDep) -> PipelinePublic:
+    pipeline = service.create_pipeline(session, box, outbound, actor, body, settings.connection_test_timeout_seconds)
     session.refresh(pipeline)
     return to_public(pipeline, AccessLevel.MANAGE)
 
@@ -63,8 +63,9 @@ def get_pipeline(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep) -> 
 
 @router.put("/{pipeline_id}", response_model=PipelinePublic)
 def update_pipeline(pipeline_id: uuid.UUID, body: PipelineUpdate, actor: PipelineWriter, session: SessionDep,
-                    box: SecretBoxDep, settings: SettingsDep) -> PipelinePublic:
-    pipeline = service.update_pipeline(session, box, actor, pipeline_id, body, settings.connection_test_timeout_seconds)
+                    box: SecretBoxDep, settings: SettingsDep, outbound: PolicyDep) -> PipelinePublic:
+    pipeline = service.update_pipeline(session, box, outbound, actor, pipeline_id, body,
+                                       settings.connection_test_timeout_seconds)
     session.flush()
     session.refresh(pipeline)
     return public_for(session, actor, pipeline)

@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
@@ -27,6 +27,7 @@ from cdcflow.engine.fullload.copier import Cancelled
 from cdcflow.engine.fullload.progress import LoadProgress
 from cdcflow.engine.fullload.runner import LoadOptions, LoadTable, run_full_load
 from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.outbound import OutboundPolicy
 from cdcflow.engine.postgres.ddl import TableDef, same_types
 from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.engine.topics import ensure_topics
@@ -53,6 +54,10 @@ class EngineContext:
     settings: Settings
     box: SecretBox
     session_factory: sessionmaker[Session]
+    policy: OutboundPolicy = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.policy = OutboundPolicy.from_settings(self.settings)
 
     def connect(self) -> ConnectClient:
         return ConnectClient(self.settings.kafka_connect_url, timeout=15)
@@ -94,7 +99,7 @@ def _load_plan(ctx: EngineContext, pipeline_id: uuid.UUID):
         source = session.get(Connection, p.source_connection_id)
         target = session.get(Connection, p.target_connection_id)
         return (p.mode, p.full_load_status, [t.qualified_name for t in p.tables],
-                endpoint_for(ctx.box, source), endpoint_for(ctx.box, target))
+                endpoint_for(ctx.box, source, ctx.policy), endpoint_for(ctx.box, target, ctx.policy))
 
 
 def start_pipeline_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threading.Event) -> None:

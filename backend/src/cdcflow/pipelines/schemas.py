@@ -10,6 +10,7 @@ from cdcflow.models import AccessLevel, CdcStatus, FullLoadStatus, PipelineMode,
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
 TABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$]{0,62}\.[A-Za-z_][A-Za-z0-9_$]{0,62}$"
 TableName = str
+MAX_TABLES = 500
 
 
 def _check_tables(tables: list[str]) -> list[str]:
@@ -31,7 +32,7 @@ class PipelineCreate(BaseModel):
     source_connection_id: uuid.UUID
     target_connection_id: uuid.UUID
     mode: PipelineMode
-    tables: list[TableName] = Field(min_length=1, max_length=500)
+    tables: list[TableName] = Field(min_length=1, max_length=MAX_TABLES)
 
     _tables = field_validator("tables")(_check_tables)
 
@@ -41,7 +42,7 @@ class PipelineUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NAME_PATTERN)
     target_connection_id: uuid.UUID | None = None
     mode: PipelineMode | None = None
-    tables: list[TableName] | None = Field(default=None, min_length=1, max_length=500)
+    tables: list[TableName] | None = Field(default=None, min_length=1, max_length=MAX_TABLES)
 
     @field_validator("tables")
     @classmethod

@@ -11,6 +11,7 @@ from cdcflow.connections.service import endpoint_for
 from cdcflow.core.crypto import SecretBox
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound, Unprocessable
+from cdcflow.engine.outbound import OutboundPolicy, OutboundRefused
 from cdcflow.engine.postgres import inspect
 from cdcflow.models import (
     AccessLevel,
@@ -72,11 +73,15 @@ def _connection(session: Session, actor: Actor, connection_id: uuid.UUID, expect
     return conn
 
 
-def _verify_tables(box: SecretBox, source: Connection, tables: list[str], timeout: int) -> dict[str, int]:
+def _verify_tables(box: SecretBox, outbound: OutboundPolicy, source: Connection, tables: list[str],
+                   timeout: int) -> dict[str, int]:
     """Every selected table must exist in the source; returns the estimated row count of each."""
     try:
-        with inspect.open_connection(endpoint_for(box, source), timeout) as db:
+        with inspect.open_connection(endpoint_for(box, source, outbound), timeout) as db:
             found = {f"{t['schema']}.{t['table']}": t for t in inspect.list_tables(db)}
+    except OutboundRefused as exc:
+        raise Unprocessable(f"Cannot verify tables: source {source.name!r} is not allowed by policy: {exc.reason}",
+                            {"field": "source_connection_id"}) from None
     except inspect.EndpointUnreachable as exc:
         raise Unprocessable(f"Cannot verify tables: source {source.name!r} is unreachable ({exc})") from None
     missing = [t for t in tables if t not in found]
@@ -105,11 +110,12 @@ def _set_tables(pipeline: Pipeline, tables: list[str], estimates: dict[str, int]
     pipeline.tables = selected
 
 
-def create_pipeline(session: Session, box: SecretBox, actor: Actor, body: PipelineCreate, timeout: int) -> Pipeline:
+def create_pipeline(session: Session, box: SecretBox, outbound: OutboundPolicy, actor: Actor, body: PipelineCreate,
+                    timeout: int) -> Pipeline:
     _ensure_unique_name(session, body.name)
     source = _connection(session, actor, body.source_connection_id, ConnectionType.SOURCE, "source")
     _connection(session, actor, body.target_connection_id, ConnectionType.TARGET, "target")
-    estimates = _verify_tables(box, source, body.tables, timeout)
+    estimates = _verify_tables(box, outbound, source, body.tables, timeout)
     pipeline = Pipeline(name=body.name, source_connection_id=source.id, target_connection_id=body.target_connection_id,
                         mode=body.mode, created_by=actor.username, owner_id=actor.user_id, kafka_topics=[])
     _set_tables(pipeline, body.tables, estimates)
@@ -120,8 +126,8 @@ def create_pipeline(session: Session, box: SecretBox, actor: Actor, body: Pipeli
     return pipeline
 
 
-def update_pipeline(session: Session, box: SecretBox, actor: Actor, pipeline_id: uuid.UUID, body: PipelineUpdate,
-                    timeout: int) -> Pipeline:
+def update_pipeline(session: Session, box: SecretBox, outbound: OutboundPolicy, actor: Actor,
+                    pipeline_id: uuid.UUID, body: PipelineUpdate, timeout: int) -> Pipeline:
     pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE, for_update=True)
     if pipeline.status in LOCKED_STATES:
         raise Conflict(f"Pipeline is {pipeline.status.value}; stop it before editing")
@@ -138,6 +144,6 @@ def update_pipeline(session: Session, box: SecretBox, actor: Actor, pipeline_id:
         pipeline.mode = body.mode
     if body.tables is not None and body.tables != [t.qualified_name for t in pipeline.tables]:
         source = _connection(session, actor, pipeline.source_connection_id, ConnectionType.SOURCE, "source")
-        _set_tables(pipeline, body.tables, _verify_tables(box, source, body.tables, timeout))
+        _set_tables(pipeline, body.tables, _verify_tables(box, outbound, source, body.tables, timeout))
     record(session, actor, "pipeline.update", f"pipeline:{pipeline.id}", {k: str(v) for k, v in changes.items()})
     return pipeline

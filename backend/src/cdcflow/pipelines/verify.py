@@ -33,8 +33,8 @@ def table_checksum(conn: psycopg.Connection, schema: str, table: str, key: tuple
 
 def sync_stats(session: Session, ctx: EngineContext, pipeline: Pipeline) -> dict[str, Any]:
     timeout = ctx.settings.connection_test_timeout_seconds
-    source = endpoint_for(ctx.box, session.get(Connection, pipeline.source_connection_id))
-    target = endpoint_for(ctx.box, session.get(Connection, pipeline.target_connection_id))
+    source = endpoint_for(ctx.box, session.get(Connection, pipeline.source_connection_id), ctx.policy)
+    target = endpoint_for(ctx.box, session.get(Connection, pipeline.target_connection_id), ctx.policy)
     started = time.monotonic()
     tables = []
     try:

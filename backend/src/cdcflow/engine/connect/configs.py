@@ -9,6 +9,11 @@ POSTGRES_SOURCE = "io.debezium.connector.postgresql.PostgresConnector"
 JDBC_SINK = "io.debezium.connector.jdbc.JdbcSinkConnector"
 
 
+def _jdbc_host(host: str) -> str:
+    """IPv6 literals go in brackets inside a JDBC URL (hosts are stored as ::1, never [::1])."""
+    return f"[{host}]" if ":" in host else host
+
+
 def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str],
                   password_ref: str) -> dict[str, str]:
     """Streams from the slot and publication cdcflow created; no snapshot (the full load did that)."""
@@ -50,7 +55,7 @@ def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[s
         "tasks.max": "1",
         "topics": ",".join(topics),
         # stringtype=unspecified lets PostgreSQL type string parameters by their column (numeric from text).
-        "connection.url": f"jdbc:postgresql://{endpoint.host}:{endpoint.port}/{endpoint.database}"
+        "connection.url": f"jdbc:postgresql://{_jdbc_host(endpoint.host)}:{endpoint.port}/{endpoint.database}"
                           f"?sslmode={endpoint.sslmode}&stringtype=unspecified",
         "connection.username": endpoint.username,
         "connection.password": password_ref,
