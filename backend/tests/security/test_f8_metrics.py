@@ -23,7 +23,7 @@ def test_metrics_without_a_token_is_401(metrics_url):
 
 
 @pytest.mark.parametrize("header", [
-    "Bearer wrong-token", "Bearer ", "Basic YWRtaW46YWRtaW4=", "Bearer {token}x", "Bearer {token_cut}",
+    "Bearer wrong-token", "Bearer", "Basic YWRtaW46YWRtaW4=", "Bearer {token}x", "Bearer {token_cut}",
     "{token}",
 ])
 def test_metrics_with_a_bad_token_is_401(metrics_url, header):
@@ -58,5 +58,5 @@ def test_in_process_app_without_a_metrics_token_still_takes_user_tokens(client, 
     from cdcflow.main import create_app
 
     with TestClient(create_app(Settings(CDCFLOW_METRICS_TOKEN=None, run_background_services=False))) as bare:
-        assert bare.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 401
+        assert bare.get("/metrics", headers={"Authorization": "Bearer"}).status_code == 401
         assert bare.get("/metrics", headers=auth["viewer"]).status_code == 200

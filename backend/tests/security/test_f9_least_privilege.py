@@ -42,6 +42,9 @@ def test_demo_connections_use_dedicated_roles_that_are_not_superusers(demo, supe
                                         "createdb": False, "bypassrls": False}
     assert _role(superuser, target) == {"super": False, "replication": False, "createrole": False,
                                         "createdb": False, "bypassrls": False}
+    # The API's own role only needs its metadata database.
+    assert _role(superuser, "cdcflow") == {"super": False, "replication": False, "createrole": False,
+                                           "createdb": False, "bypassrls": False}
     # The source role owns what it captures (REPLICA IDENTITY and CREATE PUBLICATION ... FOR TABLE need it).
     owners = superuser.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'shop'").fetchall()
     assert owners == [(source,)]
