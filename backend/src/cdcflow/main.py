@@ -15,8 +15,8 @@ from cdcflow.auth.service import LoginGuard
 from cdcflow.connections.router import router as connections_router
 from cdcflow.core.config import Settings, get_settings
 from cdcflow.core.crypto import secret_box_from_settings
-from cdcflow.core.deps import SessionDep
 from cdcflow.core.db import make_engine, make_session_factory
+from cdcflow.core.deps import SessionDep
 from cdcflow.core.errors import install_error_handlers
 from cdcflow.core.logging import RequestLogMiddleware
 from cdcflow.engine.connect.client import ConnectClient
@@ -27,8 +27,7 @@ from cdcflow.events.service import EventLoggerService
 from cdcflow.health.router import router as health_router
 from cdcflow.monitoring.lag import pipeline_lag
 from cdcflow.monitoring.offsets import OffsetsCollector
-from cdcflow.monitoring.prometheus import authorize_scrape
-from cdcflow.monitoring.prometheus import render as render_prometheus
+from cdcflow.monitoring.prometheus import authorize_scrape, render as render_prometheus
 from cdcflow.monitoring.router import router as monitoring_router
 from cdcflow.pipelines.lifecycle_router import router as lifecycle_router
 from cdcflow.pipelines.runner import EngineContext
