@@ -7,7 +7,21 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+from cdcflow.core.config import Settings
+from cdcflow.engine.connect.client import ConnectClient
+
 T = TypeVar("T")
+
+
+def connect_auth() -> tuple[str, str]:
+    """Basic-auth credentials for Kafka Connect's REST API (KAFKA_CONNECT_USER / _PASSWORD_FILE from .stack/env)."""
+    auth = Settings().connect_auth()
+    assert auth is not None, "KAFKA_CONNECT_USER is not set: restart the stack (stack/stackctl up)"
+    return auth
+
+
+def connect_client(timeout: float = 30.0) -> ConnectClient:
+    return ConnectClient.from_settings(Settings(), timeout=timeout)
 
 
 def dsn_for(superuser_dsn: str, dbname: str) -> str:

@@ -13,7 +13,7 @@ from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient
 
 from cdcflow.engine.connect.client import ConnectClient
-from tests.support import connect, dsn_for, table_fingerprint, wait_until
+from tests.support import connect, connect_client, dsn_for, table_fingerprint, wait_until
 
 COLUMNS = """
     id          integer PRIMARY KEY,
@@ -40,7 +40,7 @@ def pipeline(stack_env):
     names["topic"] = f"{names['prefix']}.public.{names['table']}"
     source = connect(dsn_for(stack_env["PG_SUPERUSER_DSN"], "demo_source"))
     target = connect(dsn_for(stack_env["PG_SUPERUSER_DSN"], "demo_target"))
-    client = ConnectClient(stack_env["KAFKA_CONNECT_URL"])
+    client = connect_client()
     secret_dir = Path(stack_env["CONNECT_SECRETS_DIR"]) / suffix
     try:
         yield names, source, target, client, secret_dir

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.engine_support import E2E, Writer, fingerprints, seed
-from tests.support import dsn_for, wait_until
+from tests.support import connect_auth, dsn_for, wait_until
 from tests.test_connections import connection_body
 
 pytestmark = pytest.mark.timeout(600)
@@ -32,7 +32,7 @@ def no_leftovers(env: E2E, pipeline_id: str) -> None:
                                (f"cdcflow_{hexid}",)).fetchone()[0]
     pubs = env.source.execute("SELECT count(*) FROM pg_publication WHERE pubname = %s",
                               (f"cdcflow_{hexid}",)).fetchone()[0]
-    connectors = httpx.get(f"{env.env['KAFKA_CONNECT_URL']}/connectors", timeout=10).json()
+    connectors = httpx.get(f"{env.env['KAFKA_CONNECT_URL']}/connectors", auth=connect_auth(), timeout=10).json()
     assert slots == 0 and pubs == 0
     assert not [c for c in connectors if pipeline_id in c]
 
@@ -88,7 +88,8 @@ def test_full_load_and_cdc_under_concurrent_writes_is_exact(e2e, stack_env):
 
     # Connector configs never carry a password in clear text.
     for name in (f"cdcflow-{pid}-source", f"cdcflow-{pid}-sink"):
-        config = httpx.get(f"{stack_env['KAFKA_CONNECT_URL']}/connectors/{name}/config", timeout=10).json()
+        config = httpx.get(f"{stack_env['KAFKA_CONNECT_URL']}/connectors/{name}/config", auth=connect_auth(),
+                           timeout=10).json()
         secret = config.get("database.password") or config.get("connection.password")
         assert secret.startswith("${dir:") and "password" in secret
 

@@ -155,7 +155,8 @@ def test_sync_stats_match_and_mismatch(client, auth, e2e):
 def test_prometheus_metrics_are_served_as_text():
     import os
 
-    response = httpx.get(f"{os.environ['CDCFLOW_API_URL']}/metrics", timeout=10)
+    response = httpx.get(f"{os.environ['CDCFLOW_API_URL']}/metrics", timeout=10,
+                         headers={"Authorization": f"Bearer {os.environ['CDCFLOW_METRICS_TOKEN']}"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     for name in ("cdcflow_pipeline_up", "cdcflow_events_total", "cdcflow_event_logger_up",
                  "cdcflow_replication_lag_bytes"):

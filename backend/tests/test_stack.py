@@ -7,8 +7,7 @@ import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 
-from cdcflow.engine.connect.client import ConnectClient
-from tests.support import connect, dsn_for
+from tests.support import connect, connect_client, dsn_for
 
 
 def test_postgres_refuses_a_wrong_password(stack_env):
@@ -60,7 +59,7 @@ def test_kafka_round_trips_a_message(stack_env):
 
 
 def test_connect_lists_both_debezium_plugins(stack_env):
-    with ConnectClient(stack_env["KAFKA_CONNECT_URL"]) as client:
+    with connect_client() as client:
         classes = {p["class"] for p in client.plugins()}
     assert "io.debezium.connector.postgresql.PostgresConnector" in classes
     assert "io.debezium.connector.jdbc.JdbcSinkConnector" in classes

@@ -4,12 +4,24 @@ service, contains a password or key this run used."""
 import os
 from pathlib import Path
 
+from tests.support import connect_auth
+
+
+def _password(dsn: str) -> str:
+    return dsn.split("://")[1].split("@")[0].split(":")[1]
+
 
 def secrets_of_this_run(users) -> dict[str, str]:
     found = {"admin password": os.environ["CDCFLOW_ADMIN_PASSWORD"],
-             "PostgreSQL superuser password": os.environ["PG_SUPERUSER_DSN"].split("://")[1].split("@")[0].split(":")[1],
-             "metadata database password": os.environ["DATABASE_URL"].split("://")[1].split("@")[0].split(":")[1],
+             "PostgreSQL superuser password": _password(os.environ["PG_SUPERUSER_DSN"]),
+             "metadata database password": _password(os.environ["DATABASE_URL"]),
+             "demo source role password": _password(os.environ["DEMO_SOURCE_DSN"]),
+             "demo target role password": _password(os.environ["DEMO_TARGET_DSN"]),
+             "Kafka Connect REST password": connect_auth()[1],
+             "metrics token": os.environ["CDCFLOW_METRICS_TOKEN"],
              "JWT secret": os.environ["JWT_SECRET"], "secret key": os.environ["CDCFLOW_SECRET_KEY"]}
+    # Generated secrets are long enough that finding one in a log is never a coincidence.
+    assert all(len(v) >= 16 for k, v in found.items() if k != "admin password"), "a generated secret is short"
     found.update({f"password of test user {u['username']}": u["password"] for u in users.values()})
     return found
 

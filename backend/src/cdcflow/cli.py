@@ -98,16 +98,18 @@ def cmd_event_logger(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from cdcflow.core.config import get_settings
 
-    dsn = os.environ.get("PG_SUPERUSER_DSN")
-    if not dsn:
-        print("PG_SUPERUSER_DSN is not set (source .stack/env)", file=sys.stderr)
+    # The demo connections and the traffic use the dedicated demo roles; the superuser only creates the schema.
+    dsn, source_dsn, target_dsn = (os.environ.get(k) for k in ("PG_SUPERUSER_DSN", "DEMO_SOURCE_DSN",
+                                                               "DEMO_TARGET_DSN"))
+    if not (dsn and source_dsn and target_dsn):
+        print("PG_SUPERUSER_DSN, DEMO_SOURCE_DSN and DEMO_TARGET_DSN must be set (source .stack/env, written by "
+              "stack/stackctl up)", file=sys.stderr)
         return 2
-    source_dsn = dsn.rsplit("/", 1)[0] + "/demo_source"
     if args.action == "seed":
-        from cdcflow.demo.seed import ensure_connections, seed_schema
+        from cdcflow.demo.seed import ensure_connections, role_of, seed_schema
 
-        created = seed_schema(source_dsn)
-        connections = ensure_connections(get_settings(), dsn)
+        created = seed_schema(dsn.rsplit("/", 1)[0] + "/demo_source", role_of(source_dsn))
+        connections = ensure_connections(get_settings(), source_dsn, target_dsn)
         print(f"demo schema {'created' if created else 'already there'}; connections created: "
               f"{', '.join(connections) or 'none (already there)'}")
         return 0

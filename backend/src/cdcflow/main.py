@@ -2,10 +2,12 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cdcflow import __version__
 from cdcflow.access.router import connections_router as connection_access_router
@@ -17,10 +19,12 @@ from cdcflow.connections.router import router as connections_router
 from cdcflow.core.config import Settings, get_settings
 from cdcflow.core.crypto import secret_box_from_settings
 from cdcflow.core.db import make_engine, make_session_factory
+from cdcflow.core.deps import SessionDep
 from cdcflow.core.errors import API_ERROR_RESPONSES, error_responses, install_error_handlers
 from cdcflow.core.limits import BodySizeLimitMiddleware
 from cdcflow.core.logging import RequestLogMiddleware
 from cdcflow.core.validation import refuse_nul_characters
+from cdcflow.engine.connect.client import ConnectClient
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
@@ -28,7 +32,7 @@ from cdcflow.events.service import EventLoggerService
 from cdcflow.health.router import router as health_router
 from cdcflow.monitoring.lag import pipeline_lag
 from cdcflow.monitoring.offsets import OffsetsCollector
-from cdcflow.monitoring.prometheus import render as render_prometheus
+from cdcflow.monitoring.prometheus import authorize_scrape, render as render_prometheus
 from cdcflow.monitoring.router import router as monitoring_router
 from cdcflow.pipelines.lifecycle_router import router as lifecycle_router
 from cdcflow.pipelines.runner import EngineContext
@@ -45,8 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        reconciler = Reconciler(app.state.session_factory, settings.kafka_connect_url, app.state.jobs,
-                                settings.reconciler_interval_seconds)
+        reconciler = Reconciler(app.state.session_factory, lambda: ConnectClient.from_settings(settings, timeout=5),
+                                app.state.jobs, settings.reconciler_interval_seconds)
         await app.state.realtime.startup()
         if settings.run_background_services:
             reconciler.start()
@@ -87,9 +91,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router, responses=error_responses(413, 422))
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> PlainTextResponse:
-        with app.state.session_factory() as session:
-            body = render_prometheus(session, app.state.offsets, app.state.event_logger)
+    def prometheus_metrics(
+        request: Request, session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
+    ) -> PlainTextResponse:
+        authorize_scrape(request, session, credentials)
+        body = render_prometheus(session, app.state.offsets, app.state.event_logger)
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
     for router in API_ROUTERS:

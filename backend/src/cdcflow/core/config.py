@@ -1,9 +1,10 @@
 """Settings from the environment (and .stack/env via the Makefile); unsafe defaults refused outside development."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cdcflow.engine.outbound import AllowList
@@ -22,12 +23,19 @@ class Settings(BaseSettings):
     database_connect_timeout: int = 5
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
     kafka_connect_url: str = "http://127.0.0.1:58083"
+    # Basic-auth credentials for Connect's REST API. The password file is read at each use, so a rotated password
+    # needs no API restart; KAFKA_CONNECT_PASSWORD, if set, wins over the file.
+    kafka_connect_user: str | None = None
+    kafka_connect_password: SecretStr | None = None
+    kafka_connect_password_file: str | None = None
     jwt_secret: str = DEV_JWT_SECRET
     access_token_minutes: int = 15
     refresh_token_days: int = 14
     # Encrypts connection passwords. Old keys stay listed (comma-separated) so rotated rows remain readable.
     secret_key: str = Field(default=DEV_SECRET_KEY, validation_alias="CDCFLOW_SECRET_KEY")
     secret_keys_previous: str = Field(default="", validation_alias="CDCFLOW_SECRET_KEYS_PREVIOUS")
+    # GET /metrics accepts this bearer token (for Prometheus) as well as any user's access token.
+    metrics_token: SecretStr | None = Field(default=None, validation_alias="CDCFLOW_METRICS_TOKEN")
     login_max_failures_per_user: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=20, ge=1)
     login_failure_window_seconds: int = Field(default=300, ge=1)
@@ -72,6 +80,17 @@ class Settings(BaseSettings):
             raise ValueError("CDCFLOW_SECRET_KEY must be set (32+ characters) outside development")
         AllowList.parse(self.allowed_db_hosts)  # a typo in the policy stops the start, not every connection
         return self
+
+    def connect_auth(self) -> tuple[str, str] | None:
+        """(user, password) for Kafka Connect's REST API, or None when no user is configured."""
+        if not self.kafka_connect_user:
+            return None
+        if self.kafka_connect_password is not None:
+            return self.kafka_connect_user, self.kafka_connect_password.get_secret_value()
+        if self.kafka_connect_password_file:
+            return self.kafka_connect_user, Path(self.kafka_connect_password_file).read_text().strip()
+        raise ValueError("KAFKA_CONNECT_USER is set but neither KAFKA_CONNECT_PASSWORD nor "
+                         "KAFKA_CONNECT_PASSWORD_FILE is")
 
     @property
     def sqlalchemy_url(self) -> str:

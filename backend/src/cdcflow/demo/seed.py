@@ -2,11 +2,16 @@
 
 Idempotent: an existing schema is left alone (rows included) and existing connections are not touched, so
 re-running `make up` changes nothing a user made.
+
+Least privilege: the connections log in as the dedicated roles `stack/stackctl` creates (DEMO_SOURCE_DSN,
+DEMO_TARGET_DSN), never as the superuser. The source role owns the shop schema and its tables, which is what
+Debezium needs besides REPLICATION: ownership for REPLICA IDENTITY FULL and for CREATE PUBLICATION ... FOR TABLE.
 """
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import psycopg
+from psycopg import sql
 from sqlalchemy import select
 
 from cdcflow.connections.schemas import ConnectionCreate
@@ -18,6 +23,8 @@ from cdcflow.engine.outbound import OutboundPolicy
 from cdcflow.models import Connection
 
 SCHEMA = "shop"
+
+TABLES = ("customers", "products", "orders", "order_items")
 
 DDL = f"""
 CREATE SCHEMA {SCHEMA};
@@ -55,35 +62,52 @@ FROM generate_series(1, 20000) o, generate_series(1, 1 + o % 4) l;
 UPDATE {SCHEMA}.orders o SET total = s.total
 FROM (SELECT order_id, sum(quantity * unit_price) AS total FROM {SCHEMA}.order_items GROUP BY 1) s
 WHERE s.order_id = o.id;
-ANALYZE;
+ANALYZE {", ".join(f"{SCHEMA}.{t}" for t in TABLES)};
 """
 
 
-def seed_schema(dsn: str) -> bool:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (SCHEMA,)).fetchone():
-            return False
+def seed_schema(superuser_dsn: str, owner: str) -> bool:
+    """Create the shop schema as `owner` (True), or make `owner` own an existing one, e.g. one seeded before the
+    demo roles existed (False). `superuser_dsn` points at demo_source."""
+    with psycopg.connect(superuser_dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = %s",
+                           (SCHEMA,)).fetchone()
         with conn.transaction():
-            conn.execute(DDL)
-    return True
+            if row is None:
+                conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(owner)))
+                conn.execute(DDL)
+                return True
+            if row[0] != owner:
+                conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(sql.Identifier(SCHEMA),
+                                                                          sql.Identifier(owner)))
+                tables = conn.execute("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                      "WHERE n.nspname = %s AND c.relkind IN ('r', 'p')", (SCHEMA,)).fetchall()
+                for (table,) in tables:  # owned sequences (identity columns) follow their table
+                    conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(SCHEMA, table),
+                                                                             sql.Identifier(owner)))
+    return False
 
 
-def ensure_connections(settings: Settings, superuser_dsn: str) -> list[str]:
-    parts = urlsplit(superuser_dsn)
+def role_of(dsn: str) -> str:
+    return unquote(urlsplit(dsn).username or "")
+
+
+def ensure_connections(settings: Settings, source_dsn: str, target_dsn: str) -> list[str]:
     engine = make_engine(settings)
     created = []
     try:
         for session in session_scope(make_session_factory(engine)):
-            box, policy = secret_box_from_settings(settings), OutboundPolicy.from_settings(settings)
-            for name, kind, database in (("Demo source", "source", "demo_source"),
-                                         ("Demo target", "target", "demo_target")):
+            box, outbound = secret_box_from_settings(settings), OutboundPolicy.from_settings(settings)
+            for name, kind, dsn in (("Demo source", "source", source_dsn), ("Demo target", "target", target_dsn)):
                 if session.scalar(select(Connection.id).where(Connection.name == name,
                                                               Connection.deleted_at.is_(None))):
                     continue
+                parts = urlsplit(dsn)
                 body = ConnectionCreate(name=name, connection_type=kind, host=parts.hostname, port=parts.port,
-                                        database=database, username=parts.username, password=parts.password,
-                                        schema=SCHEMA, options={"sslmode": "prefer"})
-                create_connection(session, box, policy, "demo-seed", body)
+                                        database=parts.path.lstrip("/"), username=role_of(dsn),
+                                        password=unquote(parts.password or ""), schema=SCHEMA,
+                                        options={"sslmode": "prefer"})
+                create_connection(session, box, outbound, "demo-seed", body)
                 created.append(name)
     finally:
         engine.dispose()

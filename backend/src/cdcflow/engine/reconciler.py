@@ -5,6 +5,7 @@ connectors are all RUNNING again -> RUNNING. STARTING/STOPPING with no job behin
 """
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -25,13 +26,13 @@ ORPHAN_AFTER = timedelta(minutes=5)
 class Reconciler(LoopService):
     name = "reconciler"
 
-    def __init__(self, session_factory: sessionmaker[Session], connect_url: str, jobs: JobRunner,
+    def __init__(self, session_factory: sessionmaker[Session], connect: Callable[[], ConnectClient], jobs: JobRunner,
                  interval: float) -> None:
         super().__init__()
-        self.session_factory, self.connect_url, self.jobs, self.interval = session_factory, connect_url, jobs, interval
+        self.session_factory, self.connect, self.jobs, self.interval = session_factory, connect, jobs, interval
 
     def run_once(self) -> None:
-        with ConnectClient(self.connect_url, timeout=5) as connect:
+        with self.connect() as connect:
             for session in session_scope(self.session_factory):
                 pipelines = session.scalars(select(Pipeline).where(
                     Pipeline.deleted_at.is_(None),

@@ -1,10 +1,30 @@
-"""GET /metrics in the Prometheus text exposition format."""
+"""GET /metrics in the Prometheus text exposition format, and who may scrape it."""
 
+import hmac
+
+from fastapi import Request
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from cdcflow.core.config import Settings
+from cdcflow.core.deps import Permission, get_actor
+from cdcflow.core.errors import Forbidden
 from cdcflow.events.service import EventLoggerService
 from cdcflow.monitoring.offsets import OffsetsCollector
+
+
+def authorize_scrape(request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None) -> None:
+    """The metrics name every pipeline: a scraper shows CDCFLOW_METRICS_TOKEN, anyone else a user's access token
+    (checked exactly as on /api/v1, by get_actor). Raises Unauthorized (401) or Forbidden otherwise."""
+    settings: Settings = request.app.state.settings
+    expected = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    if credentials is not None and credentials.scheme.lower() == "bearer" and expected and \
+            hmac.compare_digest(credentials.credentials.encode(), expected.encode()):
+        return
+    actor = get_actor(request, session, credentials)
+    if not actor.can(Permission.READ):
+        raise Forbidden(f"Your role ({actor.role.value}) may not read metrics")
 
 
 def _label(value: object) -> str:

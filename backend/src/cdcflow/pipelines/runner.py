@@ -60,7 +60,7 @@ class EngineContext:
         self.policy = OutboundPolicy.from_settings(self.settings)
 
     def connect(self) -> ConnectClient:
-        return ConnectClient(self.settings.kafka_connect_url, timeout=15)
+        return ConnectClient.from_settings(self.settings, timeout=15)
 
     def secrets(self) -> ConnectSecrets:
         return ConnectSecrets(self.settings.connect_secrets_dir)

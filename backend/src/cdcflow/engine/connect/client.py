@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from cdcflow.core.config import Settings
+
 
 def summarize_trace(trace: str, limit: int = 600) -> str:
     """The most telling lines of a Java stack trace: the exception and its deepest cause."""
@@ -27,8 +29,22 @@ class ConnectError(Exception):
 
 
 class ConnectClient:
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+    def __init__(self, base_url: str, timeout: float = 30.0, auth: tuple[str, str] | None = None) -> None:
+        # Basic auth on every call: the worker's REST API refuses anonymous requests (401).
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
+                                  auth=httpx.BasicAuth(*auth) if auth else None)
+        self._unusable: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, timeout: float = 30.0) -> ConnectClient:
+        try:
+            auth = settings.connect_auth()
+        except (OSError, ValueError) as exc:
+            # Reported by the first request, like an unreachable worker: every caller already handles ConnectError.
+            client = cls(settings.kafka_connect_url, timeout=timeout)
+            client._unusable = f"Kafka Connect credentials unavailable: {type(exc).__name__}: {exc}"
+            return client
+        return cls(settings.kafka_connect_url, timeout=timeout, auth=auth)
 
     def close(self) -> None:
         self._http.close()
@@ -40,6 +56,8 @@ class ConnectClient:
         self.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self._unusable:
+            raise ConnectError(self._unusable)
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
