@@ -16,7 +16,7 @@ HOST=127.0.0.1
 # Heaps sized for a 2-core / 24 GiB machine: the broker and the worker share it with PostgreSQL and the app.
 KAFKA_HEAP_OPTS="${CDCFLOW_KAFKA_HEAP:--Xms256m -Xmx512m}"
 CONNECT_HEAP_OPTS="${CDCFLOW_CONNECT_HEAP:--Xms256m -Xmx1g}"
-READY_TIMEOUT="${CDCFLOW_READY_TIMEOUT:-120}"
+READY_TIMEOUT="${CDCFLOW_READY_TIMEOUT:-300}"  # a busy 2-core machine has taken >120 s to scan Connect plugins
 
 RUN_DIR="$STACK_DIR/run"
 LOG_DIR="$STACK_DIR/logs"
