@@ -137,8 +137,8 @@ def update_connection(session: Session, box: SecretBox, outbound: OutboundPolicy
         return conn
     redirecting = _redirecting_changes(conn, body)
     if redirecting and body.password is None:
-        raise InvalidField("password", "enter the password again: it is required when "
-                                       f"{', '.join(redirecting)} change")
+        raise InvalidField("password", "enter the password again: it is required because "
+                                       f"{', '.join(redirecting)} changed")
     busy = _pipelines_using(session, conn.id, ACTIVE_PIPELINE_STATES)
     if busy:
         raise Conflict("Connection is used by running pipelines; stop them first", _names_for(session, actor, busy))
