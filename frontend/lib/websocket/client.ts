@@ -14,6 +14,25 @@ const rooms = new Map<string, number>();
 const listeners = new Set<Listener>();
 const statusListeners = new Set<(connected: boolean) => void>();
 
+// The server closes a socket whose login session ended or changed (logout, role or password change) and refuses a
+// stale token; Socket.IO does not retry either by itself. Retry with backoff using whatever token the store then
+// holds: the pages' REST calls refresh it meanwhile (or send the user to the login page).
+const RETRY_MIN_MS = 2000;
+const RETRY_MAX_MS = 60000;
+let retryDelayMs = RETRY_MIN_MS;
+let retryTimer: ReturnType<typeof setTimeout> | null = null;
+
+function retryLater(): void {
+  const current = socket;
+  if (!current || current.active || retryTimer) return;
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    if (socket === current && !current.connected && tokenStore.get()) current.connect();
+    else if (socket === current && !current.connected) retryLater();
+  }, retryDelayMs);
+  retryDelayMs = Math.min(retryDelayMs * 2, RETRY_MAX_MS);
+}
+
 function ensureSocket(): Socket | null {
   const config = appConfig();
   if (!config.wsEnabled || typeof window === "undefined") return null;
@@ -26,11 +45,18 @@ function ensureSocket(): Socket | null {
     reconnectionDelayMax: 15000,
   });
   socket.on("connect", () => {
+    retryDelayMs = RETRY_MIN_MS;
     rooms.forEach((_, id) => socket?.emit("subscribe_pipeline", { pipeline_id: id }));
     statusListeners.forEach((l) => l(true));
   });
-  socket.on("disconnect", () => statusListeners.forEach((l) => l(false)));
-  socket.on("connect_error", () => statusListeners.forEach((l) => l(false)));
+  socket.on("disconnect", () => {
+    statusListeners.forEach((l) => l(false));
+    retryLater();
+  });
+  socket.on("connect_error", () => {
+    statusListeners.forEach((l) => l(false));
+    retryLater();
+  });
   socket.on("replication_event", (e: CdcEvent) => listeners.forEach((l) => l.onEvent?.(e)));
   socket.on("replication_events_summary", (s: Summary) => listeners.forEach((l) => l.onSummary?.(s)));
   return socket;
@@ -69,6 +95,9 @@ export function subscribePipeline(pipelineId: string): () => void {
 }
 
 export function closeSocket(): void {
-  socket?.disconnect();
+  if (retryTimer) clearTimeout(retryTimer);
+  retryTimer = null;
+  const closing = socket;
   socket = null;
+  closing?.disconnect();
 }

@@ -15,8 +15,8 @@ A *known* address is one where the user logged in successfully before (remembere
 is exempt from the per-username delay: an attacker elsewhere can slow down logins from new places but cannot lock
 the user out of the places they use. This was chosen over a hard per-user lock (which let anyone lock any account
 with five wrong passwords) and over a signed "known device" cookie (the CLI and scripts keep no cookies; an
-address needs nothing from the client). Its limit: clients behind one shared address (NAT, a proxy whose
-forwarded-for header uvicorn is not told to trust) count as one.
+address needs nothing from the client). Its limit: clients behind one shared address (NAT, a reverse proxy:
+`cdcflow serve` does not trust forwarded-for headers) count as one.
 
 Only verified wrong passwords count; a try refused by the limiter is not verified and not counted. A malformed
 login request (bad JSON, a NUL byte, a missing field) counts as a failure of its client address only.
