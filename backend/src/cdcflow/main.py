@@ -16,6 +16,7 @@ from cdcflow.core.crypto import secret_box_from_settings
 from cdcflow.core.db import make_engine, make_session_factory
 from cdcflow.core.errors import install_error_handlers
 from cdcflow.core.logging import RequestLogMiddleware
+from cdcflow.core.security_headers import SecurityHeadersMiddleware
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: CORS preflight answers get the headers too
     install_error_handlers(app)
     app.include_router(health_router)
 
