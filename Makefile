@@ -6,7 +6,7 @@ VENV       := backend/.venv
 PY         := $(VENV)/bin/python
 STACKCTL   := stack/stackctl
 WEB_SRC    := $(shell find frontend/app frontend/lib -type f 2>/dev/null) frontend/package-lock.json \
-              frontend/next.config.mjs frontend/tsconfig.json
+              frontend/next.config.mjs frontend/proxy.ts frontend/tsconfig.json
 
 .PHONY: help prereqs install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring demo-traffic
 

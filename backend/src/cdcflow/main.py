@@ -23,6 +23,7 @@ from cdcflow.core.deps import SessionDep
 from cdcflow.core.errors import API_ERROR_RESPONSES, error_responses, install_error_handlers
 from cdcflow.core.limits import BodySizeLimitMiddleware
 from cdcflow.core.logging import RequestLogMiddleware
+from cdcflow.core.security_headers import SecurityHeadersMiddleware
 from cdcflow.core.validation import refuse_nul_characters
 from cdcflow.engine.connect.client import ConnectClient
 from cdcflow.engine.jobs import JobRunner
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"])
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: CORS preflight answers get the headers too
     install_error_handlers(app)
     app.include_router(health_router, responses=error_responses(413, 422))
 

@@ -4,20 +4,22 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useState, type FormEvent } from "react";
 
 import ErrorText from "@/app/components/ErrorText";
+import { safeNextPath } from "@/lib/redirect";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { login } from "@/lib/store/slices/authSlice";
 
 function LoginForm() {
   const dispatch = useAppDispatch();
   const router = useRouter();
-  const next = useSearchParams().get("next") || "/pipelines";
+  // Only ever a path of this app: ?next=//evil.example must not turn the login page into an open redirect.
+  const next = safeNextPath(useSearchParams().get("next"));
   const { status, error } = useAppSelector((s) => s.auth);
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const result = await dispatch(login({ username, password }));
-    if (login.fulfilled.match(result)) router.push(next.startsWith("/") ? next : "/pipelines");
+    if (login.fulfilled.match(result)) router.push(next);
   };
   return (
     <Card withBorder maw={380} mx="auto" mt="xl" p="lg">

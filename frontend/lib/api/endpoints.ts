@@ -30,11 +30,12 @@ export type ResourceKind = "pipelines" | "connections";
 export type EventFilters = { pipeline_id?: string; table?: string; event_type?: string; before_id?: number;
   limit?: number };
 
+// The refresh token never reaches page script: the client sends these with X-Token-Transport: cookie.
 export const authApi = {
   login: (username: string, password: string) =>
     api().post<TokenPair>("/auth/login", { username, password }).then((r) => r.data),
   me: () => api().get<UserPublic>("/auth/me").then((r) => r.data),
-  logout: (refreshToken: string) => api().post("/auth/logout", { refresh_token: refreshToken }),
+  logout: () => api().post("/auth/logout"),
 };
 
 export const connectionsApi = {

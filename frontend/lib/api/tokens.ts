@@ -1,20 +1,25 @@
-// Where the session's tokens live between page loads.
+// The session's access token, in this tab's memory only: script injected into the page finds nothing in web
+// storage. The refresh token is an httpOnly cookie that only the API's /api/v1/auth routes receive; after a reload
+// the access token is fetched again with it (see refreshSession in lib/api/client.ts).
 
-export type Tokens = { accessToken: string; refreshToken: string };
-const KEY = "cdcflow.tokens";
+let accessToken: string | null = null;
 
 export const tokenStore = {
-  get(): Tokens | null {
-    if (typeof window === "undefined") return null;
-    try {
-      return JSON.parse(window.localStorage.getItem(KEY) ?? "null") as Tokens | null;
-    } catch {
-      return null;
-    }
+  get(): string | null {
+    return accessToken;
   },
-  set(tokens: Tokens | null): void {
-    if (typeof window === "undefined") return;
-    if (tokens) window.localStorage.setItem(KEY, JSON.stringify(tokens));
-    else window.localStorage.removeItem(KEY);
+  set(token: string | null): void {
+    accessToken = token;
   },
 };
+
+const LEGACY_KEY = "cdcflow.tokens";
+
+/** Earlier versions kept both tokens in localStorage; a browser that still has them loses them now. */
+export function forgetLegacyTokens(): void {
+  try {
+    if (typeof window !== "undefined") window.localStorage?.removeItem(LEGACY_KEY);
+  } catch {
+    // storage disabled: nothing was stored there either
+  }
+}

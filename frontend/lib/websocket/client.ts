@@ -1,8 +1,9 @@
-// One Socket.IO connection per tab: token at the handshake, a room per open pipeline page, reconnect with
-// backoff and resubscribe after reconnecting. Pages fall back to polling while it is down.
+// One Socket.IO connection per tab: the in-memory access token at the handshake, a room per open pipeline page,
+// reconnect with backoff and resubscribe after reconnecting. Pages fall back to polling while it is down.
 import { io, type Socket } from "socket.io-client";
 
 import { appConfig } from "@/lib/config";
+import { api } from "@/lib/api/client";
 import { tokenStore } from "@/lib/api/tokens";
 import type { CdcEvent } from "@/lib/api/endpoints";
 
@@ -39,7 +40,12 @@ function ensureSocket(): Socket | null {
   if (socket) return socket;
   socket = io(config.wsUrl, {
     transports: ["websocket", "polling"],
-    auth: (cb) => cb({ token: tokenStore.get()?.accessToken }),
+    // Right after a page load the access token may still be on its way from the refresh cookie: wait for it.
+    auth: (cb) => {
+      const token = tokenStore.get();
+      if (token) cb({ token });
+      else void api().refreshSession().then((fresh) => cb({ token: fresh ?? undefined }));
+    },
     reconnection: true,
     reconnectionDelay: 1000,
     reconnectionDelayMax: 15000,

@@ -21,7 +21,8 @@ class RefreshRequest(BaseModel):
 
 class TokenPair(BaseModel):
     access_token: str
-    refresh_token: str
+    # Absent when the browser asked for it as an httpOnly cookie (X-Token-Transport: cookie).
+    refresh_token: str | None = None
     token_type: str = "bearer"
     expires_in: int
 

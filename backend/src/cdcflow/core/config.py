@@ -1,10 +1,11 @@
 """Settings from the environment (and .stack/env via the Makefile); unsafe defaults refused outside development."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cdcflow.engine.outbound import AllowList
@@ -69,6 +70,18 @@ class Settings(BaseSettings):
         default_factory=lambda: ["http://127.0.0.1:3000", "http://localhost:3000"],
         validation_alias="CDCFLOW_CORS_ORIGINS",
     )
+    # The refresh cookie's Secure flag; unset: Secure when the request came over https. Set true behind a proxy
+    # that terminates TLS (the API does not trust X-Forwarded-Proto).
+    auth_cookie_secure: bool | None = Field(default=None, validation_alias="CDCFLOW_COOKIE_SECURE")
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _explicit_origins(cls, origins: list[str]) -> list[str]:
+        # CORS runs with credentials (the refresh cookie): a wildcard would make Starlette echo any Origin back.
+        for origin in origins:
+            if not re.fullmatch(r"https?://[^/*\s]+", origin):
+                raise ValueError(f"CDCFLOW_CORS_ORIGINS must list exact origins like http://host:port, not {origin!r}")
+        return origins
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> "Settings":

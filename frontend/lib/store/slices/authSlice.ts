@@ -1,7 +1,9 @@
 import { createAsyncThunk, createSlice } from "@reduxjs/toolkit";
 
+import { api } from "@/lib/api/client";
 import { authApi, type UserPublic } from "@/lib/api/endpoints";
-import { tokenStore } from "@/lib/api/tokens";
+import { forgetLegacyTokens, tokenStore } from "@/lib/api/tokens";
+import { closeSocket } from "@/lib/websocket/client";
 
 type AuthState = { user: UserPublic | null; status: "unknown" | "loading" | "authenticated" | "anonymous";
   error: string | null };
@@ -10,19 +12,21 @@ const initialState: AuthState = { user: null, status: "unknown", error: null };
 
 export const login = createAsyncThunk("auth/login", async (c: { username: string; password: string }) => {
   const tokens = await authApi.login(c.username, c.password);
-  tokenStore.set({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
+  tokenStore.set(tokens.access_token);
   return authApi.me();
 });
 
+/** On page load the access token is not in memory: the refresh cookie (if any) gets a new one. */
 export const loadSession = createAsyncThunk("auth/loadSession", async () => {
-  if (!tokenStore.get()) return null;
+  forgetLegacyTokens();
+  if (!tokenStore.get() && !(await api().refreshSession())) return null;
   return authApi.me();
 });
 
 export const logout = createAsyncThunk("auth/logout", async () => {
-  const tokens = tokenStore.get();
   tokenStore.set(null);
-  if (tokens) await authApi.logout(tokens.refreshToken).catch(() => undefined);
+  closeSocket();  // its handshake carried this user's token
+  await authApi.logout().catch(() => undefined);
 });
 
 const authSlice = createSlice({
