@@ -8,6 +8,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
 
 from cdcflow import __version__
+from cdcflow.alerts.loops import alert_loops
+from cdcflow.alerts.router import router as alerts_router
 from cdcflow.auth.router import router as auth_router
 from cdcflow.auth.service import LoginGuard
 from cdcflow.connections.router import router as connections_router
@@ -17,6 +19,7 @@ from cdcflow.core.db import make_engine, make_session_factory
 from cdcflow.core.errors import install_error_handlers
 from cdcflow.core.logging import RequestLogMiddleware
 from cdcflow.engine.jobs import JobRunner
+from cdcflow.engine.leases import JobLeases, process_identity
 from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
 from cdcflow.events.service import EventLoggerService
@@ -26,12 +29,14 @@ from cdcflow.monitoring.offsets import OffsetsCollector
 from cdcflow.monitoring.prometheus import render as render_prometheus
 from cdcflow.monitoring.router import router as monitoring_router
 from cdcflow.pipelines.lifecycle_router import router as lifecycle_router
+from cdcflow.pipelines.recovery import JobWatchdog
 from cdcflow.pipelines.runner import EngineContext
 from cdcflow.pipelines.router import router as pipelines_router
 from cdcflow.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, monitoring_router)
+API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, monitoring_router,
+               alerts_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,19 +44,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        reconciler = Reconciler(app.state.session_factory, settings.kafka_connect_url, app.state.jobs,
+        reconciler = Reconciler(app.state.session_factory, settings.kafka_connect_url,
                                 settings.reconciler_interval_seconds)
+        watchdog = JobWatchdog(app.state.engine_context, app.state.jobs, settings.job_lease_seconds / 3)
+        alert_services = alert_loops(app.state.engine_context, app.state.event_logger)
         await app.state.realtime.startup()
         if settings.run_background_services:
+            watchdog.start()
             reconciler.start()
             app.state.offsets.start()
             if settings.event_logger_enabled:
                 app.state.event_logger.start()
+            for service in alert_services:
+                service.start()
         yield
+        for service in alert_services:
+            service.stop()
         app.state.event_logger.stop()
         app.state.offsets.stop()
         await app.state.realtime.shutdown()
         reconciler.stop()
+        watchdog.stop()
         app.state.jobs.shutdown()
         app.state.engine.dispose()
 
@@ -63,7 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_box = secret_box_from_settings(settings)
     app.state.login_guard = LoginGuard(settings)
     app.state.jobs = JobRunner()
-    app.state.engine_context = EngineContext(settings, app.state.secret_box, app.state.session_factory)
+    app.state.engine_context = EngineContext(settings, app.state.secret_box, app.state.session_factory,
+                                             JobLeases(process_identity(), settings.job_lease_seconds))
     app.state.realtime = Realtime(settings, app.state.session_factory)
     app.state.event_logger = EventLoggerService(settings, app.state.realtime.publish)
     app.state.offsets = OffsetsCollector(

@@ -26,13 +26,14 @@ class Permission(str, enum.Enum):
     WRITE_CONNECTIONS = "connections:write"
     WRITE_PIPELINES = "pipelines:write"
     OPERATE_PIPELINES = "pipelines:operate"
+    MANAGE_ALERTS = "alerts:manage"
     MANAGE_USERS = "users:manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({Permission.READ}),
     Role.OPERATOR: frozenset({Permission.READ, Permission.WRITE_CONNECTIONS, Permission.WRITE_PIPELINES,
-                              Permission.OPERATE_PIPELINES}),
+                              Permission.OPERATE_PIPELINES, Permission.MANAGE_ALERTS}),
     Role.ADMIN: frozenset(Permission),
 }
 
@@ -107,3 +108,4 @@ ConnectionWriter = Annotated[Actor, Depends(require(Permission.WRITE_CONNECTIONS
 PipelineWriter = Annotated[Actor, Depends(require(Permission.WRITE_PIPELINES))]
 PipelineOperator = Annotated[Actor, Depends(require(Permission.OPERATE_PIPELINES))]
 UserAdmin = Annotated[Actor, Depends(require(Permission.MANAGE_USERS))]
+AlertManager = Annotated[Actor, Depends(require(Permission.MANAGE_ALERTS))]

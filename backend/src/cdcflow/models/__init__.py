@@ -1,5 +1,6 @@
 """All ORM tables, one naming convention. Import from here so Alembic sees every table."""
 
+from cdcflow.models.alert import AlertChannel, AlertDelivery, AlertEvent, AlertRule, AlertRuleState
 from cdcflow.models.audit import AuditLog
 from cdcflow.models.base import Base
 from cdcflow.models.counters import PipelineEventMinute, PipelineEventRollup, PipelineEventTotal
@@ -13,9 +14,11 @@ from cdcflow.models.pipeline import (
     PipelineStatus,
     PipelineTable,
 )
+from cdcflow.models.job import PipelineJob
 from cdcflow.models.user import RefreshToken, Role, User
 
 __all__ = [
+    "AlertChannel", "AlertDelivery", "AlertEvent", "AlertRule", "AlertRuleState", "PipelineJob",
     "AuditLog", "Base", "CdcStatus", "Connection", "ConnectionType", "DatabaseType", "FullLoadStatus",
     "Pipeline", "PipelineEventMinute", "PipelineEventRollup", "PipelineEventTotal", "PipelineMode", "PipelineRun", "PipelineStatus", "PipelineTable", "RefreshToken", "Role", "User",
 ]

@@ -38,6 +38,12 @@ def _require_primary_keys(ctx: EngineContext, session: Session, pipeline: Pipeli
                             {"tables_without_primary_key": no_pk})
 
 
+def _lease(ctx: EngineContext, session: Session, pipeline_id: uuid.UUID, kind: str) -> None:
+    """Committed with the status change, so a STARTING/STOPPING pipeline always has a lease to watch."""
+    if ctx.leases is not None:
+        ctx.leases.acquire(session, pipeline_id, kind)
+
+
 def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
     pipeline = get_pipeline(session, pipeline_id, for_update=True)
     if pipeline.status == PipelineStatus.PAUSED:
@@ -47,6 +53,7 @@ def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, p
     pipeline.status = check_transition("start", pipeline.status)
     _require_primary_keys(ctx, session, pipeline)
     pipeline.last_error = None
+    _lease(ctx, session, pipeline.id, "start")
     record(session, actor, "pipeline.start", f"pipeline:{pipeline.id}")
     session.commit()  # the job must see STARTING
     jobs.submit(pipeline.id, lambda cancel: start_pipeline_job(ctx, pipeline_id, cancel))
@@ -56,12 +63,14 @@ def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, p
 def stop(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
     pipeline = get_pipeline(session, pipeline_id, for_update=True)
     if pipeline.status == PipelineStatus.STARTING:
-        # Cancel the start: its job undoes what it created and ends in STOPPED.
-        if not jobs.cancel(pipeline.id):
-            pipeline.status, pipeline.last_error = PipelineStatus.STOPPED, "start interrupted"
+        # Cancel the start: its job undoes what it created and ends in STOPPED. A job running in another API
+        # process (or in none: it died) is cancelled through its lease (pipelines/recovery.py).
+        if not jobs.cancel(pipeline.id) and ctx.leases is not None:
+            ctx.leases.request_cancel(session, pipeline.id)
         record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}", {"cancelled_start": True})
         return pipeline
     pipeline.status = check_transition("stop", pipeline.status)
+    _lease(ctx, session, pipeline.id, "stop")
     record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}")
     session.commit()
     jobs.submit(pipeline.id, lambda cancel: stop_pipeline_job(ctx, pipeline_id, cancel))
