@@ -45,14 +45,14 @@ secret() {
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
-# What each daemon's command line contains: a pid file pointing at a live process that does not match (the pid was
-# reused after a kill -9 or a reboot) is stale.
+# What each daemon's command line matches (an extended regexp): a pid file pointing at a live process that does not
+# match (the pid was reused after a kill -9 or a reboot) is stale. Next.js renames its process to next-server.
 daemon_signature() {
   case "$1" in
-    kafka) echo "kafka.Kafka" ;;
-    connect) echo "ConnectDistributed" ;;
-    api) echo "cdcflow serve" ;;
-    web) echo "next start" ;;
+    kafka) echo 'kafka\.Kafka' ;;
+    connect) echo 'ConnectDistributed' ;;
+    api) echo 'cdcflow serve' ;;
+    web) echo 'next-server|next start' ;;
     *) echo "" ;;
   esac
 }
@@ -67,7 +67,7 @@ pid_alive() {
   if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
       # Only a process we started: start_daemon marks each one with CDCFLOW_STACK_DIR set to this stack directory.
       tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CDCFLOW_STACK_DIR=$STACK_DIR" &&
-      { [ -z "$sig" ] || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$sig"; }; then
+      { [ -z "$sig" ] || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE "$sig"; }; then
     return 0
   fi
   log "removing stale pid file of $1 (pid ${pid:-?} is gone or not ours)"
