@@ -88,23 +88,27 @@ class DeliveryWorker(LoopService):
         return claimed
 
     def _record(self, claimed: Claimed, result: SendResult) -> None:
+        # No early return inside session_scope: leaving its loop early rolls the transaction back.
         max_attempts = self.settings.alert_delivery_max_attempts
         for session in session_scope(self.session_factory):
             d = session.get(AlertDelivery, claimed.id, with_for_update=True)
-            if d is None:
-                return
-            d.attempts += 1
-            d.claimed_until, d.response_status = None, result.status_code
-            if result.ok:
-                d.status, d.delivered_at, d.last_error = "delivered", text("now()"), None
-                return
-            d.last_error = result.error
-            if claimed.problem or d.attempts >= max_attempts:
-                d.status = "failed"
-                logger.warning("alert notification %d to channel %s failed for good after %d attempt(s): %s",
-                               d.id, d.channel_name, d.attempts, result.error)
-            else:
-                delay = BACKOFF_SECONDS * 2 ** (d.attempts - 1)
-                d.next_attempt_at = text(f"now() + interval '{int(delay)} seconds'")
-                logger.info("alert notification %d to channel %s failed (attempt %d, retry in %d s): %s",
-                            d.id, d.channel_name, d.attempts, delay, result.error)
+            if d is not None:
+                self._outcome(d, claimed, result, max_attempts)
+
+    @staticmethod
+    def _outcome(d: AlertDelivery, claimed: Claimed, result: SendResult, max_attempts: int) -> None:
+        d.attempts += 1
+        d.claimed_until, d.response_status = None, result.status_code
+        if result.ok:
+            d.status, d.delivered_at, d.last_error = "delivered", text("now()"), None
+            return
+        d.last_error = result.error
+        if claimed.problem or d.attempts >= max_attempts:
+            d.status = "failed"
+            logger.warning("alert notification %d to channel %s failed for good after %d attempt(s): %s",
+                           d.id, d.channel_name, d.attempts, result.error)
+        else:
+            delay = BACKOFF_SECONDS * 2 ** (d.attempts - 1)
+            d.next_attempt_at = text(f"now() + interval '{int(delay)} seconds'")
+            logger.info("alert notification %d to channel %s failed (attempt %d, retry in %d s): %s",
+                        d.id, d.channel_name, d.attempts, delay, result.error)
