@@ -22,6 +22,14 @@ export type EventsPage = S["EventsPage"];
 export type CdcEvent = S["Event"];
 export type EventLoggerStatus = S["EventLoggerStatus"];
 export type UserCreate = S["UserCreate"];
+export type AlertRule = S["RulePublic"];
+export type AlertRuleCreate = S["RuleCreate"];
+export type AlertRuleUpdate = S["RuleUpdate"];
+export type AlertRuleKind = AlertRule["kind"];
+export type AlertChannel = S["ChannelPublic"];
+export type AlertChannelCreate = S["ChannelCreate"];
+export type AlertEvent = S["AlertEventPublic"];
+export type AlertTestResult = S["TestResult"];
 
 export type EventFilters = { pipeline_id?: string; table?: string; event_type?: string; before_id?: number;
   limit?: number };
@@ -73,4 +81,21 @@ export const usersApi = {
   list: () => api().get<S["UserList"]>("/users").then((r) => r.data.items),
   create: (body: UserCreate) => api().post<UserPublic>("/users", body).then((r) => r.data),
   update: (id: string, body: S["UserUpdate"]) => api().put<UserPublic>(`/users/${id}`, body).then((r) => r.data),
+};
+
+export const alertsApi = {
+  rules: () => api().get<S["RuleList"]>("/alerts/rules").then((r) => r.data.items),
+  createRule: (body: AlertRuleCreate) => api().post<AlertRule>("/alerts/rules", body).then((r) => r.data),
+  updateRule: (id: string, body: AlertRuleUpdate) =>
+    api().put<AlertRule>(`/alerts/rules/${id}`, body).then((r) => r.data),
+  removeRule: (id: string) => api().delete(`/alerts/rules/${id}`),
+  channels: () => api().get<S["ChannelList"]>("/alerts/channels").then((r) => r.data.items),
+  createChannel: (body: AlertChannelCreate) =>
+    api().post<AlertChannel>("/alerts/channels", body).then((r) => r.data),
+  updateChannel: (id: string, body: S["ChannelUpdate"]) =>
+    api().put<AlertChannel>(`/alerts/channels/${id}`, body).then((r) => r.data),
+  removeChannel: (id: string) => api().delete(`/alerts/channels/${id}`),
+  testChannel: (id: string) => api().post<AlertTestResult>(`/alerts/channels/${id}/test`).then((r) => r.data),
+  history: (params: { pipeline_id?: string; state?: "firing" | "resolved"; limit?: number; before_id?: number } = {}) =>
+    api().get<S["AlertHistory"]>("/alerts/history", { params }).then((r) => r.data),
 };
