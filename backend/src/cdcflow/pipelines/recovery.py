@@ -14,7 +14,6 @@ The watchdog renews the leases of this process's jobs (engine/leases.py) and tak
 """
 
 import logging
-import threading
 import uuid
 
 from cdcflow.core.db import session_scope
@@ -73,8 +72,7 @@ class JobWatchdog(LoopService):
         self.jobs.submit(pipeline_id, job)
 
 
-def release_interrupted_start(ctx: EngineContext, pipeline_id: uuid.UUID, lapsed: Lapsed,
-                              cancel: threading.Event | None = None) -> None:
+def release_interrupted_start(ctx: EngineContext, pipeline_id: uuid.UUID, lapsed: Lapsed) -> None:
     """Drop what the dead load held, then ERROR (or STOPPED when a stop was asked for) with the reason."""
     mode, _, _, source_ep, _ = _load_plan(ctx, pipeline_id)
     slot = ResourceNames(pipeline_id).slot
