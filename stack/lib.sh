@@ -45,30 +45,58 @@ secret() {
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
-pid_alive() {
-  local pidfile="$RUN_DIR/$1.pid" pid
-  [ -s "$pidfile" ] || return 1
-  pid="$(cat "$pidfile")"
-  kill -0 "$pid" 2>/dev/null || return 1
-  # Only a process we started: start_daemon marks each one with CDCFLOW_STACK_DIR set to this stack directory.
-  tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CDCFLOW_STACK_DIR=$STACK_DIR"
+# What each daemon's command line matches (an extended regexp): a pid file pointing at a live process that does not
+# match (the pid was reused after a kill -9 or a reboot) is stale. Next.js renames its process to next-server.
+daemon_signature() {
+  case "$1" in
+    kafka) echo 'kafka\.Kafka' ;;
+    connect) echo 'ConnectDistributed' ;;
+    api) echo 'cdcflow serve' ;;
+    web) echo 'next-server|next start' ;;
+    *) echo "" ;;
+  esac
 }
 
-# start_daemon NAME LOGFILE CMD... : run CMD in its own session; the pid file holds CMD's own pid (exec).
+# pid_alive NAME: the daemon NAME of this stack directory runs. A pid file whose process is gone, or is not ours
+# (another stack directory, another program), is stale and removed here, so nobody reads a dead pid again.
+pid_alive() {
+  local pidfile="$RUN_DIR/$1.pid" pid sig
+  [ -e "$pidfile" ] || return 1
+  pid="$(cat "$pidfile" 2>/dev/null)"
+  sig="$(daemon_signature "$1")"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+      # Only a process we started: start_daemon marks each one with CDCFLOW_STACK_DIR set to this stack directory.
+      tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CDCFLOW_STACK_DIR=$STACK_DIR" &&
+      { [ -z "$sig" ] || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE "$sig"; }; then
+    return 0
+  fi
+  log "removing stale pid file of $1 (pid ${pid:-?} is gone or not ours)"
+  rm -f "$pidfile"
+  return 1
+}
+
+# daemon_crashed NAME: it was started (a pid file exists) but no longer runs.
+daemon_crashed() { [ -e "$RUN_DIR/$1.pid" ] && ! pid_alive "$1"; }
+
+# start_daemon NAME LOGFILE CMD... : run CMD in its own session; the pid file holds CMD's own pid (exec). The pid
+# file is written atomically by the new process, and any stale one is gone before it starts: a waiter never reads
+# the pid of the process that died.
 start_daemon() {
   local name="$1" logfile="$2"; shift 2
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   if pid_alive "$name"; then log "$name already running (pid $(cat "$RUN_DIR/$name.pid"))"; return 0; fi
-  CDCFLOW_STACK_DIR="$STACK_DIR" setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' \
+  rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.pid.tmp"
+  CDCFLOW_STACK_DIR="$STACK_DIR" setsid nohup bash -c 'echo $$ >"$0.tmp" && mv -f "$0.tmp" "$0"; exec "$@"' \
     "$RUN_DIR/$name.pid" "$@" >>"$logfile" 2>&1 </dev/null &
   local i
-  for i in $(seq 50); do [ -s "$RUN_DIR/$name.pid" ] && break; sleep 0.1; done
+  for i in $(seq 100); do [ -s "$RUN_DIR/$name.pid" ] && return 0; sleep 0.1; done
+  die "$name did not start (no pid file after 10 s); see $logfile"
 }
 
 # stop_daemon NAME [SECONDS]: TERM, wait, then KILL; silent when nothing runs. Safe to call twice.
 stop_daemon() {
   local name="$1" grace="${2:-30}" pidfile="$RUN_DIR/$1.pid" pid i
-  if ! pid_alive "$name"; then rm -f "$pidfile"; return 0; fi
+  if ! pid_alive "$name"; then return 0; fi
   pid="$(cat "$pidfile")"
   log "stopping $name (pid $pid)"
   # The daemon leads its own process group (setsid): signal the group so its children end with it.

@@ -1,5 +1,8 @@
-"""The local stack is real and configured as the product needs: scram auth, logical WAL, Kafka, Connect plugins."""
+"""The local stack is real and configured as the product needs: scram auth, logical WAL, Kafka, Connect plugins;
+and stackctl recovers from a kill -9 (stale pid files, `up` restoring exactly what is missing)."""
 
+import os
+import subprocess
 import uuid
 
 import psycopg
@@ -7,7 +10,8 @@ import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 
-from tests.support import connect, connect_client, dsn_for
+from tests.stack_support import alive, daemon_pid, kill9, postgres_pid, stackctl
+from tests.support import connect, connect_client, dsn_for, wait_until
 
 
 def test_postgres_refuses_a_wrong_password(stack_env):
@@ -69,3 +73,42 @@ def test_demo_databases_accept_the_superuser(stack_env):
     for db in ("demo_source", "demo_target"):
         with connect(dsn_for(stack_env["PG_SUPERUSER_DSN"], db)) as conn:
             assert conn.execute("SELECT current_database()").fetchone()[0] == db
+
+
+# ------------------------------------------------------------------------------------------- stackctl itself
+
+
+def test_stale_pid_files_are_recognised_and_removed(tmp_path):
+    """A pid file whose process is gone, or is not one this stack started, reads as stopped and goes away."""
+    run = tmp_path / "run"
+    run.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (run / "kafka.pid").write_text(f"{gone.pid}\n")
+    (run / "connect.pid").write_text(f"{os.getpid()}\n")  # alive, but not a daemon of this stack directory
+    (run / "api.pid").write_text("not-a-pid\n")
+    result = stackctl("status", stack=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert {"kafka: stopped", "connect: stopped", "api: stopped", "web: stopped"} <= set(result.stdout.splitlines())
+    assert sorted(p.name for p in run.iterdir()) == []
+    assert "stale pid file of kafka" in result.stderr
+
+
+def test_up_after_kill_9_restores_only_what_is_missing():
+    """kill -9 the broker: `stackctl up` exits 0, brings back a ready broker, and leaves every other process be."""
+    before = {name: daemon_pid(name) for name in ("connect", "api", "web")}
+    postmaster = postgres_pid()
+    killed = kill9("kafka")
+    wait_until(lambda: not alive(killed), 10, interval=0.1, what="the broker to die")
+    result = stackctl("up")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "stale pid file of kafka" in result.stderr
+    restarted = daemon_pid("kafka")
+    assert restarted not in (None, killed) and alive(restarted)
+    assert {name: daemon_pid(name) for name in before} == before
+    assert all(alive(pid) for pid in before.values() if pid is not None)
+    assert postgres_pid() == postmaster
+    assert "starting Kafka broker" in result.stderr
+    assert "starting Kafka Connect" not in result.stderr and "starting PostgreSQL" not in result.stderr
+    # Ready means usable: a round trip through the restarted broker.
+    test_kafka_round_trips_a_message({"KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_BOOTSTRAP_SERVERS"]})

@@ -53,7 +53,7 @@ def cmd_reencrypt_secrets(args: argparse.Namespace) -> int:
     from cdcflow.core.config import get_settings
     from cdcflow.core.crypto import secret_box_from_settings
     from cdcflow.core.db import make_engine, make_session_factory, session_scope
-    from cdcflow.models import Connection
+    from cdcflow.models import AlertChannel, Connection
 
     settings = get_settings()
     box = secret_box_from_settings(settings)
@@ -65,6 +65,12 @@ def cmd_reencrypt_secrets(args: argparse.Namespace) -> int:
                 if box.needs_rotation(conn.password_encrypted):
                     conn.password_encrypted = box.encrypt(box.decrypt(conn.password_encrypted))
                     rewritten += 1
+            for channel in session.scalars(select(AlertChannel).with_for_update()):
+                for column in ("url_encrypted", "secret_encrypted"):
+                    token = getattr(channel, column)
+                    if token and box.needs_rotation(token):
+                        setattr(channel, column, box.encrypt(box.decrypt(token)))
+                        rewritten += 1
     finally:
         engine.dispose()
     print(f"re-encrypted {rewritten} secret(s) under key {box.current_key_id}")

@@ -12,6 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from cdcflow import __version__
 from cdcflow.access.router import connections_router as connection_access_router
 from cdcflow.access.router import pipelines_router as pipeline_access_router
+from cdcflow.alerts.loops import alert_loops
+from cdcflow.alerts.router import router as alerts_router
 from cdcflow.auth.ratelimit import LoginGuard
 from cdcflow.auth.router import router as auth_router
 from cdcflow.auth.sessions import on_sessions_ended
@@ -27,6 +29,7 @@ from cdcflow.core.security_headers import SecurityHeadersMiddleware
 from cdcflow.core.validation import refuse_nul_characters
 from cdcflow.engine.connect.client import ConnectClient
 from cdcflow.engine.jobs import JobRunner
+from cdcflow.engine.leases import JobLeases, process_identity
 from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
 from cdcflow.events.service import EventLoggerService
@@ -36,13 +39,14 @@ from cdcflow.monitoring.offsets import OffsetsCollector
 from cdcflow.monitoring.prometheus import authorize_scrape, render as render_prometheus
 from cdcflow.monitoring.router import router as monitoring_router
 from cdcflow.pipelines.lifecycle_router import router as lifecycle_router
+from cdcflow.pipelines.recovery import JobWatchdog
 from cdcflow.pipelines.runner import EngineContext
 from cdcflow.pipelines.router import router as pipelines_router
 from cdcflow.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
 API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, monitoring_router,
-               pipeline_access_router, connection_access_router)
+               pipeline_access_router, connection_access_router, alerts_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -51,18 +55,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         reconciler = Reconciler(app.state.session_factory, lambda: ConnectClient.from_settings(settings, timeout=5),
-                                app.state.jobs, settings.reconciler_interval_seconds)
+                                settings.reconciler_interval_seconds)
+        watchdog = JobWatchdog(app.state.engine_context, app.state.jobs, settings.job_lease_seconds / 3)
+        alert_services = alert_loops(app.state.engine_context, app.state.event_logger)
         await app.state.realtime.startup()
         if settings.run_background_services:
+            watchdog.start()
             reconciler.start()
             app.state.offsets.start()
             if settings.event_logger_enabled:
                 app.state.event_logger.start()
+            for service in alert_services:
+                service.start()
         yield
+        for service in alert_services:
+            service.stop()
         app.state.event_logger.stop()
         app.state.offsets.stop()
         await app.state.realtime.shutdown()
         reconciler.stop()
+        watchdog.stop()
         app.state.jobs.shutdown()
         app.state.engine.dispose()
 
@@ -75,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_box = secret_box_from_settings(settings)
     app.state.login_guard = LoginGuard(settings)
     app.state.jobs = JobRunner()
-    app.state.engine_context = EngineContext(settings, app.state.secret_box, app.state.session_factory)
+    app.state.engine_context = EngineContext(settings, app.state.secret_box, app.state.session_factory,
+                                             JobLeases(process_identity(), settings.job_lease_seconds))
     app.state.realtime = Realtime(settings, app.state.session_factory)
     on_sessions_ended(app.state.session_factory, app.state.realtime.end_sessions)
     app.state.event_logger = EventLoggerService(settings, app.state.realtime.publish)

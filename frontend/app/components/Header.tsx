@@ -12,6 +12,7 @@ const LINKS = [
   { href: "/connections", label: "Connections" },
   { href: "/monitoring", label: "Monitoring" },
   { href: "/analytics", label: "Analytics" },
+  { href: "/alerts", label: "Alerts" },
   { href: "/settings/users", label: "Users", admin: true },
 ];
 

@@ -26,6 +26,14 @@ export type AccessLevel = S["AccessLevel"];
 export type ResourceAccess = S["ResourceAccess"];
 export type GrantPublic = S["GrantPublic"];
 export type ResourceKind = "pipelines" | "connections";
+export type AlertRule = S["RulePublic"];
+export type AlertRuleCreate = S["RuleCreate"];
+export type AlertRuleUpdate = S["RuleUpdate"];
+export type AlertRuleKind = AlertRule["kind"];
+export type AlertChannel = S["ChannelPublic"];
+export type AlertChannelCreate = S["ChannelCreate"];
+export type AlertEvent = S["AlertEventPublic"];
+export type AlertTestResult = S["TestResult"];
 
 export type EventFilters = { pipeline_id?: string; table?: string; event_type?: string; before_id?: number;
   limit?: number };
@@ -88,4 +96,21 @@ export const accessApi = {
   revoke: (kind: ResourceKind, id: string, userId: string) => api().delete(`/${kind}/${id}/grants/${userId}`),
   setOwner: (kind: ResourceKind, id: string, userId: string | null) =>
     api().put<ResourceAccess>(`/${kind}/${id}/owner`, { user_id: userId }).then((r) => r.data),
+};
+
+export const alertsApi = {
+  rules: () => api().get<S["RuleList"]>("/alerts/rules").then((r) => r.data.items),
+  createRule: (body: AlertRuleCreate) => api().post<AlertRule>("/alerts/rules", body).then((r) => r.data),
+  updateRule: (id: string, body: AlertRuleUpdate) =>
+    api().put<AlertRule>(`/alerts/rules/${id}`, body).then((r) => r.data),
+  removeRule: (id: string) => api().delete(`/alerts/rules/${id}`),
+  channels: () => api().get<S["ChannelList"]>("/alerts/channels").then((r) => r.data.items),
+  createChannel: (body: AlertChannelCreate) =>
+    api().post<AlertChannel>("/alerts/channels", body).then((r) => r.data),
+  updateChannel: (id: string, body: S["ChannelUpdate"]) =>
+    api().put<AlertChannel>(`/alerts/channels/${id}`, body).then((r) => r.data),
+  removeChannel: (id: string) => api().delete(`/alerts/channels/${id}`),
+  testChannel: (id: string) => api().post<AlertTestResult>(`/alerts/channels/${id}/test`).then((r) => r.data),
+  history: (params: { pipeline_id?: string; state?: "firing" | "resolved"; limit?: number; before_id?: number } = {}) =>
+    api().get<S["AlertHistory"]>("/alerts/history", { params }).then((r) => r.data),
 };

@@ -1,4 +1,4 @@
-"""cdcflow login | connections | pipelines | events: tables for people, --json for scripts, non-zero on failure."""
+"""cdcflow login | connections | pipelines | events | alerts: tables for people, --json for scripts, non-zero on failure."""
 
 import argparse
 import getpass
@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+from cdcflow.clientcli.alerts import add_parser as add_alerts_parser
 from cdcflow.clientcli.session import Api, CliError, login
 
 ACTIONS = ("start", "stop", "pause", "resume")
@@ -70,10 +71,15 @@ def cmd_connections(args: argparse.Namespace) -> int:
     return 0 if result["ok"] else 1
 
 
+def _percent(value: float | None) -> str:
+    return "    ?%" if value is None else f"{value:5.1f}%"
+
+
 def _progress_bar(progress: dict[str, Any], width: int = 30) -> str:
-    done = int(width * progress["percent"] / 100)
-    return f"[{'#' * done}{'.' * (width - done)}] {progress['percent']:5.1f}%  " \
-           f"{progress['rows_copied']:,}/{progress['rows_estimated']:,} rows  {progress['full_load_status']}"
+    done = int(width * (progress["percent"] or 0) / 100)
+    estimated = "?" if progress["rows_estimated"] is None else f"{progress['rows_estimated']:,}"
+    return f"[{'#' * done}{'.' * (width - done)}] {_percent(progress['percent'])}  " \
+           f"{progress['rows_copied']:,}/{estimated} rows  {progress['full_load_status']}"
 
 
 def cmd_pipelines(args: argparse.Namespace) -> int:
@@ -123,7 +129,7 @@ def cmd_pipelines(args: argparse.Namespace) -> int:
             if not args.json:
                 sys.stdout.write("\n")
                 for t in progress["tables"]:
-                    print(f"  {t['schema_name']}.{t['table']:24s} {t['state']:10s} {t['percent']:5.1f}%  "
+                    print(f"  {t['schema_name']}.{t['table']:24s} {t['state']:10s} {_percent(t['percent'])}  "
                           f"{t['rows_copied']:,} rows")
             return 1 if progress["full_load_status"] == "FAILED" or progress["status"] == "ERROR" else 0
         time.sleep(1)
@@ -199,6 +205,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     from cdcflow.clientcli.grants import add_parser as add_grants_parser
 
     add_grants_parser(sub, common)
+    add_alerts_parser(sub, common)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     fullload_workers: int = Field(default=4, ge=1, le=64)
     fullload_split_rows: int = Field(default=500_000, ge=1000)
     reconciler_interval_seconds: float = 5.0
+    # A start/stop job renews its lease every lease/3 seconds; another API process takes it over once it lapses.
+    job_lease_seconds: float = Field(default=15.0, ge=3)
+    # Where people open the web app: links in alert notifications point at its pipeline pages.
+    ui_url: str = Field(default="http://127.0.0.1:3000", validation_alias="CDCFLOW_UI_URL")
+    alert_eval_interval_seconds: float = Field(default=10.0, ge=1)
+    alert_delivery_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    alert_delivery_max_attempts: int = Field(default=5, ge=1, le=20)
     run_background_services: bool = True
     event_logger_enabled: bool = True
     event_logger_group: str = "cdcflow-event-logger"

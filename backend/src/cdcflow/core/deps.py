@@ -28,6 +28,7 @@ class Permission(str, enum.Enum):
     WRITE_CONNECTIONS = "connections:write"
     WRITE_PIPELINES = "pipelines:write"
     OPERATE_PIPELINES = "pipelines:operate"
+    MANAGE_ALERTS = "alerts:manage"
     MANAGE_USERS = "users:manage"
     MANAGE_ACCESS = "access:manage"  # owners and grants of pipelines and connections
 
@@ -35,7 +36,7 @@ class Permission(str, enum.Enum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({Permission.READ}),
     Role.OPERATOR: frozenset({Permission.READ, Permission.WRITE_CONNECTIONS, Permission.WRITE_PIPELINES,
-                              Permission.OPERATE_PIPELINES}),
+                              Permission.OPERATE_PIPELINES, Permission.MANAGE_ALERTS}),
     Role.ADMIN: frozenset(Permission),
 }
 
@@ -115,3 +116,4 @@ PipelineWriter = Annotated[Actor, Depends(require(Permission.WRITE_PIPELINES))]
 PipelineOperator = Annotated[Actor, Depends(require(Permission.OPERATE_PIPELINES))]
 UserAdmin = Annotated[Actor, Depends(require(Permission.MANAGE_USERS))]
 AccessAdmin = Annotated[Actor, Depends(require(Permission.MANAGE_ACCESS))]
+AlertManager = Annotated[Actor, Depends(require(Permission.MANAGE_ALERTS))]

@@ -41,6 +41,10 @@ class JobRunner:
             job = self._jobs.get(pipeline_id)
             return job is not None and not job[0].done()
 
+    def active_ids(self) -> list[uuid.UUID]:
+        with self._lock:
+            return [pid for pid, (future, _) in self._jobs.items() if not future.done()]
+
     def cancel(self, pipeline_id: uuid.UUID) -> bool:
         with self._lock:
             job = self._jobs.get(pipeline_id)

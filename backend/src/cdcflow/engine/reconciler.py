@@ -1,12 +1,12 @@
 """Keeps each pipeline's status in line with Kafka Connect (a small loop service: run_once, interval, clean stop).
 
 RUNNING with a failed task, a missing connector or Connect unreachable -> ERROR with the reason; ERROR whose
-connectors are all RUNNING again -> RUNNING. STARTING/STOPPING with no job behind it (the API restarted) -> ERROR.
+connectors are all RUNNING again -> RUNNING. STARTING/STOPPING belong to their job and its lease (pipelines/recovery.py).
 """
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,39 +14,31 @@ from sqlalchemy.orm import Session, sessionmaker
 from cdcflow.core.db import session_scope
 from cdcflow.core.loop import LoopService
 from cdcflow.engine.connect.client import ConnectClient
-from cdcflow.engine.jobs import JobRunner
 from cdcflow.models import CdcStatus, Pipeline, PipelineStatus
 from cdcflow.pipelines.status import connect_snapshot
 
 logger = logging.getLogger(__name__)
-# A start job touches its pipeline at least every few seconds while it loads; silence this long means no job.
-ORPHAN_AFTER = timedelta(minutes=5)
 
 
 class Reconciler(LoopService):
     name = "reconciler"
 
-    def __init__(self, session_factory: sessionmaker[Session], connect: Callable[[], ConnectClient], jobs: JobRunner,
+    def __init__(self, session_factory: sessionmaker[Session], connect: Callable[[], ConnectClient],
                  interval: float) -> None:
         super().__init__()
-        self.session_factory, self.connect, self.jobs, self.interval = session_factory, connect, jobs, interval
+        self.session_factory, self.connect, self.interval = session_factory, connect, interval
 
     def run_once(self) -> None:
         with self.connect() as connect:
             for session in session_scope(self.session_factory):
                 pipelines = session.scalars(select(Pipeline).where(
                     Pipeline.deleted_at.is_(None),
-                    Pipeline.status.in_([PipelineStatus.RUNNING, PipelineStatus.ERROR, PipelineStatus.STARTING,
-                                         PipelineStatus.STOPPING])).with_for_update(skip_locked=True))
+                    Pipeline.status.in_([PipelineStatus.RUNNING, PipelineStatus.ERROR]))
+                    .with_for_update(skip_locked=True))
                 for pipeline in pipelines:
                     self._reconcile(pipeline, connect)
 
     def _reconcile(self, pipeline: Pipeline, connect: ConnectClient) -> None:
-        if pipeline.status in (PipelineStatus.STARTING, PipelineStatus.STOPPING):
-            if not self.jobs.active(pipeline.id) and datetime.now(UTC) - pipeline.updated_at > ORPHAN_AFTER:
-                pipeline.status = PipelineStatus.ERROR
-                pipeline.last_error = "Interrupted: the backend restarted while this pipeline was changing state"
-            return
         if pipeline.sink_connector_name is None:
             return  # never reached CDC (full load only, or failed before the connectors)
         snapshot = connect_snapshot(connect, pipeline)

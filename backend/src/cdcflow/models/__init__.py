@@ -1,6 +1,7 @@
 """All ORM tables, one naming convention. Import from here so Alembic sees every table."""
 
 from cdcflow.models.access import AccessLevel, ResourceGrant, ResourceType
+from cdcflow.models.alert import AlertChannel, AlertDelivery, AlertEvent, AlertRule, AlertRuleState
 from cdcflow.models.audit import AuditLog
 from cdcflow.models.base import Base
 from cdcflow.models.counters import PipelineEventMinute, PipelineEventRollup, PipelineEventTotal
@@ -14,9 +15,11 @@ from cdcflow.models.pipeline import (
     PipelineStatus,
     PipelineTable,
 )
+from cdcflow.models.job import PipelineJob
 from cdcflow.models.user import RefreshToken, Role, User
 
 __all__ = [
-    "AccessLevel", "AuditLog", "Base", "CdcStatus", "Connection", "ConnectionType", "DatabaseType", "FullLoadStatus",
+    "AccessLevel", "AlertChannel", "AlertDelivery", "AlertEvent", "AlertRule", "AlertRuleState", "PipelineJob",
+    "AuditLog", "Base", "CdcStatus", "Connection", "ConnectionType", "DatabaseType", "FullLoadStatus",
     "Pipeline", "PipelineEventMinute", "PipelineEventRollup", "PipelineEventTotal", "PipelineMode", "PipelineRun", "PipelineStatus", "PipelineTable", "RefreshToken", "ResourceGrant", "ResourceType", "Role", "User",
 ]

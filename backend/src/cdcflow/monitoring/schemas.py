@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Event(BaseModel):
@@ -120,7 +120,7 @@ class TableProgressView(BaseModel):
     rows_copied: int
     rows_estimated: int | None
     bytes_copied: int
-    percent: float
+    percent: float | None = Field(description="None while unknown (no row estimate)")
     rows_per_second: float | None
     eta_seconds: float | None
     started_at: datetime | None
@@ -144,8 +144,8 @@ class PipelineProgressView(BaseModel):
     full_load_status: str
     tables: list[TableProgressView]
     rows_copied: int
-    rows_estimated: int
-    percent: float
+    rows_estimated: int | None
+    percent: float | None = Field(description="None while unknown (a table has no row estimate)")
     last_run: LastRun | None
     as_of: datetime
 

@@ -55,6 +55,12 @@ def _require_allowed_addresses(ctx: EngineContext, session: Session, pipeline: P
             pass  # like an unreachable source: the job reports it as the pipeline's error
 
 
+def _lease(ctx: EngineContext, session: Session, pipeline_id: uuid.UUID, kind: str) -> None:
+    """Committed with the status change, so a STARTING/STOPPING pipeline always has a lease to watch."""
+    if ctx.leases is not None:
+        ctx.leases.acquire(session, pipeline_id, kind)
+
+
 def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
     # Access first, then the outbound policy before the row lock: resolving the hosts is a network call.
     _require_allowed_addresses(ctx, session, get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE))
@@ -66,6 +72,7 @@ def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, p
     pipeline.status = check_transition("start", pipeline.status)
     _require_primary_keys(ctx, session, pipeline)
     pipeline.last_error = None
+    _lease(ctx, session, pipeline.id, "start")
     record(session, actor, "pipeline.start", f"pipeline:{pipeline.id}")
     session.commit()  # the job must see STARTING
     jobs.submit(pipeline.id, lambda cancel: start_pipeline_job(ctx, pipeline_id, cancel))
@@ -75,12 +82,14 @@ def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, p
 def stop(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
     pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
     if pipeline.status == PipelineStatus.STARTING:
-        # Cancel the start: its job undoes what it created and ends in STOPPED.
-        if not jobs.cancel(pipeline.id):
-            pipeline.status, pipeline.last_error = PipelineStatus.STOPPED, "start interrupted"
+        # Cancel the start: its job undoes what it created and ends in STOPPED. A job running in another API
+        # process (or in none: it died) is cancelled through its lease (pipelines/recovery.py).
+        if not jobs.cancel(pipeline.id) and ctx.leases is not None:
+            ctx.leases.request_cancel(session, pipeline.id)
         record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}", {"cancelled_start": True})
         return pipeline
     pipeline.status = check_transition("stop", pipeline.status)
+    _lease(ctx, session, pipeline.id, "stop")
     record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}")
     session.commit()
     jobs.submit(pipeline.id, lambda cancel: stop_pipeline_job(ctx, pipeline_id, cancel))

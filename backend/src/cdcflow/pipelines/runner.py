@@ -26,6 +26,7 @@ from cdcflow.engine.connect.secrets import ConnectSecrets
 from cdcflow.engine.fullload.copier import Cancelled
 from cdcflow.engine.fullload.progress import LoadProgress
 from cdcflow.engine.fullload.runner import LoadOptions, LoadTable, run_full_load
+from cdcflow.engine.leases import JobLeases
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.outbound import OutboundPolicy
 from cdcflow.engine.postgres.ddl import TableDef, same_types
@@ -54,6 +55,7 @@ class EngineContext:
     settings: Settings
     box: SecretBox
     session_factory: sessionmaker[Session]
+    leases: JobLeases | None = None
     policy: OutboundPolicy = field(init=False)
 
     def __post_init__(self) -> None:
@@ -69,6 +71,24 @@ class EngineContext:
         for session in session_scope(self.session_factory):
             pipeline = session.get(Pipeline, pipeline_id, with_for_update=True)
             fn(pipeline)
+
+    def finish(self, pipeline_id: uuid.UUID, fn: Callable[[Pipeline], None]) -> bool:
+        """A job's final status and the release of its lease, in one transaction; skipped (False) when another
+        API process has taken the job over meanwhile."""
+        for session in session_scope(self.session_factory):
+            pipeline = session.get(Pipeline, pipeline_id, with_for_update=True)
+            if self.leases is not None and not self.leases.release(session, pipeline_id):
+                logger.warning("job outcome dropped: another API process took this pipeline's job over")
+                return False
+            fn(pipeline)
+        return True
+
+    def holds_lease(self, pipeline_id: uuid.UUID) -> bool:
+        if self.leases is None:
+            return True
+        for session in session_scope(self.session_factory):
+            return self.leases.holds(session, pipeline_id)
+        return False
 
 
 class Undo:
@@ -110,6 +130,10 @@ def start_pipeline_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threa
     except Exception as exc:
         message, cancelled = _describe(exc), isinstance(exc, Cancelled)
         logger.warning("pipeline start failed: %s", message, extra={"pipeline_id": str(pipeline_id)})
+        if not ctx.holds_lease(pipeline_id):
+            # Taken over: what this attempt created may already be the new owner's to use or release.
+            logger.warning("start job lost its lease; leaving cleanup to the new owner")
+            return
         undo.run()
 
         def fail(p: Pipeline) -> None:
@@ -120,7 +144,7 @@ def start_pipeline_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threa
             if p.cdc_status == CdcStatus.STARTING:
                 p.cdc_status = CdcStatus.NOT_STARTED if cancelled else CdcStatus.ERROR
 
-        ctx.update(pipeline_id, fail)
+        ctx.finish(pipeline_id, fail)
 
 
 def _describe(exc: Exception) -> str:
@@ -169,6 +193,9 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
         full_load_status != FullLoadStatus.COMPLETED or (cdc and not slot_exists))
 
     if needs_full_load:
+        # RUNNING before the slot exists: a process that dies from here on leaves a load that a takeover must not
+        # mistake for a completed one (pipelines/recovery.py).
+        ctx.update(pipeline_id, lambda p: setattr(p, "full_load_status", FullLoadStatus.RUNNING))
         if slot_exists:  # a slot without a completed load is stale: the load needs a fresh snapshot
             source.drop_slot(names.slot)
         snapshot_cm = source.slot_with_snapshot(names.slot) if cdc else source.plain_snapshot()
@@ -186,7 +213,7 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
         def finished(p: Pipeline) -> None:
             p.status, p.last_error = PipelineStatus.STOPPED, None
 
-        ctx.update(pipeline_id, finished)
+        ctx.finish(pipeline_id, finished)
         return
 
     if cancel.is_set():
@@ -201,7 +228,7 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
         p.debezium_connector_name, p.sink_connector_name = names.source_connector, names.sink_connector
         p.kafka_topics = topics
 
-    ctx.update(pipeline_id, running)
+    ctx.finish(pipeline_id, running)
 
 
 def _start_connectors(ctx: EngineContext, connect: ConnectClient, names: ResourceNames, pipeline_id: uuid.UUID,
@@ -284,6 +311,7 @@ class _ProgressReporter:
                 if t is None:
                     continue
                 row.state, row.rows_copied, row.bytes_copied, row.error = t.state, t.rows, t.bytes, t.error
+                row.rows_estimated = t.rows_estimated
                 row.started_at = datetime.fromtimestamp(t.started_at, UTC) if t.started_at else None
                 row.completed_at = datetime.fromtimestamp(t.completed_at, UTC) if t.completed_at else None
 
@@ -311,4 +339,4 @@ def stop_pipeline_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: thread
             if p.cdc_status in (CdcStatus.RUNNING, CdcStatus.PAUSED, CdcStatus.STARTING, CdcStatus.ERROR):
                 p.cdc_status = CdcStatus.STOPPED
 
-    ctx.update(pipeline_id, stopped)
+    ctx.finish(pipeline_id, stopped)

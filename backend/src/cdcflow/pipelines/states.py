@@ -10,6 +10,9 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S]] = {
     "pause": (frozenset({S.RUNNING}), S.PAUSED),
     "stop": (frozenset({S.STARTING, S.RUNNING, S.PAUSED, S.ERROR}), S.STOPPING),
     "delete": (frozenset({S.NOT_STARTED, S.STOPPED, S.ERROR}), S.STOPPED),
+    # A job whose API process died (pipelines/recovery.py): the start could not be resumed, or a stop was asked for.
+    "interrupt": (frozenset({S.STARTING, S.STOPPING}), S.ERROR),
+    "cancel_start": (frozenset({S.STARTING}), S.STOPPED),
 }
 
 REASONS = {

@@ -59,6 +59,18 @@ def pipeline_status(pipeline: Pipeline, connect: ConnectClient) -> dict[str, Any
             "updated_at": pipeline.updated_at}
 
 
+def table_percent(state: str, rows_copied: int, rows_estimated: int | None) -> float | None:
+    """None means unknown: no estimate (a table without statistics that could not be counted), or more rows
+    copied than a zero estimate allowed for. Never a made-up 99.9 %."""
+    if state == "COMPLETED":
+        return 100.0
+    if rows_copied == 0:
+        return 0.0
+    if not rows_estimated:
+        return None
+    return round(min(99.9, 100.0 * rows_copied / max(rows_estimated, rows_copied)), 1)
+
+
 def pipeline_progress(session: Session, pipeline: Pipeline) -> dict[str, Any]:
     now = time.time()
     tables = []
@@ -66,10 +78,9 @@ def pipeline_progress(session: Session, pipeline: Pipeline) -> dict[str, Any]:
         elapsed = ((t.completed_at.timestamp() if t.completed_at else now) - t.started_at.timestamp()) \
             if t.started_at else 0
         rate = t.rows_copied / elapsed if elapsed > 0 else None
-        estimate = max(t.rows_estimated or 0, t.rows_copied)
-        percent = 100.0 if t.state == "COMPLETED" else (
-            round(min(99.9, 100.0 * t.rows_copied / estimate), 1) if estimate else 0.0)
-        eta = (estimate - t.rows_copied) / rate if rate and t.state == "COPYING" else None
+        percent = table_percent(t.state, t.rows_copied, t.rows_estimated)
+        left = max(t.rows_estimated, t.rows_copied) - t.rows_copied if t.rows_estimated else None
+        eta = left / rate if rate and left is not None and t.state == "COPYING" else None
         tables.append({"schema_name": t.schema_name, "table": t.table_name, "state": t.state,
                        "rows_copied": t.rows_copied, "rows_estimated": t.rows_estimated,
                        "bytes_copied": t.bytes_copied, "percent": percent,
@@ -80,13 +91,13 @@ def pipeline_progress(session: Session, pipeline: Pipeline) -> dict[str, Any]:
                                                         PipelineRun.run_type == "FULL_LOAD")
                               .order_by(PipelineRun.started_at.desc()).limit(1))
     total_rows = sum(t["rows_copied"] for t in tables)
-    total_estimated = sum(max(t["rows_estimated"] or 0, t["rows_copied"]) for t in tables)
+    unknown = any(t["state"] != "COMPLETED" and t["rows_estimated"] is None or t["percent"] is None for t in tables)
+    total_estimated = None if unknown else sum(max(t["rows_estimated"] or 0, t["rows_copied"]) for t in tables)
     done = all(t["state"] == "COMPLETED" for t in tables) and bool(tables)
     return {
         "id": pipeline.id, "status": pipeline.status, "full_load_status": pipeline.full_load_status,
         "tables": tables, "rows_copied": total_rows, "rows_estimated": total_estimated,
-        "percent": 100.0 if done else (round(min(99.9, 100.0 * total_rows / total_estimated), 1)
-                                       if total_estimated else 0.0),
+        "percent": 100.0 if done else table_percent("", total_rows, total_estimated),
         "last_run": None if last_run is None else {
             "started_at": last_run.started_at, "completed_at": last_run.completed_at, "status": last_run.status,
             "snapshot_lsn": last_run.run_metadata.get("snapshot_lsn"),

@@ -15,10 +15,12 @@ export default function ProgressTable({ progress }: { progress: PipelineProgress
             <Table.Td>{t.schema_name}.{t.table}</Table.Td>
             <Table.Td><StatusBadge value={t.state} /></Table.Td>
             <Table.Td>
-              <Progress value={t.percent} size="lg" aria-label={`${t.table} progress`} />
-              <Text size="xs" data-testid="percent">{t.percent}%</Text>
+              {t.percent == null
+                ? <Progress value={100} size="lg" striped animated color="gray" aria-label={`${t.table} progress`} />
+                : <Progress value={t.percent} size="lg" aria-label={`${t.table} progress`} />}
+              <Text size="xs" data-testid="percent">{t.percent == null ? "unknown (no row estimate)" : `${t.percent}%`}</Text>
             </Table.Td>
-            <Table.Td>{t.rows_copied.toLocaleString()} / ~{(t.rows_estimated ?? 0).toLocaleString()}</Table.Td>
+            <Table.Td>{t.rows_copied.toLocaleString()} / {t.rows_estimated == null ? "?" : `~${t.rows_estimated.toLocaleString()}`}</Table.Td>
             <Table.Td>{t.rows_per_second ? Math.round(t.rows_per_second).toLocaleString() : "–"}</Table.Td>
             <Table.Td>{t.eta_seconds != null ? `${Math.ceil(t.eta_seconds)} s` : "–"}</Table.Td>
           </Table.Tr>

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 @dataclass
 class TableProgress:
     qualified: str
-    rows_estimated: int
+    rows_estimated: int | None     # None: unknown
     tasks_total: int = 0
     tasks_done: int = 0
     rows_exact: int = 0        # rows of finished tasks (COPY's own count)
@@ -29,7 +29,7 @@ class LoadProgress:
     tables: dict[str, TableProgress] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add_table(self, qualified: str, rows_estimated: int, tasks: int) -> None:
+    def add_table(self, qualified: str, rows_estimated: int | None, tasks: int) -> None:
         self.tables[qualified] = TableProgress(qualified, rows_estimated, tasks_total=tasks)
 
     def task_started(self, qualified: str) -> None:

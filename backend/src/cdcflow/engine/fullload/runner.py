@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.fullload.copier import CopyTask, copy_task, open_snapshot_reader
+from cdcflow.engine.fullload.estimate import estimate_rows, table_pages
 from cdcflow.engine.fullload.progress import LoadProgress
 from cdcflow.engine.postgres.ddl import TableDef
 
@@ -19,7 +20,7 @@ logger = logging.getLogger(__name__)
 class LoadTable:
     source: TableDef
     binary: bool            # source and target column types are identical
-    rows_estimated: int
+    rows_estimated: int      # from the catalog when the pipeline was saved; plan() reads a fresh one
 
 
 @dataclass(frozen=True)
@@ -30,35 +31,40 @@ class LoadOptions:
     timeout: int = 10
 
 
-def plan(source: DatabaseEndpoint, snapshot: str, tables: list[LoadTable], options: LoadOptions) -> list[CopyTask]:
-    """One task per table, or block ranges (by ctid) for a table estimated above `split_rows` rows."""
+def plan(source: DatabaseEndpoint, snapshot: str, tables: list[LoadTable],
+         options: LoadOptions) -> tuple[list[CopyTask], dict[str, int | None]]:
+    """One task per table, or block ranges (by ctid) for a table estimated above `split_rows` rows; and the row
+    estimate of each table, read in the snapshot (None: unknown)."""
     tasks: list[tuple[int, CopyTask]] = []
+    estimates: dict[str, int | None] = {}
     with open_snapshot_reader(source, snapshot, options.timeout) as conn:
         for t in tables:
-            parts = min(options.max_ranges, -(-t.rows_estimated // options.split_rows))
+            estimate = estimate_rows(conn, t.source)
+            estimates[t.source.qualified] = estimate
+            rows = estimate if estimate is not None else t.rows_estimated
+            parts = min(options.max_ranges, -(-rows // options.split_rows))
             if parts < 2:
-                tasks.append((t.rows_estimated, CopyTask(t.source, t.binary)))
+                tasks.append((rows, CopyTask(t.source, t.binary)))
                 continue
-            pages = conn.execute("SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int",
-                                 (f'"{t.source.schema}"."{t.source.name}"',)).fetchone()[0]
+            pages = table_pages(conn, t.source)
             step = max(1, -(-pages // parts))
             bounds = list(range(0, pages, step))
             # The last range is open-ended: blocks added after the size was read hold no row of this snapshot.
             ranges = [(a, b) for a, b in zip(bounds, bounds[1:])] + [(bounds[-1] if bounds else 0, None)]
-            share = t.rows_estimated // len(ranges)
+            share = rows // len(ranges)
             tasks += [(share, CopyTask(t.source, t.binary, r)) for r in ranges]
     # Largest first, so the long poles start early and the pool drains evenly.
-    return [task for _, task in sorted(tasks, key=lambda x: -x[0])]
+    return [task for _, task in sorted(tasks, key=lambda x: -x[0])], estimates
 
 
 def run_full_load(source: DatabaseEndpoint, target: DatabaseEndpoint, snapshot: str, tables: list[LoadTable],
                   options: LoadOptions, cancel: threading.Event,
                   report: Callable[[LoadProgress], None] | None = None) -> LoadProgress:
     """Copy every table inside `snapshot`; `report` is called about once a second from this thread."""
-    tasks = plan(source, snapshot, tables, options)
+    tasks, estimates = plan(source, snapshot, tables, options)
     progress = LoadProgress()
     for t in tables:
-        progress.add_table(t.source.qualified, t.rows_estimated,
+        progress.add_table(t.source.qualified, estimates[t.source.qualified],
                            sum(1 for task in tasks if task.table.qualified == t.source.qualified))
     remaining = {t.source.qualified: progress.tables[t.source.qualified].tasks_total for t in tables}
     started = time.monotonic()

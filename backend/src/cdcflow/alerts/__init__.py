@@ -1,0 +1,1 @@
+"""Alerts: rules over pipeline observations, notification channels, history and delivery."""

@@ -1,0 +1,15 @@
+"""The alert loop services an API process runs: the evaluator and the delivery worker."""
+
+from cdcflow.alerts.delivery import DeliveryWorker
+from cdcflow.alerts.evaluator import AlertEvaluator
+from cdcflow.alerts.observe import CurrentObservations
+from cdcflow.core.loop import LoopService
+from cdcflow.events.service import EventLoggerService
+from cdcflow.pipelines.runner import EngineContext
+
+
+def alert_loops(ctx: EngineContext, event_logger: EventLoggerService | None) -> list[LoopService]:
+    settings = ctx.settings
+    return [AlertEvaluator(ctx.session_factory, CurrentObservations(ctx, event_logger), settings.ui_url,
+                           settings.alert_eval_interval_seconds),
+            DeliveryWorker(ctx.session_factory, ctx.box, settings)]
