@@ -25,8 +25,8 @@ class Cli:
                               text=True, env=self.env, timeout=timeout)
 
     def popen(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "cdcflow.cli", *args], stdout=subprocess.PIPE, text=True,
-                                env=self.env)
+        return subprocess.Popen([sys.executable, "-m", "cdcflow.cli", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=self.env)
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +60,12 @@ def test_a_pipeline_on_the_demo_connections_from_the_cli(cli):
                             json.loads(r.stdout)["status"] == "RUNNING" and r, 120, interval=1, what="RUNNING")
         assert json.loads(status.stdout)["connect"]["source"]["state"] == "RUNNING"
 
-        tail = cli.popen("events", "tail", "--pipeline", name, "--duration", "20", "--last", "0")
+        tail = cli.popen("events", "tail", "--pipeline", name, "--duration", "45", "--last", "0")
+        # Traffic only once the tail follows: events stored before that are "old" to --last 0 by design.
+        assert tail.stderr.readline().startswith("following"), "events tail did not start following"
         traffic = cli("demo", "traffic", "--rate", "20", "--duration", "5", timeout=60)
         assert traffic.returncode == 0, traffic.stderr
-        out, _ = tail.communicate(timeout=60)
+        out, _ = tail.communicate(timeout=120)
         lines = [line for line in out.splitlines() if line.strip()]
         assert any(" insert " in line and "shop.orders" in line for line in lines), out
         assert any(" update " in line for line in lines) or any(" delete " in line for line in lines), out

@@ -159,6 +159,8 @@ def cmd_events_tail(args: argparse.Namespace) -> int:
             show(event)
     elif recent:
         newest = recent[0]["id"]  # follow from now on
+    # On stderr, so scripts reading stdout see events only: from here on, every new event is shown.
+    print(f"following {args.pipeline} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     deadline = time.monotonic() + args.duration if args.duration else None
     while deadline is None or time.monotonic() < deadline:
         page = api.get("/monitoring/events", pipeline_id=pid, limit=500)["items"]
