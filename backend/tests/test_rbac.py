@@ -88,3 +88,8 @@ def test_viewer_is_refused_every_mutation(client, app, auth):
     assert mutations
     for method, path in mutations:
         assert client.request(method, concrete(path), json={}, headers=auth["viewer"]).status_code == 403
+
+
+def test_alert_rules_and_channels_are_written_by_admins_and_operators_only():
+    holders = {role for role, permissions in ROLE_PERMISSIONS.items() if Permission.MANAGE_ALERTS in permissions}
+    assert holders == {Role.ADMIN, Role.OPERATOR}
