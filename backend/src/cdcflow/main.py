@@ -21,7 +21,9 @@ from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
 from cdcflow.events.service import EventLoggerService
 from cdcflow.health.router import router as health_router
+from cdcflow.monitoring.health import HealthLimits
 from cdcflow.monitoring.lag import pipeline_lag
+from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.monitoring.offsets import OffsetsCollector
 from cdcflow.monitoring.prometheus import render as render_prometheus
 from cdcflow.monitoring.router import router as monitoring_router
@@ -45,10 +47,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.run_background_services:
             reconciler.start()
             app.state.offsets.start()
+            app.state.health.start()
             if settings.event_logger_enabled:
                 app.state.event_logger.start()
         yield
         app.state.event_logger.stop()
+        app.state.health.stop()
         app.state.offsets.stop()
         await app.state.realtime.shutdown()
         reconciler.stop()
@@ -69,6 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.offsets = OffsetsCollector(
         app.state.session_factory, settings.kafka_bootstrap_servers,
         lag_probe=lambda pid: pipeline_lag(app.state.engine_context, pid))
+    app.state.health = HealthMonitor(
+        app.state.engine_context,
+        logger_status=app.state.event_logger.status if settings.event_logger_enabled else None,
+        limits=HealthLimits(max_age=settings.health_max_age_seconds, sink_stall=settings.health_sink_stall_seconds,
+                            slot_grace=settings.health_slot_grace_seconds),
+        interval=settings.health_interval_seconds, probe_timeout=settings.health_probe_timeout_seconds)
 
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
@@ -79,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> PlainTextResponse:
         with app.state.session_factory() as session:
-            body = render_prometheus(session, app.state.offsets, app.state.event_logger)
+            body = render_prometheus(session, app.state.offsets, app.state.event_logger, app.state.health)
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
     for router in API_ROUTERS:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.monitoring.offsets import OffsetsCollector
 
 _TOTALS = text("""
@@ -138,3 +139,21 @@ def purge_events(session_factory, older_than_days: float, batch: int = 10_000) -
         deleted += n
         if n < batch:
             return deleted
+
+
+def platform_health(session: Session, monitor: HealthMonitor) -> dict[str, Any]:
+    """The shared data plane as the health monitor saw it last, and each pipeline's judgement."""
+    platform = monitor.platform_report()
+    seen = monitor.observations
+    rows = session.execute(text("SELECT id, name, status FROM pipelines WHERE deleted_at IS NULL ORDER BY name")).all()
+    pipelines = []
+    for pid, name, status in rows:
+        report = monitor.reports.get(pid)
+        if report is not None:
+            pipelines.append({"id": pid, "name": name, "status": status, "health": report.health,
+                              "problems": report.problems,
+                              "retained_wal_bytes": report.wal.retained_bytes if report.wal else None})
+    reach = lambda r: None if r is None else {"ok": r.ok, "at": r.at, "error": r.error}  # noqa: E731
+    return {"health": platform.health, "problems": platform.problems, "observed_at": platform.observed_at,
+            "kafka": reach(seen.broker), "connect": reach(seen.connect),
+            "event_logger_state": (seen.logger or {}).get("state"), "pipelines": pipelines}

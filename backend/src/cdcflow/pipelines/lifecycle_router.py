@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from cdcflow.core.deps import PipelineOperator, Reader, SessionDep
+from cdcflow.engine.connect.client import ConnectClient
 from cdcflow.monitoring.schemas import PipelineProgressView, PipelineStatusView, SyncStats
 from cdcflow.pipelines import lifecycle, service
 from cdcflow.pipelines.router import to_public
@@ -47,9 +48,13 @@ def resume_pipeline(pipeline_id: uuid.UUID, actor: PipelineOperator, session: Se
 
 @router.get("/{pipeline_id}/status", response_model=PipelineStatusView)
 def get_status(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, request: Request) -> dict[str, Any]:
+    """Stored state, Connect's view, and `health` (ok | degraded | error) with its `problems`, judged from fresh
+    observations of the broker, Connect, the sink's consumer group, the source's slot and the event logger; `wal`
+    holds the slot guardian's figures."""
     pipeline = service.get_pipeline(session, pipeline_id)
-    with request.app.state.engine_context.connect() as connect:
-        return pipeline_status(pipeline, connect)
+    settings = request.app.state.settings
+    with ConnectClient(settings.kafka_connect_url, timeout=settings.health_probe_timeout_seconds + 1) as connect:
+        return pipeline_status(session, pipeline, connect, request.app.state.health)
 
 
 @router.get("/{pipeline_id}/progress", response_model=PipelineProgressView)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from cdcflow.core.deps import PipelineWriter, Reader, SecretBoxDep, SessionDep, SettingsDep
 from cdcflow.models import Pipeline, PipelineMode, PipelineStatus
+from cdcflow.monitoring.health import HealthReport
 from cdcflow.pipelines import lifecycle, service
 from cdcflow.pipelines.schemas import (
     PipelineCreate,
@@ -18,25 +19,32 @@ from cdcflow.pipelines.schemas import (
 router = APIRouter(prefix="/pipelines", tags=["pipelines"])
 
 
-def to_public(p: Pipeline) -> PipelinePublic:
+def to_public(p: Pipeline, report: HealthReport | None = None) -> PipelinePublic:
+    """`report`: the health monitor's latest judgement of the pipeline (retained WAL and health), when known."""
     return PipelinePublic(
         id=p.id, name=p.name, source_connection_id=p.source_connection_id,
         target_connection_id=p.target_connection_id, mode=p.mode, status=p.status,
         full_load_status=p.full_load_status, cdc_status=p.cdc_status,
         debezium_connector_name=p.debezium_connector_name, sink_connector_name=p.sink_connector_name,
         kafka_topics=list(p.kafka_topics or []), last_error=p.last_error, created_at=p.created_at,
-        updated_at=p.updated_at,
+        updated_at=p.updated_at, wal_warning_bytes=p.wal_warning_bytes, wal_critical_bytes=p.wal_critical_bytes,
+        retained_wal_bytes=report.wal.retained_bytes if report and report.wal else None,
+        health=report.health if report else None,
         tables=[PipelineTablePublic(schema_name=t.schema_name, table=t.table_name, state=t.state,
                                     rows_copied=t.rows_copied, rows_estimated=t.rows_estimated,
                                     bytes_copied=t.bytes_copied) for t in p.tables])
 
 
 @router.get("", response_model=PipelineList)
-def list_pipelines(actor: Reader, session: SessionDep, limit: int = Query(50, ge=1, le=200),
+def list_pipelines(actor: Reader, session: SessionDep, request: Request, limit: int = Query(50, ge=1, le=200),
                    offset: int = Query(0, ge=0, le=1_000_000), status: PipelineStatus | None = None,
                    mode: PipelineMode | None = None, q: str | None = Query(None, max_length=100)) -> PipelineList:
+    """Each pipeline with the WAL its slot holds on the source (also while stopped) and its health, as of the
+    health monitor's latest pass."""
     items, total = service.list_pipelines(session, limit, offset, status, mode, q)
-    return PipelineList(items=[to_public(p) for p in items], total=total, limit=limit, offset=offset)
+    reports = request.app.state.health.reports
+    return PipelineList(items=[to_public(p, reports.get(p.id)) for p in items], total=total, limit=limit,
+                        offset=offset)
 
 
 @router.post("", response_model=PipelinePublic, status_code=201)
@@ -48,8 +56,9 @@ def create_pipeline(body: PipelineCreate, actor: PipelineWriter, session: Sessio
 
 
 @router.get("/{pipeline_id}", response_model=PipelinePublic)
-def get_pipeline(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep) -> PipelinePublic:
-    return to_public(service.get_pipeline(session, pipeline_id))
+def get_pipeline(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, request: Request) -> PipelinePublic:
+    pipeline = service.get_pipeline(session, pipeline_id)
+    return to_public(pipeline, request.app.state.health.reports.get(pipeline.id))
 
 
 @router.put("/{pipeline_id}", response_model=PipelinePublic)

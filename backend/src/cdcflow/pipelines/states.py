@@ -10,6 +10,8 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S]] = {
     "pause": (frozenset({S.RUNNING}), S.PAUSED),
     "stop": (frozenset({S.STARTING, S.RUNNING, S.PAUSED, S.ERROR}), S.STOPPING),
     "delete": (frozenset({S.NOT_STARTED, S.STOPPED, S.ERROR}), S.STOPPED),
+    # Found broken from outside (the slot guardian: the source dropped the slot's WAL). Not while a job runs.
+    "fail": (frozenset({S.RUNNING, S.PAUSED, S.STOPPED, S.ERROR}), S.ERROR),
 }
 
 REASONS = {

@@ -1,0 +1,194 @@
+"""Fresh observations of the data plane, each taken with a short timeout so one dead component never stalls the
+others: the broker's metadata, Kafka Connect's connector statuses, the sink's consumer group against the topics'
+high watermarks, and the source's replication slot (with the WAL it retains and, where readable, the free disk).
+
+No judgement here: monitoring/health.py turns observations into problems.
+"""
+
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
+
+from cdcflow.engine.connect.client import ConnectClient, ConnectError
+from cdcflow.engine.endpoints import DatabaseEndpoint
+from cdcflow.engine.postgres.inspect import describe_error
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Whether a component answered a fresh request, and when it was asked."""
+
+    ok: bool
+    at: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ConnectObservation(Reach):
+    statuses: dict[str, dict[str, Any]] | None = None   # connector name -> GET /connectors/{name}/status body
+
+
+@dataclass(frozen=True)
+class SlotObservation:
+    at: float
+    exists: bool = False
+    error: str | None = None           # the source could not be asked
+    active: bool | None = None
+    active_pid: int | None = None
+    wal_status: str | None = None      # reserved | extended | unreserved | lost
+    retained_bytes: int | None = None  # pg_current_wal_lsn() - restart_lsn: WAL the source keeps for the slot
+    lag_bytes: int | None = None       # pg_current_wal_lsn() - confirmed_flush_lsn
+    safe_wal_size: int | None = None   # bytes left before max_slot_wal_keep_size drops the slot's WAL
+    max_slot_wal_keep_size: str | None = None
+    wal_dir_bytes: int | None = None
+    free_disk_bytes: int | None = None
+    disk_note: str | None = None       # how free disk was read, or why it is unknown
+
+
+@dataclass(frozen=True)
+class SinkProgress:
+    """The sink's committed offsets against the high watermarks, with when they last moved."""
+
+    at: float
+    committed: int
+    lag: int
+    last_advance_at: float
+    lag_at_advance: int
+
+    def stalled_for(self, now: float) -> float:
+        """Seconds without a commit while messages wait (and more arrived); 0 when it keeps up or advances."""
+        if self.lag <= 0 or self.lag <= self.lag_at_advance:
+            return 0.0
+        return max(0.0, now - self.last_advance_at)
+
+
+def kafka_error(exc: BaseException) -> str:
+    if isinstance(exc, KafkaException) and exc.args and hasattr(exc.args[0], "str"):
+        return exc.args[0].str()
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def new_admin(bootstrap: str) -> AdminClient:
+    return AdminClient({"bootstrap.servers": bootstrap, "log.connection.close": False,
+                        "socket.connection.setup.timeout.ms": 2000, "reconnect.backoff.max.ms": 2000})
+
+
+def probe_broker(admin: AdminClient, timeout: float) -> tuple[Reach, dict[str, Any]]:
+    """The broker's metadata (a request, never a cache): reachability and the topics with their partitions."""
+    now = time.time()
+    try:
+        metadata = admin.list_topics(timeout=timeout)
+    except Exception as exc:  # noqa: BLE001  (any failure means "not reachable now")
+        return Reach(False, now, f"Kafka broker unreachable: {kafka_error(exc)}"), {}
+    if not metadata.brokers:
+        return Reach(False, now, "Kafka broker unreachable: no broker in the metadata"), {}
+    return Reach(True, now), metadata.topics
+
+
+def probe_sinks(admin: AdminClient, topics: dict[str, Any], pipelines: dict[uuid.UUID, list[str]],
+                previous: dict[uuid.UUID, SinkProgress], timeout: float) -> dict[uuid.UUID, SinkProgress]:
+    """Per pipeline: offsets committed by the sink's group (`connect-cdcflow-<id>-sink`) vs the high watermarks.
+    `previous` carries when the committed total last moved, which is what "not advancing" needs."""
+    now = time.time()
+    partitions = {pid: [TopicPartition(t, p) for t in names if t in topics for p in topics[t].partitions]
+                  for pid, names in pipelines.items()}
+    wanted = [tp for tps in partitions.values() for tp in tps]
+    if not wanted:
+        return {}
+    highs = {(tp.topic, tp.partition): f.result(timeout=timeout).offset for tp, f in admin.list_offsets(
+        {tp: OffsetSpec.latest() for tp in wanted}, request_timeout=timeout).items()}
+    requests = {pid: admin.list_consumer_group_offsets(
+        [ConsumerGroupTopicPartitions(f"connect-cdcflow-{pid}-sink", tps)], request_timeout=timeout)
+        for pid, tps in partitions.items() if tps}
+    result: dict[uuid.UUID, SinkProgress] = {}
+    for pid, futures in requests.items():
+        group = futures[f"connect-cdcflow-{pid}-sink"].result(timeout=timeout)
+        committed = lag = 0
+        for tp in group.topic_partitions:
+            done = max(tp.offset, 0)  # no commit yet: everything in the partition is pending
+            committed += done
+            lag += max(0, highs.get((tp.topic, tp.partition), 0) - done)
+        before = previous.get(pid)
+        if before is None or committed != before.committed or lag == 0:
+            result[pid] = SinkProgress(now, committed, lag, now, lag)
+        else:
+            result[pid] = SinkProgress(now, committed, lag, before.last_advance_at, before.lag_at_advance)
+    return result
+
+
+def probe_connect(url: str, timeout: float) -> ConnectObservation:
+    now = time.time()
+    try:
+        with ConnectClient(url, timeout=timeout) as connect:
+            statuses = connect.all_statuses()
+    except ConnectError as exc:
+        message = str(exc)
+        if "Timeout" in message:
+            message = f"Kafka Connect unresponsive (no answer within {timeout:.0f} s): {message}"
+        return ConnectObservation(False, now, message)
+    return ConnectObservation(True, now, None, statuses)
+
+
+SLOTS = """
+SELECT slot_name, active, active_pid, wal_status, safe_wal_size,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint
+FROM pg_replication_slots WHERE slot_name = ANY(%s)
+"""
+
+
+def probe_slots(endpoint: DatabaseEndpoint, slots: list[str], timeout: int) -> dict[str, SlotObservation]:
+    """All of one source's slots in one round trip, plus what can be learnt about its disk."""
+    now = time.time()
+    try:
+        with psycopg.connect(**endpoint.libpq_kwargs(timeout), autocommit=True,
+                             options=f"-c statement_timeout={int(timeout * 1000)}") as conn:
+            rows = {r[0]: r for r in conn.execute(SLOTS, (slots,)).fetchall()}
+            keep = conn.execute("SELECT current_setting('max_slot_wal_keep_size')").fetchone()[0]
+            disk = _disk(conn, endpoint)
+    except psycopg.Error as exc:
+        return {slot: SlotObservation(now, error=f"source unreachable: {describe_error(exc)}") for slot in slots}
+    found = {}
+    for slot in slots:
+        row = rows.get(slot)
+        if row is None:
+            found[slot] = SlotObservation(now, exists=False, max_slot_wal_keep_size=keep, **disk)
+            continue
+        found[slot] = SlotObservation(now, exists=True, active=row[1], active_pid=row[2], wal_status=row[3],
+                                      safe_wal_size=row[4], retained_bytes=row[5], lag_bytes=row[6],
+                                      max_slot_wal_keep_size=keep, **disk)
+    return found
+
+
+def _disk(conn: psycopg.Connection, endpoint: DatabaseEndpoint) -> dict[str, Any]:
+    """WAL directory size (pg_ls_waldir: superuser or pg_monitor) and free disk. SQL cannot read free space, so it
+    is only known when the source runs on this machine and its data directory is visible here; otherwise it is
+    reported as unknown, with the reason."""
+    figures: dict[str, Any] = {"wal_dir_bytes": None, "free_disk_bytes": None}
+    try:
+        figures["wal_dir_bytes"] = conn.execute("SELECT coalesce(sum(size), 0)::bigint FROM pg_ls_waldir()"
+                                                ).fetchone()[0]
+        data_dir = conn.execute("SELECT current_setting('data_directory')").fetchone()[0]
+    except psycopg.errors.InsufficientPrivilege:
+        return {**figures, "disk_note": "unknown: reading the source's disk needs superuser or pg_monitor"}
+    except psycopg.Error as exc:
+        return {**figures, "disk_note": f"unknown: {describe_error(exc)}"}
+    if endpoint.host not in LOCAL_HOSTS:
+        return {**figures, "disk_note": "unknown: the source runs on another host (SQL cannot read free space)"}
+    wal_dir = Path(data_dir) / "pg_wal"
+    try:
+        if not (Path(data_dir) / "PG_VERSION").exists():
+            raise OSError("not this machine's data directory")
+        figures["free_disk_bytes"] = shutil.disk_usage(wal_dir).free
+    except OSError:
+        return {**figures, "disk_note": "unknown: the source's data directory is not visible from here"}
+    return {**figures, "disk_note": f"free space of the file system holding {wal_dir}"}
