@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # No sink commit this long while its lag grows = stalled. Must exceed the Connect worker's
     # offset.flush.interval.ms (1 s in cdcflow's stack; Kafka's default is 60 s).
     health_sink_stall_seconds: float = Field(default=15.0, gt=0)
-    health_slot_grace_seconds: float = Field(default=5.0, ge=0)
+    health_slot_grace_seconds: float = Field(default=2.0, ge=0)
     run_background_services: bool = True
     event_logger_enabled: bool = True
     event_logger_group: str = "cdcflow-event-logger"

@@ -27,7 +27,7 @@ LIVE = (PipelineStatus.RUNNING, PipelineStatus.PAUSED)
 class HealthLimits:
     max_age: float = 10.0        # observations older than this mean "unknown", never "ok"
     sink_stall: float = 15.0     # no sink commit this long while its lag grows; must exceed Connect's offset flush
-    slot_grace: float = 5.0      # a slot briefly inactive is Debezium reconnecting, not yet a problem
+    slot_grace: float = 2.0      # a slot inactive for a moment (a pass catching a reconnect) is not a problem
     logger_grace: float = 3.0
 
 

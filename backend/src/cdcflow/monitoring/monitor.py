@@ -63,7 +63,6 @@ class HealthMonitor(LoopService):
         self.platform: HealthReport | None = None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health-probe")
         self._inflight: dict[str, Future] = {}
-        self._admin = None
         self._lock = threading.Lock()
 
     def stop(self, timeout: float = 10) -> None:
@@ -120,14 +119,13 @@ class HealthMonitor(LoopService):
         return targets, endpoints
 
     def _observe_kafka(self, targets: list[_Target], previous: dict) -> tuple[observe.Reach, dict]:
-        if self._admin is None:
-            self._admin = observe.new_admin(self.ctx.settings.kafka_bootstrap_servers)
-        broker, topics = observe.probe_broker(self._admin, self.probe_timeout)
+        bootstrap = self.ctx.settings.kafka_bootstrap_servers
+        broker, topics = observe.probe_broker(bootstrap, self.probe_timeout)
         if not broker.ok:
             return broker, {}
         watched = {t.id: t.topics for t in targets if t.has_sink and t.status in SINK_WATCHED}
         try:
-            return broker, observe.probe_sinks(self._admin, topics, watched, previous, self.probe_timeout)
+            return broker, observe.probe_sinks(bootstrap, topics, watched, previous, self.probe_timeout)
         except Exception as exc:  # noqa: BLE001  (no samples this pass: no stall is claimed either)
             logger.info("health monitor: sink offsets not read: %s", observe.kafka_error(exc))
             return broker, {}

@@ -5,6 +5,7 @@ high watermarks, and the source's replication slot (with the WAL it retains and,
 No judgement here: monitoring/health.py turns observations into problems.
 """
 
+import logging
 import shutil
 import time
 import uuid
@@ -13,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, OffsetSpec
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from cdcflow.engine.connect.client import ConnectClient, ConnectError
 from cdcflow.engine.endpoints import DatabaseEndpoint
@@ -77,16 +78,18 @@ def kafka_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def new_admin(bootstrap: str) -> AdminClient:
-    return AdminClient({"bootstrap.servers": bootstrap, "log.connection.close": False,
-                        "socket.connection.setup.timeout.ms": 2000, "reconnect.backoff.max.ms": 2000})
+# Short-lived clients, made per probe: librdkafka's admin group APIs can crash a long-lived client when a response
+# arrives after the request timed out (confluentinc/librdkafka#4605), which is exactly what a restarting broker does.
+# Their connection-failure logs are not served (no poll): the health problem says the broker is down, once.
+_QUIET = {"log.connection.close": False, "socket.connection.setup.timeout.ms": 2000,
+          "logger": logging.getLogger("cdcflow.monitoring.kafka-probe")}
 
 
-def probe_broker(admin: AdminClient, timeout: float) -> tuple[Reach, dict[str, Any]]:
+def probe_broker(bootstrap: str, timeout: float) -> tuple[Reach, dict[str, Any]]:
     """The broker's metadata (a request, never a cache): reachability and the topics with their partitions."""
     now = time.time()
     try:
-        metadata = admin.list_topics(timeout=timeout)
+        metadata = AdminClient({"bootstrap.servers": bootstrap, **_QUIET}).list_topics(timeout=timeout)
     except Exception as exc:  # noqa: BLE001  (any failure means "not reachable now")
         return Reach(False, now, f"Kafka broker unreachable: {kafka_error(exc)}"), {}
     if not metadata.brokers:
@@ -94,29 +97,45 @@ def probe_broker(admin: AdminClient, timeout: float) -> tuple[Reach, dict[str, A
     return Reach(True, now), metadata.topics
 
 
-def probe_sinks(admin: AdminClient, topics: dict[str, Any], pipelines: dict[uuid.UUID, list[str]],
+@dataclass(frozen=True)
+class PartitionOffsets:
+    topic: str
+    partition: int
+    committed: int | None   # None: the group has committed nothing for this partition
+    low: int
+    high: int
+
+
+def group_offsets(bootstrap: str, group: str, partitions: list[TopicPartition],
+                  timeout: float) -> list[PartitionOffsets]:
+    """A group's committed offsets and each partition's watermarks. A consumer carrying the group's id reads its
+    commits without joining it (it never subscribes), so the group's members never rebalance because of it."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False, **_QUIET})
+    try:
+        found = []
+        for tp in consumer.committed(partitions, timeout=timeout):
+            low, high = consumer.get_watermark_offsets(TopicPartition(tp.topic, tp.partition), timeout=timeout,
+                                                       cached=False)
+            found.append(PartitionOffsets(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else None, low, high))
+        return found
+    finally:
+        consumer.close()
+
+
+def probe_sinks(bootstrap: str, topics: dict[str, Any], pipelines: dict[uuid.UUID, list[str]],
                 previous: dict[uuid.UUID, SinkProgress], timeout: float) -> dict[uuid.UUID, SinkProgress]:
     """Per pipeline: offsets committed by the sink's group (`connect-cdcflow-<id>-sink`) vs the high watermarks.
     `previous` carries when the committed total last moved, which is what "not advancing" needs."""
     now = time.time()
-    partitions = {pid: [TopicPartition(t, p) for t in names if t in topics for p in topics[t].partitions]
-                  for pid, names in pipelines.items()}
-    wanted = [tp for tps in partitions.values() for tp in tps]
-    if not wanted:
-        return {}
-    highs = {(tp.topic, tp.partition): f.result(timeout=timeout).offset for tp, f in admin.list_offsets(
-        {tp: OffsetSpec.latest() for tp in wanted}, request_timeout=timeout).items()}
-    requests = {pid: admin.list_consumer_group_offsets(
-        [ConsumerGroupTopicPartitions(f"connect-cdcflow-{pid}-sink", tps)], request_timeout=timeout)
-        for pid, tps in partitions.items() if tps}
     result: dict[uuid.UUID, SinkProgress] = {}
-    for pid, futures in requests.items():
-        group = futures[f"connect-cdcflow-{pid}-sink"].result(timeout=timeout)
-        committed = lag = 0
-        for tp in group.topic_partitions:
-            done = max(tp.offset, 0)  # no commit yet: everything in the partition is pending
-            committed += done
-            lag += max(0, highs.get((tp.topic, tp.partition), 0) - done)
+    for pid, names in pipelines.items():
+        partitions = [TopicPartition(t, p) for t in names if t in topics for p in topics[t].partitions]
+        if not partitions:
+            continue
+        offsets = group_offsets(bootstrap, f"connect-cdcflow-{pid}-sink", partitions, timeout)
+        # No commit yet: everything in the partition is pending.
+        committed = sum(o.committed or 0 for o in offsets)
+        lag = sum(max(0, o.high - (o.committed or 0)) for o in offsets)
         before = previous.get(pid)
         if before is None or committed != before.committed or lag == 0:
             result[pid] = SinkProgress(now, committed, lag, now, lag)
