@@ -67,3 +67,31 @@ def test_metadata_is_capped_in_size():
     event = parse(TOPIC, 0, 1, None, envelope(after=huge), NOW)
     assert len(json.dumps(event.metadata)) <= MAX_METADATA_BYTES + 200
     assert event.metadata.get("truncated") or len(event.metadata["after"]["blob"]) < 2000
+
+
+def test_a_change_sent_twice_has_one_source_identity_whatever_its_kafka_offset():
+    key = json.dumps({"schema": {}, "payload": {"id": 4486, "region": "eu"}}).encode()
+    same_key_reordered = json.dumps({"payload": {"region": "eu", "id": 4486}, "schema": {}}).encode()
+    first = parse(TOPIC, 0, 4542, key, envelope("u", before={"id": 4486}, lsn=80704720), NOW)
+    replay = parse(TOPIC, 0, 4679, same_key_reordered, envelope("u", before={"id": 4486}, lsn=80704720,
+                                                                 ts_ms=123), NOW)
+    assert first.source_key is not None and first.source_key == replay.source_key
+    assert (first.offset, replay.offset) == (4542, 4679)
+
+
+def test_changes_sharing_an_lsn_stay_distinct():
+    """A primary-key update is a delete and a create at one LSN; a TRUNCATE of several tables is one record."""
+    def key_of(op, key_id=1, lsn=500, table="orders", tx=77, topic=TOPIC):
+        before = {"id": key_id} if op in ("u", "d") else None
+        value = envelope(op, before=before, lsn=lsn, table=table, txId=tx)
+        return parse(topic, 0, 1, json.dumps({"id": key_id}).encode() if op != "t" else None, value, NOW).source_key
+
+    keys = [key_of("d"), key_of("c"), key_of("c", key_id=2), key_of("c", lsn=501), key_of("t"),
+            key_of("t", table="lines"), key_of("c", tx=78),
+            key_of("c", topic=f"cdcflow.{uuid.uuid4()}.public.orders")]
+    assert len(set(keys)) == len(keys)
+
+
+def test_events_without_an_lsn_have_no_source_identity():
+    event = parse(TOPIC, 0, 1, None, envelope(lsn=None), NOW)
+    assert event.source_key is None and event.source_lsn is None

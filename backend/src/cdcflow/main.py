@@ -34,7 +34,9 @@ from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
 from cdcflow.events.service import EventLoggerService
 from cdcflow.health.router import router as health_router
+from cdcflow.monitoring.health import HealthLimits
 from cdcflow.monitoring.lag import pipeline_lag
+from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.monitoring.offsets import OffsetsCollector
 from cdcflow.monitoring.prometheus import authorize_scrape, render as render_prometheus
 from cdcflow.monitoring.router import router as monitoring_router
@@ -57,12 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reconciler = Reconciler(app.state.session_factory, lambda: ConnectClient.from_settings(settings, timeout=5),
                                 settings.reconciler_interval_seconds)
         watchdog = JobWatchdog(app.state.engine_context, app.state.jobs, settings.job_lease_seconds / 3)
-        alert_services = alert_loops(app.state.engine_context, app.state.event_logger)
+        alert_services = alert_loops(app.state.engine_context, app.state.event_logger, app.state.health)
         await app.state.realtime.startup()
         if settings.run_background_services:
             watchdog.start()
             reconciler.start()
             app.state.offsets.start()
+            app.state.health.start()
             if settings.event_logger_enabled:
                 app.state.event_logger.start()
             for service in alert_services:
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for service in alert_services:
             service.stop()
         app.state.event_logger.stop()
+        app.state.health.stop()
         app.state.offsets.stop()
         await app.state.realtime.shutdown()
         reconciler.stop()
@@ -95,6 +99,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.offsets = OffsetsCollector(
         app.state.session_factory, settings.kafka_bootstrap_servers,
         lag_probe=lambda pid: pipeline_lag(app.state.engine_context, pid))
+    app.state.health = HealthMonitor(
+        app.state.engine_context,
+        logger_status=app.state.event_logger.status if settings.event_logger_enabled else None,
+        limits=HealthLimits(max_age=settings.health_max_age_seconds, sink_stall=settings.health_sink_stall_seconds,
+                            slot_grace=settings.health_slot_grace_seconds),
+        interval=settings.health_interval_seconds, probe_timeout=settings.health_probe_timeout_seconds)
 
     # Innermost first: the size limit sits inside the request log (413s are logged) and before any route.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -111,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
     ) -> PlainTextResponse:
         authorize_scrape(request, session, credentials)
-        body = render_prometheus(session, app.state.offsets, app.state.event_logger)
+        body = render_prometheus(session, app.state.offsets, app.state.event_logger, app.state.health)
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
     for router in API_ROUTERS:

@@ -63,11 +63,16 @@ function MonitoringView() {
       <Card withBorder data-testid="logger-status">
         <Title order={5}>Event logger</Title>
         {/* The process-wide counters (every pipeline) are null for non-admins: only their pipelines' lag shows. */}
-        <Text size="sm">{logger?.running ? "running" : "stopped"}
+        <Text size="sm"><span data-testid="logger-state">{logger?.state ?? "stopped"}</span>
           {logger?.stored_total != null && ` · ${logger.events_per_second_1m ?? 0} events/s · stored ${logger.stored_total}`
             + ` · rejected ${logger.rejected_total ?? 0}`} · lag {logger?.total_lag ?? 0}
           {suppressed ? ` · ${suppressed} events summarized by the rate cap` : ""}</Text>
-        {logger?.last_error && <Text size="sm" c="red">{logger.last_error}</Text>}
+        {logger?.current_error && <Text size="sm" c="red" data-testid="logger-current-error">
+          {logger.current_error.message} (since {new Date(logger.current_error.since * 1000).toLocaleTimeString()},
+          {" "}{logger.current_error.count}×)</Text>}
+        {(logger?.error_history.length ?? 0) > 0 && <Text size="xs" c="dimmed" data-testid="logger-error-history">
+          Resolved: {logger?.error_history.slice(0, 3).map((e) => `${e.message} (${Math.round((e.until ?? e.since)
+            - e.since)} s, until ${new Date((e.until ?? e.since) * 1000).toLocaleTimeString()})`).join("; ")}</Text>}
         <Table mt="xs"><Table.Tbody>{logger?.assigned_partitions.slice(0, 10).map((p) => (
           <Table.Tr key={`${p.topic}-${p.partition}`}><Table.Td><Text size="xs">{p.topic}[{p.partition}]</Text></Table.Td>
             <Table.Td><Text size="xs">lag {p.lag ?? "?"}</Text></Table.Td></Table.Tr>))}</Table.Tbody></Table>

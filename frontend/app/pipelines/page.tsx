@@ -6,10 +6,27 @@ import { useEffect } from "react";
 import ErrorText from "@/app/components/ErrorText";
 import LiveBadge from "@/app/components/LiveBadge";
 import StatusBadge from "@/app/components/StatusBadge";
+import { HealthBadge } from "@/app/pipelines/[id]/HealthPanel";
+import { formatBytes, walLevel } from "@/lib/bytes";
 import { usePolling } from "@/lib/hooks/useLive";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { fetchConnections } from "@/lib/store/slices/connectionSlice";
 import { fetchPipelines } from "@/lib/store/slices/pipelineSlice";
+import type { Pipeline } from "@/lib/api/endpoints";
+
+// A slot keeps WAL on the source for as long as nothing reads it: a stopped pipeline says how much it holds.
+function WalHeld({ pipeline }: { pipeline: Pipeline }) {
+  const held = pipeline.retained_wal_bytes;
+  if (held == null) return <Text size="xs" c="dimmed">–</Text>;
+  const level = walLevel(held, pipeline.wal_warning_bytes, pipeline.wal_critical_bytes);
+  const idle = !["RUNNING", "PAUSED", "STARTING"].includes(pipeline.status);
+  return (
+    <Text size="xs" c={level === "critical" ? "red" : level === "warning" ? "orange" : undefined}
+      fw={idle || level !== "ok" ? 600 : undefined}>
+      {formatBytes(held)}{idle ? " held while stopped" : ""}
+    </Text>
+  );
+}
 
 export default function PipelinesPage() {
   const dispatch = useAppDispatch();
@@ -31,7 +48,8 @@ export default function PipelinesPage() {
       <ErrorText error={error} />
       <Table striped withTableBorder data-testid="pipelines-table">
         <Table.Thead>
-          <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Status</Table.Th><Table.Th>Mode</Table.Th>
+          <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Status</Table.Th><Table.Th>Health</Table.Th>
+            <Table.Th>WAL held</Table.Th><Table.Th>Mode</Table.Th>
             <Table.Th>Source → target</Table.Th><Table.Th>Tables</Table.Th><Table.Th>Updated</Table.Th></Table.Tr>
         </Table.Thead>
         <Table.Tbody>
@@ -39,6 +57,8 @@ export default function PipelinesPage() {
             <Table.Tr key={p.id}>
               <Table.Td><Anchor component={Link} href={`/pipelines/${p.id}`}>{p.name}</Anchor></Table.Td>
               <Table.Td><StatusBadge value={p.status} /></Table.Td>
+              <Table.Td><HealthBadge value={p.health} /></Table.Td>
+              <Table.Td data-testid={`wal-held-${p.id}`}><WalHeld pipeline={p} /></Table.Td>
               <Table.Td>{p.mode}</Table.Td>
               <Table.Td>{name(p.source_connection_id)} → {name(p.target_connection_id)}</Table.Td>
               <Table.Td>{p.tables.length}</Table.Td>

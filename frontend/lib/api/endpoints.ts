@@ -15,6 +15,10 @@ export type Pipeline = S["PipelinePublic"];
 export type PipelineCreate = S["PipelineCreate"];
 export type PipelineMode = Pipeline["mode"];
 export type PipelineStatusView = S["PipelineStatusView"];
+export type PipelineUpdate = S["PipelineUpdate"];
+export type Problem = S["ProblemView"];
+export type WalFigures = S["WalView"];
+export type PlatformHealth = S["PlatformHealth"];
 export type PipelineProgressView = S["PipelineProgressView"];
 export type SyncStats = S["SyncStats"];
 export type Dashboard = S["Dashboard"];
@@ -60,6 +64,7 @@ export const pipelinesApi = {
   list: () => api().get<S["PipelineList"]>("/pipelines", { params: { limit: 200 } }).then((r) => r.data.items),
   get: (id: string) => api().get<Pipeline>(`/pipelines/${id}`).then((r) => r.data),
   create: (body: PipelineCreate) => api().post<Pipeline>("/pipelines", body).then((r) => r.data),
+  update: (id: string, body: PipelineUpdate) => api().put<Pipeline>(`/pipelines/${id}`, body).then((r) => r.data),
   remove: (id: string) => api().delete(`/pipelines/${id}`),
   action: (id: string, action: "start" | "stop" | "pause" | "resume") =>
     api().post<Pipeline>(`/pipelines/${id}/${action}`).then((r) => r.data),
@@ -74,6 +79,7 @@ export const monitoringApi = {
   events: (filters: EventFilters) =>
     api().get<EventsPage>("/monitoring/events", { params: filters }).then((r) => r.data),
   loggerStatus: () => api().get<EventLoggerStatus>("/monitoring/event-logger-status").then((r) => r.data),
+  health: () => api().get<PlatformHealth>("/monitoring/health").then((r) => r.data),
   timeseries: (params: { pipeline_id?: string; metric?: string; bucket?: string; hours?: number }) =>
     api().get("/monitoring/timeseries", { params }).then((r) => r.data as {
       points: { t: string; insert?: number; update?: number; delete?: number; average_latency_ms?: number }[] }),

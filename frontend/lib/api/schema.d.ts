@@ -234,7 +234,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Pipelines */
+        /**
+         * List Pipelines
+         * @description Each pipeline with the WAL its slot holds on the source (also while stopped) and its health, as of the
+         *     health monitor's latest pass.
+         */
         get: operations["list_pipelines_api_v1_pipelines_get"];
         put?: never;
         /** Create Pipeline */
@@ -349,7 +353,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Status */
+        /**
+         * Get Status
+         * @description Stored state, Connect's view, and `health` (ok | degraded | error) with its `problems`, judged from fresh
+         *     observations of the broker, Connect, the sink's consumer group, the source's slot and the event logger; `wal`
+         *     holds the slot guardian's figures.
+         */
         get: operations["get_status_api_v1_pipelines__pipeline_id__status_get"];
         put?: never;
         post?: never;
@@ -449,6 +458,27 @@ export interface paths {
         put?: never;
         /** Restart Event Logger */
         post: operations["restart_event_logger_api_v1_monitoring_event_logger_restart_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/monitoring/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Health
+         * @description Broker, Kafka Connect and event logger as observed in the last few seconds, and every pipeline's health
+         *     (ok | degraded | error) with its problems.
+         */
+        get: operations["get_health_api_v1_monitoring_health_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1226,10 +1256,26 @@ export interface components {
         };
         /** EventLoggerStatus */
         EventLoggerStatus: {
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "starting" | "consuming" | "reconnecting" | "stopped";
             /** Running */
             running: boolean;
             /** Enabled */
             enabled: boolean;
+            current_error?: components["schemas"]["LoggerErrorView"] | null;
+            /**
+             * Current Errors
+             * @default []
+             */
+            current_errors: components["schemas"]["LoggerErrorView"][];
+            /**
+             * Error History
+             * @default []
+             */
+            error_history: components["schemas"]["LoggerErrorView"][];
             /** Group Id */
             group_id: string;
             /** Assigned Partitions */
@@ -1318,6 +1364,21 @@ export interface components {
             /** Seconds */
             seconds: number | null;
         };
+        /** LoggerErrorView */
+        LoggerErrorView: {
+            /** Kind */
+            kind: string;
+            /** Message */
+            message: string;
+            /** Since */
+            since: number;
+            /** Last Seen */
+            last_seen: number;
+            /** Count */
+            count: number;
+            /** Until */
+            until?: number | null;
+        };
         /** LoginRequest */
         LoginRequest: {
             /** Username */
@@ -1365,6 +1426,27 @@ export interface components {
             mode: components["schemas"]["PipelineMode"];
             /** Tables */
             tables: string[];
+        };
+        /** PipelineHealthSummary */
+        PipelineHealthSummary: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+            /**
+             * Health
+             * @enum {string}
+             */
+            health: "ok" | "degraded" | "error";
+            /** Problems */
+            problems: components["schemas"]["ProblemView"][];
+            /** Retained Wal Bytes */
+            retained_wal_bytes: number | null;
         };
         /** PipelineList */
         PipelineList: {
@@ -1461,6 +1543,14 @@ export interface components {
             owner_id: string | null;
             /** @description What the caller may do with it: view, operate or manage */
             access: components["schemas"]["AccessLevel"];
+            /** Wal Warning Bytes */
+            wal_warning_bytes: number;
+            /** Wal Critical Bytes */
+            wal_critical_bytes: number;
+            /** Retained Wal Bytes */
+            retained_wal_bytes?: number | null;
+            /** Health */
+            health?: string | null;
         };
         /**
          * PipelineStatus
@@ -1484,8 +1574,16 @@ export interface components {
             cdc_status: string;
             /** Last Error */
             last_error: string | null;
-            /** Health */
-            health: string;
+            /**
+             * Health
+             * @enum {string}
+             */
+            health: "ok" | "degraded" | "error";
+            /** Problems */
+            problems: components["schemas"]["ProblemView"][];
+            wal: components["schemas"]["WalView"] | null;
+            /** Observed At */
+            observed_at: string | null;
             connect: components["schemas"]["ConnectView"];
             /**
              * Updated At
@@ -1517,6 +1615,31 @@ export interface components {
             mode?: components["schemas"]["PipelineMode"] | null;
             /** Tables */
             tables?: string[] | null;
+            /** Wal Warning Bytes */
+            wal_warning_bytes?: number | null;
+            /** Wal Critical Bytes */
+            wal_critical_bytes?: number | null;
+        };
+        /**
+         * PlatformHealth
+         * @description The shared data plane (broker, Kafka Connect, event logger) and every pipeline's health.
+         */
+        PlatformHealth: {
+            /**
+             * Health
+             * @enum {string}
+             */
+            health: "ok" | "degraded" | "error";
+            /** Problems */
+            problems: components["schemas"]["ProblemView"][];
+            /** Observed At */
+            observed_at: string | null;
+            kafka: components["schemas"]["ReachView"] | null;
+            connect: components["schemas"]["ReachView"] | null;
+            /** Event Logger State */
+            event_logger_state: string | null;
+            /** Pipelines */
+            pipelines: components["schemas"]["PipelineHealthSummary"][];
         };
         /** PreflightCheck */
         PreflightCheck: {
@@ -1531,6 +1654,41 @@ export interface components {
              * @default false
              */
             warning: boolean;
+        };
+        /** ProblemView */
+        ProblemView: {
+            /** Component */
+            component: string;
+            /** Code */
+            code: string;
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "degraded" | "error";
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /** Message */
+            message: string;
+            /** Action */
+            action: string;
+            /**
+             * Actions
+             * @default []
+             */
+            actions: string[];
+        };
+        /** ReachView */
+        ReachView: {
+            /** Ok */
+            ok: boolean;
+            /** At */
+            at: number;
+            /** Error */
+            error: string | null;
         };
         /** Readiness */
         Readiness: {
@@ -1844,6 +2002,45 @@ export interface components {
             role?: components["schemas"]["Role"] | null;
             /** Active */
             active?: boolean | null;
+        };
+        /**
+         * WalView
+         * @description The slot guardian's figures: what the source keeps for the pipeline's replication slot.
+         */
+        WalView: {
+            /**
+             * Observed At
+             * Format: date-time
+             */
+            observed_at: string;
+            /** Slot Exists */
+            slot_exists: boolean;
+            /** Slot Active */
+            slot_active: boolean | null;
+            /** Active Pid */
+            active_pid: number | null;
+            /** Wal Status */
+            wal_status: string | null;
+            /** Retained Bytes */
+            retained_bytes: number | null;
+            /** Lag Bytes */
+            lag_bytes: number | null;
+            /** Safe Wal Size */
+            safe_wal_size: number | null;
+            /** Max Slot Wal Keep Size */
+            max_slot_wal_keep_size: string | null;
+            /** Wal Dir Bytes */
+            wal_dir_bytes: number | null;
+            /** Free Disk Bytes */
+            free_disk_bytes: number | null;
+            /** Disk Note */
+            disk_note: string | null;
+            /** Warning Bytes */
+            warning_bytes: number;
+            /** Critical Bytes */
+            critical_bytes: number;
+            /** Error */
+            error: string | null;
         };
     };
     responses: never;
@@ -5176,6 +5373,107 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EventLoggerStatus"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated, or the token is no longer good */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed logins */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (Kafka Connect, a source database) is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_health_api_v1_monitoring_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlatformHealth"];
                 };
             };
             /** @description Bad request */

@@ -2,14 +2,16 @@
 
 from cdcflow.alerts.delivery import DeliveryWorker
 from cdcflow.alerts.evaluator import AlertEvaluator
-from cdcflow.alerts.observe import CurrentObservations
+from cdcflow.alerts.observe import CurrentObservations, monitor_health
 from cdcflow.core.loop import LoopService
 from cdcflow.events.service import EventLoggerService
+from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.pipelines.runner import EngineContext
 
 
-def alert_loops(ctx: EngineContext, event_logger: EventLoggerService | None) -> list[LoopService]:
+def alert_loops(ctx: EngineContext, event_logger: EventLoggerService | None,
+                monitor: HealthMonitor) -> list[LoopService]:
     settings = ctx.settings
-    return [AlertEvaluator(ctx.session_factory, CurrentObservations(ctx, event_logger), settings.ui_url,
-                           settings.alert_eval_interval_seconds),
+    observations = CurrentObservations(ctx, event_logger, monitor_health(monitor))
+    return [AlertEvaluator(ctx.session_factory, observations, settings.ui_url, settings.alert_eval_interval_seconds),
             DeliveryWorker(ctx.session_factory, ctx.box, settings)]

@@ -1,9 +1,9 @@
-"""What the alert evaluator observes, fed from what exists today: pipeline status and last error, Kafka Connect's
-view through pipelines/status.health, the slots on each source (retained WAL, lag), the event counters
-(last event, minutes with events), and this process's event logger.
+"""What the alert evaluator observes: pipeline status and last error, each pipeline's health and problems as the
+health monitor (monitoring/monitor.py) judged them from fresh observations, the slots on each source (retained WAL,
+lag), the event counters (last event, minutes with events), and this process's event logger.
 
-The evaluator depends only on ObservationSource. A better health function (one that returns problems) plugs in by
-passing it as `health_fn`: (pipeline, connect client) -> (health, problems).
+The evaluator depends only on ObservationSource; the health comes from `health_fn`:
+(pipeline, connect client) -> (health, problems).
 """
 
 import logging
@@ -25,7 +25,8 @@ from cdcflow.events.service import EventLoggerService
 from cdcflow.models import Connection, Pipeline, PipelineStatus
 from cdcflow.monitoring.lag import last_event
 from cdcflow.pipelines.runner import EngineContext
-from cdcflow.pipelines.status import connect_snapshot, health
+from cdcflow.monitoring.monitor import HealthMonitor
+from cdcflow.pipelines.status import connect_snapshot
 
 logger = logging.getLogger(__name__)
 HealthFn = Callable[[Pipeline, ConnectClient], tuple[str, list[str]]]
@@ -42,7 +43,18 @@ class ObservationSource(Protocol):
         """Observe what rules of these kinds need (network calls allowed: no transaction is open)."""
 
 
+def monitor_health(monitor: HealthMonitor) -> HealthFn:
+    """The health monitor's latest judgement; a pipeline it has not judged yet falls back to Connect's view."""
+    def health_fn(pipeline: Pipeline, connect: ConnectClient) -> tuple[str, list[str]]:
+        report = monitor.reports.get(pipeline.id)
+        if report is None:
+            return connect_health(pipeline, connect)
+        return report.health, [f"{p.component}: {p.message}" for p in report.problems]
+    return health_fn
+
+
 def connect_health(pipeline: Pipeline, connect: ConnectClient) -> tuple[str, list[str]]:
+    """Connect's view only: degraded when a connector or task is not in the state the pipeline wants."""
     snapshot = connect_snapshot(connect, pipeline)
     problems = []
     if not snapshot["reachable"]:
@@ -53,7 +65,7 @@ def connect_health(pipeline: Pipeline, connect: ConnectClient) -> tuple[str, lis
             if view["state"] != ("PAUSED" if pipeline.status == PipelineStatus.PAUSED else "RUNNING"):
                 problems.append(f"{role} connector {view['state'] or 'missing'}")
             problems += [f"{role} task {t['id']} {t['state']}" for t in view["tasks"] if t["state"] != view["state"]]
-    return health(pipeline, snapshot), problems
+    return ("error" if any("FAILED" in p for p in problems) else "degraded" if problems else "ok"), problems
 
 
 class CurrentObservations:
@@ -100,7 +112,7 @@ class CurrentObservations:
         for source_id, members in by_source.items():
             names = {ResourceNames(p.id).slot: p.id for p in members}
             try:
-                endpoint = endpoint_for(self.ctx.box, session.get(Connection, source_id))
+                endpoint = endpoint_for(self.ctx.box, session.get(Connection, source_id), self.ctx.policy)
                 with open_connection(endpoint, self.ctx.settings.connection_test_timeout_seconds,
                                      autocommit=True) as conn:
                     rows = {r[0]: (r[1], r[2]) for r in conn.execute(SLOTS, (list(names),)).fetchall()}

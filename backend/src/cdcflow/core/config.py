@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     alert_eval_interval_seconds: float = Field(default=10.0, ge=1)
     alert_delivery_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     alert_delivery_max_attempts: int = Field(default=5, ge=1, le=20)
+    # Health (monitoring/monitor.py): how often the data plane is observed, how long a probe may take, and when
+    # observations are too old to call anything "ok".
+    health_interval_seconds: float = Field(default=2.0, gt=0, le=60)
+    health_probe_timeout_seconds: float = Field(default=2.0, ge=1, le=30)
+    health_max_age_seconds: float = Field(default=10.0, gt=0)
+    # No sink commit this long while its lag grows = stalled. Must exceed the Connect worker's
+    # offset.flush.interval.ms (1 s in cdcflow's stack; Kafka's default is 60 s).
+    health_sink_stall_seconds: float = Field(default=15.0, gt=0)
+    health_slot_grace_seconds: float = Field(default=2.0, ge=0)
     run_background_services: bool = True
     event_logger_enabled: bool = True
     event_logger_group: str = "cdcflow-event-logger"

@@ -15,6 +15,7 @@ from cdcflow.core.db import session_scope
 from cdcflow.core.loop import LoopService
 from cdcflow.engine.connect.client import ConnectClient
 from cdcflow.models import CdcStatus, Pipeline, PipelineStatus
+from cdcflow.monitoring.health import LOST_SLOT_ERROR
 from cdcflow.pipelines.status import connect_snapshot
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ class Reconciler(LoopService):
         if pipeline.status == PipelineStatus.RUNNING and problem:
             logger.warning("pipeline %s -> ERROR: %s", pipeline.id, problem)
             pipeline.status, pipeline.cdc_status, pipeline.last_error = PipelineStatus.ERROR, CdcStatus.ERROR, problem
-        elif pipeline.status == PipelineStatus.ERROR and pipeline.cdc_status == CdcStatus.ERROR and not problem:
+        elif pipeline.status == PipelineStatus.ERROR and pipeline.cdc_status == CdcStatus.ERROR and not problem \
+                and pipeline.last_error != LOST_SLOT_ERROR:  # running connectors cannot bring back lost WAL
             logger.info("pipeline %s recovered -> RUNNING", pipeline.id)
             pipeline.status, pipeline.cdc_status, pipeline.last_error = (PipelineStatus.RUNNING, CdcStatus.RUNNING,
                                                                          None)

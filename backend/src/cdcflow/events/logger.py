@@ -1,21 +1,24 @@
 """The event logger loop: consume the pipelines' change topics, store each batch, commit offsets, announce.
 
 Order per batch: parse -> store (one transaction) -> commit Kafka offsets (synchronously) -> emit. A crash between
-store and offset commit replays the batch, which the unique key absorbs: no event is lost or stored twice.
+store and offset commit replays the batch, which the unique keys absorb: no event is lost or stored twice.
+
+The logger's state (logger_state.py) follows what it observes: an error is current until the kind of success that
+ends it (a broker round trip, a database write), then it moves to the history.
 """
 
 import logging
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from cdcflow.events.logger_state import DATABASE, EMIT, INTERNAL, KAFKA, LoggerStats
 from cdcflow.events.parser import Malformed, parse
 from cdcflow.events.store import EventStore, StoredEvent
 
@@ -32,31 +35,6 @@ class LoggerConfig:
     batch_size: int = 1000
     poll_timeout: float = 0.5
     metadata_refresh_ms: int = 5000
-
-
-@dataclass
-class LoggerStats:
-    running: bool = False
-    stored: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    tombstones: int = 0
-    last_error: str | None = None
-    last_error_at: float | None = None
-    last_batch_at: float | None = None
-    started_at: float | None = None
-    recent: deque = field(default_factory=lambda: deque(maxlen=600))  # (second, events stored)
-
-    def record(self, stored: int) -> None:
-        now = int(time.time())
-        if self.recent and self.recent[-1][0] == now:
-            self.recent[-1] = (now, self.recent[-1][1] + stored)
-        else:
-            self.recent.append((now, stored))
-
-    def events_per_second(self, window: int = 60) -> float:
-        cutoff = time.time() - window
-        return round(sum(n for t, n in self.recent if t >= cutoff) / window, 2)
 
 
 class EventLogger:
@@ -93,9 +71,14 @@ class EventLogger:
         try:
             while not self._stop.is_set():
                 try:
+                    if DATABASE in self.stats.errors.current:
+                        store.ping()  # events may not flow: find out by asking whether the database is back
+                        self.stats.errors.resolve(DATABASE)
                     self._consume(store)
                 except Exception as exc:
-                    self._error(f"{type(exc).__name__}: {exc}")
+                    kind = DATABASE if isinstance(exc, psycopg.Error) else \
+                        KAFKA if isinstance(exc, KafkaException) else INTERNAL
+                    self.stats.errors.report(kind, f"{type(exc).__name__}: {exc}")
                     store.close()
                     self._close_consumer()
                     self._stop.wait(2)
@@ -104,9 +87,13 @@ class EventLogger:
             store.close()
             self.stats.running = False
 
-    def _error(self, message: str) -> None:
-        logger.error("event logger: %s", message)
-        self.stats.last_error, self.stats.last_error_at = message, time.time()
+    def _on_client_error(self, error: KafkaError) -> None:
+        """Global client errors (broker down, all brokers down, name resolution): served from consume()."""
+        self.stats.errors.report(KAFKA, f"broker: {error.str()}")
+
+    def _broker_answered(self) -> None:
+        self.stats.connected_at = self.stats.connected_at or time.time()
+        self.stats.errors.resolve(KAFKA)
 
     def _close_consumer(self) -> None:
         if self._consumer is not None:
@@ -126,6 +113,9 @@ class EventLogger:
             "partition.assignment.strategy": "cooperative-sticky",
             "session.timeout.ms": 10000,
             "heartbeat.interval.ms": 3000,
+            "error_cb": self._on_client_error,
+            # The broker closes idle connections; that is not an error worth a line or a state change.
+            "log.connection.close": False,
         })
 
         def on_assign(c, partitions):
@@ -152,8 +142,13 @@ class EventLogger:
         events, offsets = [], {}
         for msg in messages:
             if msg.error() is not None:
-                if msg.error().code() != KafkaError._PARTITION_EOF:
-                    self._error(f"consume: {msg.error()}")
+                code = msg.error().code()
+                if code == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                    # Expected after a pipeline is deleted: the regex subscription still lists its topics for a
+                    # metadata refresh or two.
+                    logger.debug("event logger: %s", msg.error())
+                elif code != KafkaError._PARTITION_EOF:
+                    self.stats.errors.report(KAFKA, f"consume: {msg.error()}")
                 continue
             offsets[(msg.topic(), msg.partition())] = msg.offset() + 1
             try:
@@ -168,6 +163,7 @@ class EventLogger:
             else:
                 events.append(event)
         stored = store.write(events)
+        self.stats.errors.resolve(DATABASE)
         self.stats.stored += len(stored)
         self.stats.duplicates += len(events) - len(stored)
         self.stats.record(len(stored))
@@ -175,11 +171,13 @@ class EventLogger:
         if offsets:
             self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
                                   asynchronous=False)
+            self._broker_answered()
         if stored and self.on_stored is not None:
             try:
                 self.on_stored(stored)
+                self.stats.errors.resolve(EMIT)
             except Exception as exc:  # announcing is best effort; the events are safe
-                self._error(f"emit: {exc}")
+                self.stats.errors.report(EMIT, f"emit: {exc}")
 
     def _reject(self, msg, reason: str) -> None:
         self.stats.rejected += 1
@@ -198,9 +196,16 @@ class EventLogger:
 
     def _refresh_lag(self) -> None:
         """Run by the consumer's own thread (a confluent-kafka consumer must not be shared across threads):
-        committed offsets in one request, high watermarks from the fetcher's cache."""
+        committed offsets in one request, high watermarks from the fetcher's cache. Also the logger's broker
+        probe: an answer ends a current broker error."""
         consumer, assigned = self._consumer, list(self._assigned)
         partitions: list[dict[str, Any]] = [{"topic": tp.topic, "partition": tp.partition} for tp in assigned]
+        if consumer is not None and not assigned:
+            try:
+                consumer.list_topics(timeout=2)
+                self._broker_answered()
+            except KafkaException as exc:
+                self.stats.errors.report(KAFKA, f"broker: {exc.args[0].str() if exc.args else exc}")
         if consumer is not None and assigned:
             try:
                 committed = consumer.committed([TopicPartition(tp.topic, tp.partition) for tp in assigned],
@@ -212,19 +217,16 @@ class EventLogger:
                     position = done.offset if done.offset >= 0 else max(low, 0)
                     entry.update(committed=position, high_watermark=high if high >= 0 else None,
                                  lag=max(0, high - position) if high >= 0 else None)
+                self._broker_answered()
             except Exception as exc:  # noqa: BLE001  (lag is informative; consumption goes on)
                 for entry in partitions:
                     entry["error"] = str(exc)
+                self.stats.errors.report(KAFKA, f"broker: {exc}")
         self._partitions, self._lag_checked_at, self._lag_checked_wall = partitions, time.monotonic(), time.time()
 
     def status(self) -> dict[str, Any]:
         partitions = self._partitions
-        s = self.stats
-        return {"running": s.running and self._thread is not None and self._thread.is_alive(),
-                "group_id": self.config.group_id, "topic_regex": self.config.topic_regex,
+        alive = self._thread is not None and self._thread.is_alive()
+        return {**self.stats.public(alive), "group_id": self.config.group_id, "topic_regex": self.config.topic_regex,
                 "assigned_partitions": partitions, "lag_checked_at": self._lag_checked_wall,
-                "total_lag": sum(p.get("lag") or 0 for p in partitions),
-                "events_per_second_1m": s.events_per_second(60), "stored_total": s.stored,
-                "duplicates_total": s.duplicates, "rejected_total": s.rejected, "tombstones_total": s.tombstones,
-                "last_error": s.last_error, "last_error_at": s.last_error_at, "last_batch_at": s.last_batch_at,
-                "started_at": s.started_at}
+                "total_lag": sum(p.get("lag") or 0 for p in partitions)}

@@ -3,6 +3,7 @@
 Pure functions: no I/O, so every malformed shape is unit-tested.
 """
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -36,6 +37,25 @@ class ChangeEvent:
     partition: int
     offset: int
     metadata: dict[str, Any]
+    source_key: uuid.UUID | None = None
+
+
+def source_identity(pipeline_id: uuid.UUID, lsn: int | None, tx_id: int | None, table: str, op: str,
+                    key: Any) -> uuid.UUID | None:
+    """What makes a change unique at the source, hashed to 16 bytes: the same change re-sent by Debezium after a
+    crash (it resumes from its last committed offset, so a replay lands at a new Kafka offset) hashes the same.
+
+    Each row change in PostgreSQL's WAL has its own LSN; several events share one only when one record means
+    several changes: a primary-key update (a delete and a create: op differs), a TRUNCATE of several tables
+    (table differs), snapshot reads (key differs). Debezium's `sequence` is left out on purpose: its first part
+    (the last commit LSN) comes from the restored offset after a restart, so a replay may not repeat it.
+    None without an LSN (not a Debezium PostgreSQL event): such events are de-duplicated by Kafka offset only.
+    """
+    if lsn is None:
+        return None
+    text = "|".join((str(pipeline_id), str(lsn), "" if tx_id is None else str(tx_id), table, op,
+                     orjson.dumps(key, option=orjson.OPT_SORT_KEYS, default=str).decode()))
+    return uuid.UUID(bytes=hashlib.blake2b(text.encode(), digest_size=16).digest())
 
 
 def _payload(raw: bytes | None, what: str) -> Any:
@@ -95,14 +115,16 @@ def parse(topic: str, partition: int, offset: int, key: bytes | None, value: byt
     key_payload = _payload(key, "key") if key is not None else None
     schema = source.get("schema") or match["schema"]
     table = source.get("table") or match["table"]
-    lsn = source.get("lsn")
-    tx_id = source.get("txId")
+    lsn = source.get("lsn") if isinstance(source.get("lsn"), int) else None
+    tx_id = source.get("txId") if isinstance(source.get("txId"), int) else None
+    pipeline_id, table_name = uuid.UUID(match["pipeline"]), f"{schema}.{table}"
     return ChangeEvent(
-        pipeline_id=uuid.UUID(match["pipeline"]), event_type=OPS[op], op=op, table_name=f"{schema}.{table}",
+        pipeline_id=pipeline_id, event_type=OPS[op], op=op, table_name=table_name,
         primary_key=key_payload if isinstance(key_payload, dict) else None,
-        source_lsn=lsn if isinstance(lsn, int) else None, tx_id=tx_id if isinstance(tx_id, int) else None,
+        source_lsn=lsn, tx_id=tx_id,
         source_ts=source_ts, latency_ms=latency, topic=topic, partition=partition, offset=offset,
         metadata=cap_metadata({"op": op, "before": payload.get("before"), "after": payload.get("after"),
                                "key": key_payload, "source": {k: source.get(k) for k in (
-                                   "db", "schema", "table", "lsn", "txId", "ts_ms", "snapshot")}}),
+                                   "db", "schema", "table", "lsn", "txId", "sequence", "ts_ms", "snapshot")}}),
+        source_key=source_identity(pipeline_id, lsn, tx_id, table_name, op, key_payload),
     )

@@ -43,8 +43,9 @@ class EventLoggerService:
     def status(self) -> dict:
         current = self.logger
         if current is None:
-            return {"running": False, "group_id": self.settings.event_logger_group, "assigned_partitions": [],
-                    "total_lag": 0, "events_per_second_1m": 0.0, "stored_total": 0, "duplicates_total": 0,
-                    "rejected_total": 0, "tombstones_total": 0, "last_error": None, "enabled":
-                    self.settings.event_logger_enabled}
+            return {"state": "stopped", "running": False, "group_id": self.settings.event_logger_group,
+                    "assigned_partitions": [], "total_lag": 0, "events_per_second_1m": 0.0, "stored_total": 0,
+                    "duplicates_total": 0, "rejected_total": 0, "tombstones_total": 0, "last_error": None,
+                    "current_error": None, "current_errors": [], "error_history": [],
+                    "enabled": self.settings.event_logger_enabled}
         return {**current.status(), "enabled": self.settings.event_logger_enabled}

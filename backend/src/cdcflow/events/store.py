@@ -1,7 +1,10 @@
 """Batch writes of change events: COPY into a staging table, then one INSERT ... ON CONFLICT DO NOTHING.
 
-The unique key (kafka_topic, kafka_partition, kafka_offset) makes a replayed batch harmless; RETURNING tells which
-rows are new, so only those are announced. Counters follow by trigger in the same transaction.
+Two unique keys make replays harmless: (kafka_topic, kafka_partition, kafka_offset) absorbs a batch the logger reads
+twice, (source_lsn, source_key) absorbs a change Debezium sent twice (after a crash it resumes from its last
+committed offset, so the copy sits at a new Kafka offset). ON CONFLICT without a target skips a row that violates
+either; RETURNING tells which rows are new, so only those are announced, and the counters (statement triggers over
+the inserted rows) count each change once.
 """
 
 from dataclasses import dataclass
@@ -15,19 +18,22 @@ from cdcflow.events.parser import ChangeEvent
 STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS cdcflow_event_staging (
     pipeline_id uuid, event_type text, table_name text, source_lsn bigint, latency_ms integer,
-    kafka_topic text, kafka_partition integer, kafka_offset bigint, started_at timestamptz, run_metadata jsonb
+    kafka_topic text, kafka_partition integer, kafka_offset bigint, started_at timestamptz, run_metadata jsonb,
+    source_key uuid
 ) ON COMMIT DELETE ROWS
 """
 
 MOVE = """
 INSERT INTO pipeline_runs (pipeline_id, run_type, status, event_type, table_name, source_lsn, latency_ms,
-                           kafka_topic, kafka_partition, kafka_offset, started_at, completed_at, run_metadata)
+                           kafka_topic, kafka_partition, kafka_offset, started_at, completed_at, run_metadata,
+                           source_key)
 SELECT s.pipeline_id, 'CDC', 'captured', s.event_type, s.table_name, s.source_lsn, s.latency_ms, s.kafka_topic,
-       s.kafka_partition, s.kafka_offset, s.started_at, s.started_at, s.run_metadata
+       s.kafka_partition, s.kafka_offset, s.started_at, s.started_at, s.run_metadata, s.source_key
 FROM cdcflow_event_staging s
 JOIN pipelines p ON p.id = s.pipeline_id
+-- The first copy (lowest offset) wins, also when the original and its replay arrive in the same batch.
 ORDER BY s.kafka_topic, s.kafka_partition, s.kafka_offset
-ON CONFLICT (kafka_topic, kafka_partition, kafka_offset) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING id, pipeline_id, event_type, table_name, source_lsn, latency_ms, kafka_topic, kafka_partition,
           kafka_offset, started_at, run_metadata
 """
@@ -71,6 +77,11 @@ class EventStore:
             self._conn.commit()
         return self._conn
 
+    def ping(self) -> None:
+        """Raises while the database is unreachable."""
+        self._connection().execute("SELECT 1")
+        self._conn.rollback()
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
@@ -89,7 +100,7 @@ class EventStore:
                         copy.write_row((e.pipeline_id, e.event_type, e.table_name, e.source_lsn, e.latency_ms,
                                         e.topic, e.partition, e.offset, now,
                                         orjson.dumps({**e.metadata, "event_type": e.event_type},
-                                                     default=str).decode()))
+                                                     default=str).decode(), e.source_key))
                 rows = cur.execute(MOVE).fetchall()
             conn.commit()
         except Exception:

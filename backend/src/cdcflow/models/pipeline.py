@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     DateTime,
     Enum,
     ForeignKey,
@@ -57,10 +58,15 @@ class CdcStatus(str, enum.Enum):
     ERROR = "ERROR"
 
 
+GIB = 1024 ** 3
+
+
 class Pipeline(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     __tablename__ = "pipelines"
     __table_args__ = (Index("uq_pipelines_name_live", "name", unique=True,
-                            postgresql_where=text("deleted_at IS NULL")),)
+                            postgresql_where=text("deleted_at IS NULL")),
+                      CheckConstraint("wal_warning_bytes > 0 AND wal_critical_bytes > wal_warning_bytes",
+                                      name="wal_thresholds"))
 
     name: Mapped[str] = mapped_column(String(100))
     source_connection_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("connections.id"),
@@ -86,6 +92,9 @@ class Pipeline(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     # was deleted).
     owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"),
                                                        index=True)
+    # The slot guardian: WAL the source retains for this pipeline's slot turns health degraded, then error.
+    wal_warning_bytes: Mapped[int] = mapped_column(BigInteger, default=GIB, server_default=str(GIB))
+    wal_critical_bytes: Mapped[int] = mapped_column(BigInteger, default=10 * GIB, server_default=str(10 * GIB))
 
     tables: Mapped[list["PipelineTable"]] = relationship(
         back_populates="pipeline", cascade="all, delete-orphan", order_by="PipelineTable.position",
@@ -121,11 +130,14 @@ class PipelineTable(Base):
 
 class PipelineRun(Base):
     """A FULL_LOAD run or one CDC event. Millions of rows: bigint identity key (append-only, compact indexes,
-    keyset pagination by id), real columns for every filter, one unique key that makes Kafka replays harmless."""
+    keyset pagination by id), real columns for every filter, and two unique keys: the Kafka coordinates (a batch
+    read twice) and the change's source identity (a change Debezium sent twice; see events/store.py)."""
 
     __tablename__ = "pipeline_runs"
     __table_args__ = (
         UniqueConstraint("kafka_topic", "kafka_partition", "kafka_offset"),
+        Index("uq_pipeline_runs_source_lsn_source_key", "source_lsn", "source_key", unique=True,
+              postgresql_where=text("source_key IS NOT NULL")),
         # Live CDC rows only: "newest events of a pipeline" is then an index-only walk (see monitoring/events.py).
         Index("ix_pipeline_runs_pipeline_recent", "pipeline_id", text("id DESC"),
               postgresql_where=text("deleted_at IS NULL AND run_type = 'CDC'")),
@@ -151,3 +163,5 @@ class PipelineRun(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     run_metadata: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Hash of the change's source identity (events/parser.py source_identity); NULL for full-load runs.
+    source_key: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

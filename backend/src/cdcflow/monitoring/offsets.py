@@ -1,6 +1,8 @@
 """Produced vs applied per pipeline, from Kafka: topic high watermarks and the sink's committed group offsets.
 
 Collected by a small loop service every few seconds so the dashboard reads a snapshot instead of asking Kafka.
+Read with a consumer per group (monitoring/observe.py), not the admin group API: a short-lived AdminClient with
+group-offset requests in flight took the whole process down (segfault in librdkafka) when the broker restarted.
 """
 
 import logging
@@ -9,14 +11,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import TopicPartition
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdcflow.core.loop import LoopService
 from cdcflow.engine.names import ResourceNames
 from cdcflow.models import Pipeline
+from cdcflow.monitoring.observe import group_offsets, probe_broker
 
 logger = logging.getLogger(__name__)
 
@@ -49,41 +51,21 @@ class OffsetsCollector(LoopService):
         if not pipelines:
             self.snapshot = {}
             return
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
-        existing = admin.list_topics(timeout=5).topics
-        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "cdcflow-offsets-probe",
-                             "enable.auto.commit": False})
+        broker, existing = probe_broker(self.bootstrap, 5)
+        if not broker.ok:
+            raise ConnectionError(broker.error)
         snapshot = {}
-        try:
-            for pipeline_id, topics in pipelines:
-                partitions = [TopicPartition(t, p) for t in topics if t in existing for p in existing[t].partitions]
-                produced = 0
-                for tp in partitions:
-                    low, high = consumer.get_watermark_offsets(tp, timeout=5)
-                    produced += max(0, high - low)
-                applied = 0
-                group = f"connect-{ResourceNames(pipeline_id).sink_connector}"
-                if partitions:
-                    result = admin.list_consumer_group_offsets(
-                        [_group_request(group, partitions)])[group].result(timeout=5)
-                    for tp in result.topic_partitions:
-                        if tp.offset >= 0:
-                            low, _ = consumer.get_watermark_offsets(TopicPartition(tp.topic, tp.partition),
-                                                                    cached=False, timeout=5)
-                            applied += max(0, tp.offset - low)
-                lag = None
-                if self.lag_probe is not None:
-                    try:
-                        lag = self.lag_probe(pipeline_id)
-                    except Exception as exc:  # noqa: BLE001  (source down: no lag figure this round)
-                        lag = {"error": str(exc)}
-                snapshot[pipeline_id] = PipelineOffsets(produced, min(applied, produced), time.time(), lag)
-        finally:
-            consumer.close()
+        for pipeline_id, topics in pipelines:
+            partitions = [TopicPartition(t, p) for t in topics if t in existing for p in existing[t].partitions]
+            group = f"connect-{ResourceNames(pipeline_id).sink_connector}"
+            offsets = group_offsets(self.bootstrap, group, partitions, 5) if partitions else []
+            produced = sum(max(0, o.high - o.low) for o in offsets)
+            applied = sum(max(0, o.committed - o.low) for o in offsets if o.committed is not None)
+            lag = None
+            if self.lag_probe is not None:
+                try:
+                    lag = self.lag_probe(pipeline_id)
+                except Exception as exc:  # noqa: BLE001  (source down: no lag figure this round)
+                    lag = {"error": str(exc)}
+            snapshot[pipeline_id] = PipelineOffsets(produced, min(applied, produced), time.time(), lag)
         self.snapshot = snapshot
-
-
-def _group_request(group: str, partitions: list[TopicPartition]):
-    from confluent_kafka import ConsumerGroupTopicPartitions
-
-    return ConsumerGroupTopicPartitions(group, partitions)

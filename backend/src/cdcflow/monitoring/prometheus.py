@@ -11,6 +11,8 @@ from cdcflow.core.config import Settings
 from cdcflow.core.deps import Permission, get_actor
 from cdcflow.core.errors import Forbidden
 from cdcflow.events.service import EventLoggerService
+from cdcflow.monitoring.health import SEVERITY
+from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.monitoring.offsets import OffsetsCollector
 
 
@@ -31,7 +33,8 @@ def _label(value: object) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
 
-def render(session: Session, collector: OffsetsCollector, event_logger: EventLoggerService) -> str:
+def render(session: Session, collector: OffsetsCollector, event_logger: EventLoggerService,
+           monitor: HealthMonitor) -> str:
     lines: list[str] = []
 
     def metric(name: str, kind: str, help_text: str, samples: list[tuple[dict, float]]) -> None:
@@ -73,4 +76,38 @@ def render(session: Session, collector: OffsetsCollector, event_logger: EventLog
             for p in status["assigned_partitions"]])
     metric("cdcflow_event_logger_rejected_total", "counter", "Malformed messages skipped",
            [({}, status["rejected_total"])])
+    metric("cdcflow_event_logger_consuming", "gauge", "1 when the event logger consumes (no current error)",
+           [({}, 1 if status.get("state") == "consuming" else 0)])
+    _health(metric, names, monitor)
     return "\n".join(lines) + "\n"
+
+
+def _health(metric, names: dict, monitor: HealthMonitor) -> None:
+    platform, seen = monitor.platform_report(), monitor.observations
+    metric("cdcflow_platform_health", "gauge", "Shared data plane: 0 ok, 1 degraded, 2 error",
+           [({}, SEVERITY[platform.health])])
+    metric("cdcflow_component_up", "gauge", "1 when the component answered the health monitor's last probe",
+           [({"component": c}, 1 if r.ok else 0) for c, r in (("kafka", seen.broker), ("connect", seen.connect))
+            if r is not None])
+    reports = [(names[pid], report) for pid, report in monitor.reports.items() if pid in names]
+    metric("cdcflow_pipeline_health", "gauge", "Pipeline health: 0 ok, 1 degraded, 2 error",
+           [({"pipeline": name}, SEVERITY[r.health]) for name, r in reports])
+    metric("cdcflow_pipeline_problems", "gauge", "Problems the pipeline has now",
+           [({"pipeline": name}, len(r.problems)) for name, r in reports])
+    walled = [(name, r.wal) for name, r in reports if r.wal is not None and r.wal.slot_exists]
+    metric("cdcflow_slot_retained_wal_bytes", "gauge", "WAL the source keeps for the pipeline's replication slot",
+           [({"pipeline": name}, w.retained_bytes or 0) for name, w in walled])
+    metric("cdcflow_slot_wal_warning_bytes", "gauge", "Retained WAL at which health turns degraded",
+           [({"pipeline": name}, w.warning_bytes) for name, w in walled])
+    metric("cdcflow_slot_wal_critical_bytes", "gauge", "Retained WAL at which health turns error",
+           [({"pipeline": name}, w.critical_bytes) for name, w in walled])
+    metric("cdcflow_slot_wal_status", "gauge", "1 for the slot's current wal_status (reserved, extended, "
+           "unreserved, lost)", [({"pipeline": name, "wal_status": w.wal_status}, 1) for name, w in walled
+                                 if w.wal_status])
+    metric("cdcflow_slot_active", "gauge", "1 when a walsender reads the slot",
+           [({"pipeline": name}, 1 if w.slot_active else 0) for name, w in walled])
+    metric("cdcflow_slot_safe_wal_size_bytes", "gauge", "WAL the slot may still grow by before "
+           "max_slot_wal_keep_size drops it (absent when unlimited)",
+           [({"pipeline": name}, w.safe_wal_size) for name, w in walled if w.safe_wal_size is not None])
+    metric("cdcflow_source_free_disk_bytes", "gauge", "Free disk where the source keeps its WAL (only when readable)",
+           [({"pipeline": name}, w.free_disk_bytes) for name, w in walled if w.free_disk_bytes is not None])

@@ -15,7 +15,7 @@ from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.monitoring import service
 from cdcflow.monitoring.events import list_events
 from cdcflow.monitoring.lag import last_event, pipeline_lag
-from cdcflow.monitoring.schemas import Dashboard, EventLoggerStatus, EventsPage
+from cdcflow.monitoring.schemas import Dashboard, EventLoggerStatus, EventsPage, PlatformHealth
 from cdcflow.pipelines.service import get_pipeline_for
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
@@ -47,6 +47,13 @@ def restart_event_logger(actor: PipelineOperator, request: Request, session: Ses
     request.app.state.event_logger.restart()
     record(session, actor, "event_logger.restart")
     return request.app.state.event_logger.status()
+
+
+@router.get("/health", response_model=PlatformHealth)
+def get_health(actor: Reader, session: SessionDep, request: Request) -> dict[str, Any]:
+    """Broker, Kafka Connect and event logger as observed in the last few seconds, and every pipeline's health
+    (ok | degraded | error) with its problems."""
+    return service.platform_health(session, request.app.state.health, visible_pipeline_ids(session, actor))
 
 
 @router.get("/dashboard", response_model=Dashboard)

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -58,9 +58,22 @@ class PartitionLag(BaseModel):
     error: str | None = None
 
 
+class LoggerErrorView(BaseModel):
+    kind: str
+    message: str
+    since: float
+    last_seen: float
+    count: int
+    until: float | None = None
+
+
 class EventLoggerStatus(BaseModel):
+    state: Literal["starting", "consuming", "reconnecting", "stopped"]
     running: bool
     enabled: bool
+    current_error: LoggerErrorView | None = None
+    current_errors: list[LoggerErrorView] = []
+    error_history: list[LoggerErrorView] = []
     group_id: str
     assigned_partitions: list[PartitionLag]
     total_lag: int
@@ -101,6 +114,39 @@ class ConnectView(BaseModel):
     sink: ConnectorView | None
 
 
+class ProblemView(BaseModel):
+    component: str
+    code: str
+    severity: Literal["degraded", "error"]
+    since: datetime
+    message: str
+    action: str
+    actions: list[str] = []
+
+
+class WalView(BaseModel):
+    """The slot guardian's figures: what the source keeps for the pipeline's replication slot."""
+
+    observed_at: datetime
+    slot_exists: bool
+    slot_active: bool | None
+    active_pid: int | None
+    wal_status: str | None
+    retained_bytes: int | None
+    lag_bytes: int | None
+    safe_wal_size: int | None
+    max_slot_wal_keep_size: str | None
+    wal_dir_bytes: int | None
+    free_disk_bytes: int | None
+    disk_note: str | None
+    warning_bytes: int
+    critical_bytes: int
+    error: str | None
+
+
+Health = Literal["ok", "degraded", "error"]
+
+
 class PipelineStatusView(BaseModel):
     id: uuid.UUID
     name: str
@@ -108,9 +154,39 @@ class PipelineStatusView(BaseModel):
     full_load_status: str
     cdc_status: str
     last_error: str | None
-    health: str
+    health: Health
+    problems: list[ProblemView]
+    wal: WalView | None
+    observed_at: datetime | None
     connect: ConnectView
     updated_at: datetime
+
+
+class ReachView(BaseModel):
+    ok: bool
+    at: float
+    error: str | None
+
+
+class PipelineHealthSummary(BaseModel):
+    id: uuid.UUID
+    name: str
+    status: str
+    health: Health
+    problems: list[ProblemView]
+    retained_wal_bytes: int | None
+
+
+class PlatformHealth(BaseModel):
+    """The shared data plane (broker, Kafka Connect, event logger) and every pipeline's health."""
+
+    health: Health
+    problems: list[ProblemView]
+    observed_at: datetime | None
+    kafka: ReachView | None
+    connect: ReachView | None
+    event_logger_state: str | None
+    pipelines: list[PipelineHealthSummary]
 
 
 class TableProgressView(BaseModel):

@@ -15,6 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cdcflow.engine.names import ResourceNames
+
+
+from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.monitoring.offsets import OffsetsCollector
 
 Scope = list[uuid.UUID] | None
@@ -156,3 +159,23 @@ def scoped_logger_status(status: dict[str, Any], scope: Scope) -> dict[str, Any]
     return {**status, "assigned_partitions": partitions, "total_lag": sum(p.get("lag") or 0 for p in partitions),
             "events_per_second_1m": None, "stored_total": None, "duplicates_total": None, "tombstones_total": None,
             "rejected_total": None, "topic_regex": None}
+
+
+def platform_health(session: Session, monitor: HealthMonitor, scope: Scope = None) -> dict[str, Any]:
+    """The shared data plane as the health monitor saw it last, and the judgement of each pipeline in scope."""
+    platform = monitor.platform_report()
+    seen = monitor.observations
+    where, params = scoped(scope, "id")
+    rows = session.execute(text(f"SELECT id, name, status FROM pipelines WHERE deleted_at IS NULL AND {where} "
+                                "ORDER BY name"), params).all()
+    pipelines = []
+    for pid, name, status in rows:
+        report = monitor.reports.get(pid)
+        if report is not None:
+            pipelines.append({"id": pid, "name": name, "status": status, "health": report.health,
+                              "problems": report.problems,
+                              "retained_wal_bytes": report.wal.retained_bytes if report.wal else None})
+    reach = lambda r: None if r is None else {"ok": r.ok, "at": r.at, "error": r.error}  # noqa: E731
+    return {"health": platform.health, "problems": platform.problems, "observed_at": platform.observed_at,
+            "kafka": reach(seen.broker), "connect": reach(seen.connect),
+            "event_logger_state": (seen.logger or {}).get("state"), "pipelines": pipelines}

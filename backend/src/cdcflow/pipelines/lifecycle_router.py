@@ -49,9 +49,12 @@ def resume_pipeline(pipeline_id: uuid.UUID, actor: PipelineOperator, session: Se
 
 @router.get("/{pipeline_id}/status", response_model=PipelineStatusView)
 def get_status(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, request: Request) -> dict[str, Any]:
+    """Stored state, Connect's view, and `health` (ok | degraded | error) with its `problems`, judged from fresh
+    observations of the broker, Connect, the sink's consumer group, the source's slot and the event logger; `wal`
+    holds the slot guardian's figures."""
     pipeline = service.get_pipeline_for(session, actor, pipeline_id)
     with request.app.state.engine_context.connect() as connect:
-        return pipeline_status(pipeline, connect)
+        return pipeline_status(session, pipeline, connect, request.app.state.health)
 
 
 @router.get("/{pipeline_id}/progress", response_model=PipelineProgressView)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from cdcflow.access import policy
 from cdcflow.core.deps import Actor, PipelineWriter, PolicyDep, Reader, SecretBoxDep, SessionDep, SettingsDep
 from cdcflow.models import AccessLevel, Pipeline, PipelineMode, PipelineStatus
+from cdcflow.monitoring.health import HealthReport
 from cdcflow.pipelines import lifecycle, service
 from cdcflow.pipelines.schemas import (
     PipelineCreate,
@@ -20,7 +21,8 @@ from cdcflow.pipelines.schemas import (
 router = APIRouter(prefix="/pipelines", tags=["pipelines"])
 
 
-def to_public(p: Pipeline, access: AccessLevel) -> PipelinePublic:
+def to_public(p: Pipeline, access: AccessLevel, report: HealthReport | None = None) -> PipelinePublic:
+    """`report`: the health monitor's latest judgement of the pipeline (retained WAL and health), when known."""
     return PipelinePublic(
         id=p.id, name=p.name, source_connection_id=p.source_connection_id,
         target_connection_id=p.target_connection_id, mode=p.mode, status=p.status,
@@ -28,24 +30,30 @@ def to_public(p: Pipeline, access: AccessLevel) -> PipelinePublic:
         debezium_connector_name=p.debezium_connector_name, sink_connector_name=p.sink_connector_name,
         kafka_topics=list(p.kafka_topics or []), last_error=p.last_error, created_at=p.created_at,
         updated_at=p.updated_at, owner_id=p.owner_id, access=access,
+        wal_warning_bytes=p.wal_warning_bytes, wal_critical_bytes=p.wal_critical_bytes,
+        retained_wal_bytes=report.wal.retained_bytes if report and report.wal else None,
+        health=report.health if report else None,
         tables=[PipelineTablePublic(schema_name=t.schema_name, table=t.table_name, state=t.state,
                                     rows_copied=t.rows_copied, rows_estimated=t.rows_estimated,
                                     bytes_copied=t.bytes_copied) for t in p.tables])
 
 
-def public_for(session: Session, actor: Actor, p: Pipeline) -> PipelinePublic:
+def public_for(session: Session, actor: Actor, p: Pipeline, report: HealthReport | None = None) -> PipelinePublic:
     """The pipeline as the caller sees it (they passed the access check that fetched it)."""
-    return to_public(p, policy.level_on(session, actor, p) or AccessLevel.VIEW)
+    return to_public(p, policy.level_on(session, actor, p) or AccessLevel.VIEW, report)
 
 
 @router.get("", response_model=PipelineList)
-def list_pipelines(actor: Reader, session: SessionDep, limit: int = Query(50, ge=1, le=200),
+def list_pipelines(actor: Reader, session: SessionDep, request: Request, limit: int = Query(50, ge=1, le=200),
                    offset: int = Query(0, ge=0, le=1_000_000), status: PipelineStatus | None = None,
                    mode: PipelineMode | None = None, q: str | None = Query(None, max_length=100)) -> PipelineList:
+    """Each pipeline with the WAL its slot holds on the source (also while stopped) and its health, as of the
+    health monitor's latest pass."""
     items, total = service.list_pipelines(session, actor, limit, offset, status, mode, q)
     access = policy.levels(session, actor, items)
-    return PipelineList(items=[to_public(p, access[p.id] or AccessLevel.VIEW) for p in items], total=total,
-                        limit=limit, offset=offset)
+    reports = request.app.state.health.reports
+    return PipelineList(items=[to_public(p, access[p.id] or AccessLevel.VIEW, reports.get(p.id)) for p in items],
+                        total=total, limit=limit, offset=offset)
 
 
 @router.post("", response_model=PipelinePublic, status_code=201)
@@ -57,8 +65,9 @@ def create_pipeline(body: PipelineCreate, actor: PipelineWriter, session: Sessio
 
 
 @router.get("/{pipeline_id}", response_model=PipelinePublic)
-def get_pipeline(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep) -> PipelinePublic:
-    return public_for(session, actor, service.get_pipeline_for(session, actor, pipeline_id))
+def get_pipeline(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, request: Request) -> PipelinePublic:
+    pipeline = service.get_pipeline_for(session, actor, pipeline_id)
+    return public_for(session, actor, pipeline, request.app.state.health.reports.get(pipeline.id))
 
 
 @router.put("/{pipeline_id}", response_model=PipelinePublic)

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cdcflow.models import AccessLevel, CdcStatus, FullLoadStatus, PipelineMode, PipelineStatus
 
@@ -11,6 +11,9 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
 TABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$]{0,62}\.[A-Za-z_][A-Za-z0-9_$]{0,62}$"
 TableName = str
 MAX_TABLES = 500
+MIB = 1024 ** 2
+# A slot guardian threshold: at least 1 MiB (smaller is one WAL segment's noise), at most 1 PiB.
+WalBytes = Field(default=None, ge=MIB, le=1024 ** 5)
 
 
 def _check_tables(tables: list[str]) -> list[str]:
@@ -43,11 +46,24 @@ class PipelineUpdate(BaseModel):
     target_connection_id: uuid.UUID | None = None
     mode: PipelineMode | None = None
     tables: list[TableName] | None = Field(default=None, min_length=1, max_length=MAX_TABLES)
+    # Retained WAL (bytes) at which the pipeline's health turns degraded, then error. Editable in any status.
+    wal_warning_bytes: int | None = WalBytes
+    wal_critical_bytes: int | None = WalBytes
 
     @field_validator("tables")
     @classmethod
     def _valid_tables(cls, v: list[str] | None) -> list[str] | None:
         return None if v is None else _check_tables(v)
+
+    @model_validator(mode="after")
+    def _critical_above_warning(self) -> "PipelineUpdate":
+        if self.wal_warning_bytes is not None and self.wal_critical_bytes is not None \
+                and self.wal_critical_bytes <= self.wal_warning_bytes:
+            raise ValueError("wal_critical_bytes must be greater than wal_warning_bytes")
+        return self
+
+    def only_thresholds(self) -> bool:
+        return self.model_fields_set <= {"wal_warning_bytes", "wal_critical_bytes"}
 
 
 class PipelineTablePublic(BaseModel):
@@ -77,6 +93,12 @@ class PipelinePublic(BaseModel):
     updated_at: datetime
     owner_id: uuid.UUID | None = Field(description="The user who owns it; null: admins only")
     access: AccessLevel = Field(description="What the caller may do with it: view, operate or manage")
+    wal_warning_bytes: int
+    wal_critical_bytes: int
+    # From the health monitor's latest pass (null when not observed): WAL the source keeps for the pipeline's
+    # slot, also while it is stopped, and the health that follows from it and the rest of the data plane.
+    retained_wal_bytes: int | None = None
+    health: str | None = None
 
 
 class PipelineList(BaseModel):

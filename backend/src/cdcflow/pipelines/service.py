@@ -126,12 +126,22 @@ def create_pipeline(session: Session, box: SecretBox, outbound: OutboundPolicy, 
     return pipeline
 
 
+def _set_wal_thresholds(pipeline: Pipeline, body: PipelineUpdate) -> None:
+    warning = body.wal_warning_bytes or pipeline.wal_warning_bytes
+    critical = body.wal_critical_bytes or pipeline.wal_critical_bytes
+    if critical <= warning:
+        raise Unprocessable(f"wal_critical_bytes ({critical}) must be greater than wal_warning_bytes ({warning})",
+                            {"wal_warning_bytes": warning, "wal_critical_bytes": critical})
+    pipeline.wal_warning_bytes, pipeline.wal_critical_bytes = warning, critical
+
+
 def update_pipeline(session: Session, box: SecretBox, outbound: OutboundPolicy, actor: Actor,
                     pipeline_id: uuid.UUID, body: PipelineUpdate, timeout: int) -> Pipeline:
     pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE, for_update=True)
-    if pipeline.status in LOCKED_STATES:
+    if pipeline.status in LOCKED_STATES and not body.only_thresholds():
         raise Conflict(f"Pipeline is {pipeline.status.value}; stop it before editing")
     changes = body.model_dump(exclude_unset=True)
+    _set_wal_thresholds(pipeline, body)
     if body.name is not None:
         _ensure_unique_name(session, body.name, exclude=pipeline.id)
         pipeline.name = body.name

@@ -13,6 +13,8 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S]] = {
     # A job whose API process died (pipelines/recovery.py): the start could not be resumed, or a stop was asked for.
     "interrupt": (frozenset({S.STARTING, S.STOPPING}), S.ERROR),
     "cancel_start": (frozenset({S.STARTING}), S.STOPPED),
+    # Found broken from outside (the slot guardian: the source dropped the slot's WAL). Not while a job runs.
+    "fail": (frozenset({S.RUNNING, S.PAUSED, S.STOPPED, S.ERROR}), S.ERROR),
 }
 
 REASONS = {

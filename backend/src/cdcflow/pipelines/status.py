@@ -1,4 +1,5 @@
-"""GET /status and GET /progress: the stored state merged with what Kafka Connect reports, and load figures."""
+"""GET /status and GET /progress: the stored state, what Kafka Connect reports, the health judged from fresh
+observations of the whole data plane, and load figures."""
 
 import time
 from datetime import UTC, datetime
@@ -9,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from cdcflow.engine.connect.client import ConnectClient, ConnectError, summarize_trace
 from cdcflow.engine.names import ResourceNames
-from cdcflow.models import Pipeline, PipelineRun, PipelineStatus
+from cdcflow.models import Pipeline, PipelineRun
+from cdcflow.monitoring.monitor import HealthMonitor
+from cdcflow.monitoring.observe import ConnectObservation
 
 
 def connector_view(status: dict[str, Any] | None) -> dict[str, Any]:
@@ -27,35 +30,35 @@ def connector_view(status: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def connect_snapshot(connect: ConnectClient, pipeline: Pipeline) -> dict[str, Any]:
+    return _connect_view(connect, pipeline)[0]
+
+
+def _connect_view(connect: ConnectClient, pipeline: Pipeline) -> tuple[dict[str, Any], ConnectObservation]:
+    """The pipeline's connectors as Connect reports them now: the response's view, and the same as an
+    observation for the health rules."""
     names = ResourceNames(pipeline.id)
+    now = time.time()
     try:
-        return {"reachable": True, "error": None,
-                "source": connector_view(connect.status_or_none(names.source_connector)),
-                "sink": connector_view(connect.status_or_none(names.sink_connector))}
+        raw = {name: connect.status_or_none(name) for name in (names.source_connector, names.sink_connector)}
     except ConnectError as exc:
-        return {"reachable": False, "error": str(exc), "source": None, "sink": None}
+        return ({"reachable": False, "error": str(exc), "source": None, "sink": None},
+                ConnectObservation(False, now, str(exc)))
+    view = {"reachable": True, "error": None, "source": connector_view(raw[names.source_connector]),
+            "sink": connector_view(raw[names.sink_connector])}
+    return view, ConnectObservation(True, now, None, {n: s for n, s in raw.items() if s is not None})
 
 
-def health(pipeline: Pipeline, connect: dict[str, Any]) -> str:
-    if pipeline.status == PipelineStatus.ERROR:
-        return "error"
-    if pipeline.status not in (PipelineStatus.RUNNING, PipelineStatus.PAUSED):
-        return "ok"
-    if not connect["reachable"]:
-        return "degraded"
-    states = [c["state"] for c in (connect["source"], connect["sink"])] + \
-             [t["state"] for c in (connect["source"], connect["sink"]) for t in c["tasks"]]
-    if "FAILED" in states or None in states:
-        return "error"
-    want = "PAUSED" if pipeline.status == PipelineStatus.PAUSED else "RUNNING"
-    return "ok" if all(s == want for s in states) else "degraded"
-
-
-def pipeline_status(pipeline: Pipeline, connect: ConnectClient) -> dict[str, Any]:
-    snapshot = connect_snapshot(connect, pipeline)
+def pipeline_status(session: Session, pipeline: Pipeline, connect: ConnectClient,
+                    monitor: HealthMonitor) -> dict[str, Any]:
+    """Stored state, Connect's view, and health judged from the monitor's observations (at most a few seconds
+    old) with Connect's answer from just now."""
+    snapshot, connect_seen = _connect_view(connect, pipeline)
+    monitor.observe_now(session, pipeline)
+    report = monitor.pipeline_report(pipeline, connect=connect_seen)
     return {"id": pipeline.id, "name": pipeline.name, "status": pipeline.status,
             "full_load_status": pipeline.full_load_status, "cdc_status": pipeline.cdc_status,
-            "last_error": pipeline.last_error, "health": health(pipeline, snapshot), "connect": snapshot,
+            "last_error": pipeline.last_error, "health": report.health, "problems": report.problems,
+            "wal": report.wal, "observed_at": report.observed_at, "connect": snapshot,
             "updated_at": pipeline.updated_at}
 
 

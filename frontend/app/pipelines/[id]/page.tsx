@@ -5,6 +5,7 @@ import { useState } from "react";
 
 import AccessPanel from "@/app/components/AccessPanel";
 import Actions from "@/app/pipelines/[id]/Actions";
+import HealthPanel from "@/app/pipelines/[id]/HealthPanel";
 import ProgressTable from "@/app/pipelines/[id]/ProgressTable";
 import ErrorText from "@/app/components/ErrorText";
 import EventsChart from "@/app/components/EventsChart";
@@ -75,9 +76,11 @@ export default function PipelinePage() {
           in {progress.last_run.seconds} s ({progress.last_run.rows_per_second?.toLocaleString()} rows/s), snapshot LSN{" "}
           {progress.last_run.snapshot_lsn}</Text>}
       </Card>
+      {status && <HealthPanel pipeline={pipeline} status={status} canEdit={role !== "viewer"}
+        onChanged={() => void loadDetail()} />}
       {status && (
         <Card withBorder>
-          <Title order={4} mb="xs">Connectors <Badge color={status.health === "ok" ? "green" : status.health === "degraded" ? "yellow" : "red"}>{status.health}</Badge></Title>
+          <Title order={4} mb="xs">Connectors</Title>
           {!status.connect.reachable && <Alert color="yellow">Kafka Connect unreachable: {status.connect.error}</Alert>}
           <Table data-testid="connectors">
             <Table.Tbody>

@@ -96,6 +96,11 @@ class ConnectClient:
     def status(self, name: str) -> dict[str, Any]:
         return self._request("GET", f"/connectors/{name}/status").json()
 
+    def all_statuses(self) -> dict[str, dict[str, Any]]:
+        """Every connector's status in one request: name -> the body GET /connectors/{name}/status returns."""
+        body = self._request("GET", "/connectors", params={"expand": "status"}).json()
+        return {name: entry["status"] for name, entry in body.items() if "status" in entry}
+
     def pause(self, name: str) -> None:
         self._request("PUT", f"/connectors/{name}/pause")
 
