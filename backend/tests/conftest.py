@@ -26,6 +26,9 @@ os.environ.setdefault("CDCFLOW_ENV", "test")
 # The API server started by make test / make up runs the one event logger (and its Socket.IO emission); apps built
 # in this process must not join its consumer group and take partitions away from it.
 os.environ["EVENT_LOGGER_ENABLED"] = "false"
+# The session fixtures below log in once; on a loaded machine the whole suite can outlast a 15-minute access token
+# (and tokens are really checked for expiry, version and session now). An hour covers the run.
+os.environ.setdefault("ACCESS_TOKEN_MINUTES", "60")
 
 
 @pytest.fixture(scope="session")

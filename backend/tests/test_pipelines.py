@@ -7,6 +7,8 @@ import pytest
 from tests.support import connect, dsn_for
 from tests.test_connections import connection_body
 
+MIB = 1024 ** 2
+
 
 @pytest.fixture(scope="module")
 def setup(client, auth, stack_env):
@@ -114,3 +116,26 @@ def test_connection_in_use_cannot_be_deleted(client, auth, setup):
     p = client.post("/api/v1/pipelines", json=body(setup), headers=auth["operator"]).json()
     response = client.delete(f"/api/v1/connections/{setup['source']}", headers=auth["operator"])
     assert response.status_code == 409 and p["name"] in response.json()["error"]["details"]["pipelines"]
+
+
+def test_wal_thresholds_are_validated_and_editable_while_running(client, auth, setup, stack_env):
+    p = client.post("/api/v1/pipelines", json=body(setup), headers=auth["operator"]).json()
+    assert (p["wal_warning_bytes"], p["wal_critical_bytes"]) == (1024 ** 3, 10 * 1024 ** 3)
+    url = f"/api/v1/pipelines/{p['id']}"
+    for bad in ({"wal_warning_bytes": 1000}, {"wal_critical_bytes": -1}, {"wal_warning_bytes": "lots"},
+                {"wal_warning_bytes": 8 * MIB, "wal_critical_bytes": 8 * MIB}):
+        response = client.put(url, json=bad, headers=auth["operator"])
+        assert response.status_code == 422 and response.json()["error"]["code"] == "validation_error", bad
+    # Against the stored other threshold: a warning above the current critical one is refused with the reason.
+    above = client.put(url, json={"wal_warning_bytes": 20 * 1024 ** 3}, headers=auth["operator"])
+    assert above.status_code == 422 and "greater than wal_warning_bytes" in above.json()["error"]["message"]
+    with connect(stack_env["DATABASE_URL"]) as meta:
+        meta.execute("UPDATE pipelines SET status = 'RUNNING' WHERE id = %s", (p["id"],))
+    changed = client.put(url, json={"wal_warning_bytes": 64 * MIB, "wal_critical_bytes": 512 * MIB},
+                         headers=auth["operator"])
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["wal_warning_bytes"], changed.json()["wal_critical_bytes"]) == (64 * MIB, 512 * MIB)
+    # Anything else still waits for a stop; viewers change nothing.
+    assert client.put(url, json={"wal_warning_bytes": 65 * MIB, "name": "x" + p["name"]},
+                      headers=auth["operator"]).status_code == 409
+    assert client.put(url, json={"wal_warning_bytes": 65 * MIB}, headers=auth["viewer"]).status_code == 403

@@ -233,3 +233,17 @@ def test_error_tracker_moves_resolved_errors_to_history_and_logs_once(caplog):
     assert public["state"] == "consuming" and public["last_error"] is None and public["current_error"] is None
     assert public["error_history"][0]["message"] == "broker: down" and public["error_history"][0]["until"]
     assert stats.state(alive=False) == "stopped"
+
+
+def test_a_deleted_pipelines_topic_is_not_an_error_of_the_logger(caplog):
+    from confluent_kafka import KafkaError
+
+    from cdcflow.events.logger import EventLogger, LoggerConfig
+
+    event_logger = EventLogger(LoggerConfig(bootstrap_servers="127.0.0.1:1", database_url="postgresql://x@y/z"))
+    with caplog.at_level(logging.INFO, logger="cdcflow.events.logger"):
+        for code in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_PARTITION):
+            event_logger._on_client_error(KafkaError(code, "Subscribed topic not available"))  # noqa: SLF001
+    assert event_logger.stats.errors.current == {} and caplog.records == []
+    event_logger._on_client_error(KafkaError(KafkaError._ALL_BROKERS_DOWN, "1/1 brokers are down"))  # noqa: SLF001
+    assert "brokers are down" in event_logger.stats.errors.latest().message

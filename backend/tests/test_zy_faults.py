@@ -291,3 +291,34 @@ def test_a_stopped_pipeline_holding_wal_is_degraded_and_says_so(plane):
     metrics = httpx.get(f"{API}/metrics", timeout=30).text
     assert f'cdcflow_slot_retained_wal_bytes{{pipeline="{name}"}}' in metrics
     assert f'cdcflow_pipeline_health{{pipeline="{name}"}} 1' in metrics
+
+
+def test_a_lost_slot_puts_the_pipeline_in_error_with_reset_offered(plane, stack_env):
+    """max_slot_wal_keep_size, the database's safety net, drops the stopped pipeline's WAL: streaming cannot resume,
+    so the pipeline goes to ERROR (through the state machine) and the reset action is offered."""
+    assert plane.status()["status"] == "STOPPED"
+    slot = f"cdcflow_{plane.pid.replace('-', '')}"
+    with psycopg.connect(stack_env["PG_SUPERUSER_DSN"], autocommit=True) as db:
+        try:
+            db.execute("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'")
+            db.execute("SELECT pg_reload_conf()")
+            with psycopg.connect(dsn_for(stack_env["PG_SUPERUSER_DSN"], "demo_target"), autocommit=True) as target:
+                target.execute("CREATE TABLE public.wal_filler AS SELECT g, repeat('x', 300) AS pad "
+                               "FROM generate_series(1, 150000) g")  # ~50 MB of WAL: a few segments
+                target.execute("DROP TABLE public.wal_filler")
+            db.execute("SELECT pg_switch_wal()")
+            db.execute("CHECKPOINT")  # removes the segments the slot still needed
+            assert db.execute("SELECT wal_status FROM pg_replication_slots WHERE slot_name = %s",
+                              (slot,)).fetchone()[0] == "lost"
+        finally:
+            db.execute("ALTER SYSTEM RESET max_slot_wal_keep_size")
+            db.execute("SELECT pg_reload_conf()")
+    status, took = plane.wait_health(lambda s: s["status"] == "ERROR", 30, "the pipeline in ERROR")
+    assert took <= 10, f"the lost slot took {took:.1f} s to show"
+    assert status["last_error"] == "the source dropped the slot's WAL: resync needed"
+    assert status["health"] == "error" and status["wal"]["wal_status"] == "lost"
+    by_code = {p["code"]: p for p in status["problems"]}
+    assert by_code["slot_lost"]["actions"] == ["reset"] and by_code["pipeline_error"]["actions"] == ["reset"]
+    # It stays in ERROR: nothing that looks healthy elsewhere brings it back.
+    time.sleep(6)  # longer than a reconciler pass (5 s) and two monitor passes
+    assert plane.status()["status"] == "ERROR"

@@ -23,6 +23,9 @@ from cdcflow.events.parser import Malformed, parse
 from cdcflow.events.store import EventStore, StoredEvent
 
 logger = logging.getLogger(__name__)
+# Expected after a pipeline is deleted: the regex subscription still lists its topics for a metadata refresh or two
+# ("Subscribed topic not available", "desired partition is no longer available"). Not an error of the logger.
+GONE_TOPIC = (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_PARTITION, KafkaError._UNKNOWN_TOPIC)
 DEFAULT_TOPIC_REGEX = r"^cdcflow\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[^.]+\..+"
 
 
@@ -89,6 +92,9 @@ class EventLogger:
 
     def _on_client_error(self, error: KafkaError) -> None:
         """Global client errors (broker down, all brokers down, name resolution): served from consume()."""
+        if error.code() in GONE_TOPIC:
+            logger.debug("event logger: %s", error.str())
+            return
         self.stats.errors.report(KAFKA, f"broker: {error.str()}")
 
     def _broker_answered(self) -> None:
@@ -143,9 +149,7 @@ class EventLogger:
         for msg in messages:
             if msg.error() is not None:
                 code = msg.error().code()
-                if code == KafkaError.UNKNOWN_TOPIC_OR_PART:
-                    # Expected after a pipeline is deleted: the regex subscription still lists its topics for a
-                    # metadata refresh or two.
+                if code in GONE_TOPIC:
                     logger.debug("event logger: %s", msg.error())
                 elif code != KafkaError._PARTITION_EOF:
                     self.stats.errors.report(KAFKA, f"consume: {msg.error()}")
