@@ -18,30 +18,46 @@ from cdcflow.alerts.schemas import (
     RuleUpdate,
     TestResult,
 )
-from cdcflow.core.deps import AlertManager, Reader, SecretBoxDep, SessionDep, SettingsDep
+from cdcflow.access.policy import visible_pipeline_ids
+from cdcflow.core.deps import Actor, AlertManager, Reader, SecretBoxDep, SessionDep, SettingsDep
+from cdcflow.pipelines.service import get_pipeline_for
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 
+def _require_visible(session, actor: Actor, pipeline_id: uuid.UUID | None) -> None:
+    """A rule about a pipeline needs that pipeline to be visible to the caller (404 otherwise, as everywhere)."""
+    if pipeline_id is not None:
+        get_pipeline_for(session, actor, pipeline_id)
+
+
 @router.get("/rules", response_model=RuleList)
 def list_rules(actor: Reader, session: SessionDep) -> dict[str, Any]:
-    return {"items": service.rules_public(session, service.list_rules(session))}
+    """Global rules, and the rules of the pipelines the caller may see."""
+    scope = visible_pipeline_ids(session, actor)
+    rules = [r for r in service.list_rules(session) if scope is None or r.pipeline_id is None or r.pipeline_id in scope]
+    return {"items": service.rules_public(session, rules)}
 
 
 @router.post("/rules", response_model=RulePublic, status_code=201)
 def create_rule(body: RuleCreate, actor: AlertManager, session: SessionDep) -> dict[str, Any]:
+    _require_visible(session, actor, body.pipeline_id)
     rule = service.create_rule(session, actor, body)
     return service.rules_public(session, [rule])[0]
 
 
 @router.get("/rules/{rule_id}", response_model=RulePublic)
 def get_rule(rule_id: uuid.UUID, actor: Reader, session: SessionDep) -> dict[str, Any]:
-    return service.rules_public(session, [service.get_rule(session, rule_id)])[0]
+    rule = service.get_rule(session, rule_id)
+    _require_visible(session, actor, rule.pipeline_id)
+    return service.rules_public(session, [rule])[0]
 
 
 @router.put("/rules/{rule_id}", response_model=RulePublic)
 def update_rule(rule_id: uuid.UUID, body: RuleUpdate, actor: AlertManager, session: SessionDep,
                 settings: SettingsDep) -> dict[str, Any]:
+    _require_visible(session, actor, service.get_rule(session, rule_id).pipeline_id)
+    _require_visible(session, actor, body.pipeline_id)
     rule = service.update_rule(session, settings, actor, rule_id, body)
     session.flush()
     return service.rules_public(session, [rule])[0]
@@ -50,6 +66,7 @@ def update_rule(rule_id: uuid.UUID, body: RuleUpdate, actor: AlertManager, sessi
 @router.delete("/rules/{rule_id}", status_code=204)
 def delete_rule(rule_id: uuid.UUID, actor: AlertManager, session: SessionDep, settings: SettingsDep) -> Response:
     """Open alerts of the rule resolve (their channels hear so) before it goes."""
+    _require_visible(session, actor, service.get_rule(session, rule_id).pipeline_id)
     service.delete_rule(session, settings, actor, rule_id)
     return Response(status_code=204)
 
@@ -98,5 +115,8 @@ def get_history(actor: Reader, session: SessionDep, settings: SettingsDep, limit
                 before_id: int | None = Query(None, ge=1), pipeline_id: uuid.UUID | None = None,
                 rule_id: uuid.UUID | None = None,
                 state: Literal["firing", "resolved"] | None = None) -> dict[str, Any]:
-    """Alerts newest first, each with its notifications and their delivery status."""
-    return service.history(session, settings, limit, before_id, pipeline_id, rule_id, state)
+    """Alerts newest first, each with its notifications and their delivery status: global alerts and those of the
+    pipelines the caller may see."""
+    _require_visible(session, actor, pipeline_id)
+    return service.history(session, settings, limit, before_id, pipeline_id, rule_id, state,
+                           visible_pipeline_ids(session, actor))

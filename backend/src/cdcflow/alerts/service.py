@@ -210,9 +210,12 @@ def delete_rule(session: Session, settings: Settings, actor: Actor, rule_id: uui
 
 
 def history(session: Session, settings: Settings, limit: int, before_id: int | None, pipeline_id: uuid.UUID | None,
-            rule_id: uuid.UUID | None, state: str | None) -> dict[str, Any]:
-    """Alerts newest first; pass `next_before_id` as `before_id` for the next page."""
+            rule_id: uuid.UUID | None, state: str | None, scope: list[uuid.UUID] | None = None) -> dict[str, Any]:
+    """Alerts newest first; pass `next_before_id` as `before_id` for the next page. `scope`: the pipelines the
+    caller may see (None: all), global alerts always."""
     query = select(AlertEvent).order_by(AlertEvent.id.desc()).limit(limit + 1)
+    if scope is not None:
+        query = query.where(AlertEvent.pipeline_id.is_(None) | AlertEvent.pipeline_id.in_(scope))
     if before_id is not None:
         query = query.where(AlertEvent.id < before_id)
     if pipeline_id is not None:
