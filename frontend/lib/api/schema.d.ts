@@ -688,7 +688,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Rules */
+        /**
+         * List Rules
+         * @description Global rules, and the rules of the pipelines the caller may see.
+         */
         get: operations["list_rules_api_v1_alerts_rules_get"];
         put?: never;
         /** Create Rule */
@@ -790,7 +793,8 @@ export interface paths {
         };
         /**
          * Get History
-         * @description Alerts newest first, each with its notifications and their delivery status.
+         * @description Alerts newest first, each with its notifications and their delivery status: global alerts and those of the
+         *     pipelines the caller may see.
          */
         get: operations["get_history_api_v1_alerts_history_get"];
         put?: never;
