@@ -37,6 +37,7 @@ LEVELS = {
     ("GET", "/api/v1/monitoring/pipelines/{pipeline_id}/lsn-latency"): "view",
     ("GET", "/api/v1/monitoring/dashboard"): "view", ("GET", "/api/v1/monitoring/metrics"): "view",
     ("GET", "/api/v1/monitoring/events"): "view", ("GET", "/api/v1/monitoring/timeseries"): "view",
+    ("GET", "/api/v1/alerts/history"): "view",
     ("GET", P + "/grants"): ADMIN_ONLY, ("PUT", P + "/grants/{user_id}"): ADMIN_ONLY,
     ("DELETE", P + "/grants/{user_id}"): ADMIN_ONLY, ("PUT", P + "/owner"): ADMIN_ONLY,
     ("GET", C): "view", ("PUT", C): "manage", ("DELETE", C): "manage", ("POST", C + "/test"): "operate",
@@ -88,10 +89,14 @@ def world(client, auth, stack_env):
                 set_grant(client, admin, kind, rid, callers[name].id, level)
     with connect(stack_env["DATABASE_URL"]) as meta:
         meta.execute("UPDATE pipelines SET status = 'STOPPING' WHERE id = %s", (pipeline["id"],))
+        # A live-looking job lease, so no API process's watchdog takes the held STOPPING over and moves it on.
+        meta.execute("INSERT INTO pipeline_jobs (pipeline_id, kind, owner, heartbeat_at) "
+                     "VALUES (%s, 'stop', 'rbac-test:held', now() + interval '1 day')", (pipeline["id"],))
     headers = {name: u.headers for name, u in callers.items()} | {"admin": admin}
     yield {"pipeline": pipeline["id"], "source": source["id"], "target": target["id"], "table": table,
            "headers": headers, "callers": callers, "port": int(stack_env["PG_PORT"])}
     with connect(stack_env["DATABASE_URL"]) as meta:
+        meta.execute("DELETE FROM pipeline_jobs WHERE pipeline_id = %s", (pipeline["id"],))
         meta.execute("UPDATE pipelines SET status = 'NOT_STARTED' WHERE id = %s", (pipeline["id"],))
     assert client.delete(f"/api/v1/pipelines/{pipeline['id']}", params={"force": "true"},
                          headers=admin).status_code == 204

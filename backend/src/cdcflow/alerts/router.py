@@ -19,6 +19,7 @@ from cdcflow.alerts.schemas import (
     TestResult,
 )
 from cdcflow.access.policy import visible_pipeline_ids
+from cdcflow.core.errors import NotFound, Unprocessable
 from cdcflow.core.deps import Actor, AlertManager, Reader, SecretBoxDep, SessionDep, SettingsDep
 from cdcflow.pipelines.service import get_pipeline_for
 
@@ -39,9 +40,17 @@ def list_rules(actor: Reader, session: SessionDep) -> dict[str, Any]:
     return {"items": service.rules_public(session, rules)}
 
 
+def _require_usable(session, actor: Actor, pipeline_id: uuid.UUID | None) -> None:
+    """A rule's pipeline must be one the caller may see; missing and hidden answer alike (422 on the field)."""
+    try:
+        _require_visible(session, actor, pipeline_id)
+    except NotFound:
+        raise Unprocessable("Pipeline not found", {"field": "pipeline_id"}) from None
+
+
 @router.post("/rules", response_model=RulePublic, status_code=201)
 def create_rule(body: RuleCreate, actor: AlertManager, session: SessionDep) -> dict[str, Any]:
-    _require_visible(session, actor, body.pipeline_id)
+    _require_usable(session, actor, body.pipeline_id)
     rule = service.create_rule(session, actor, body)
     return service.rules_public(session, [rule])[0]
 
@@ -57,7 +66,7 @@ def get_rule(rule_id: uuid.UUID, actor: Reader, session: SessionDep) -> dict[str
 def update_rule(rule_id: uuid.UUID, body: RuleUpdate, actor: AlertManager, session: SessionDep,
                 settings: SettingsDep) -> dict[str, Any]:
     _require_visible(session, actor, service.get_rule(session, rule_id).pipeline_id)
-    _require_visible(session, actor, body.pipeline_id)
+    _require_usable(session, actor, body.pipeline_id)
     rule = service.update_rule(session, settings, actor, rule_id, body)
     session.flush()
     return service.rules_public(session, [rule])[0]
