@@ -29,10 +29,13 @@ def fields(response) -> dict[str, str]:
 
 
 @pytest.fixture
-def admin_connection(client, auth, stack_env):
-    """A connection an admin created with the real password, which operators never learn."""
+def admin_connection(client, auth, stack_env, grant):
+    """A connection an admin created with the real password, which operators never learn, shared with the
+    operator at the level that allows editing it (the attacker of the finding holds exactly that)."""
     created = client.post("/api/v1/connections", json=connection_body(stack_env), headers=auth["admin"])
     assert created.status_code == 201, created.text
+    grant("connections", created.json()["id"], "operator", "manage")
+    grant("connections", created.json()["id"], "viewer", "view")
     yield created.json()
     client.delete(f"/api/v1/connections/{created.json()['id']}", headers=auth["admin"])
 
@@ -67,9 +70,10 @@ def test_a_new_address_with_the_password_is_accepted(client, auth, stack_env, ad
 
 
 @pytest.mark.parametrize("options", [{"sslmode": "disable"}, {"sslmode": "prefer", "allow_md5": True}])
-def test_weakening_how_the_password_travels_requires_the_password(client, auth, stack_env, options):
+def test_weakening_how_the_password_travels_requires_the_password(client, auth, stack_env, grant, options):
     body = connection_body(stack_env, options={"sslmode": "require"} if "allow_md5" not in options else {})
     cid = client.post("/api/v1/connections", json=body, headers=auth["admin"]).json()["id"]
+    grant("connections", cid, "operator", "manage")
     assert "password" in fields(client.put(f"/api/v1/connections/{cid}", json={"options": options},
                                            headers=auth["operator"]))
     stronger = client.put(f"/api/v1/connections/{cid}", json={"options": {"sslmode": "verify-full"}},

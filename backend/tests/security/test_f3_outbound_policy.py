@@ -79,11 +79,11 @@ def test_the_allow_list_is_checked_at_create_test_tables_and_start(auth, stack_e
         assert "CDCFLOW_ALLOWED_DB_HOSTS" in fields(created)["host"]
         test = strict.post(f"/api/v1/connections/{source.json()['id']}/test", headers=auth["operator"]).json()
         assert test["ok"] is False and test["error"].startswith("Not allowed by policy")
-        tables = strict.get(f"/api/v1/connections/{source.json()['id']}/tables", headers=auth["viewer"])
+        tables = strict.get(f"/api/v1/connections/{source.json()['id']}/tables", headers=auth["operator"])
         assert tables.status_code == 422 and "shop" not in tables.text
         start = strict.post(f"/api/v1/pipelines/{pipeline.json()['id']}/start", headers=auth["operator"])
         assert start.status_code == 422 and "not allowed by policy" in start.json()["error"]["message"]
-        status = strict.get(f"/api/v1/pipelines/{pipeline.json()['id']}", headers=auth["viewer"]).json()["status"]
+        status = strict.get(f"/api/v1/pipelines/{pipeline.json()['id']}", headers=auth["operator"]).json()["status"]
         assert status == "NOT_STARTED"
     with api(CDCFLOW_ALLOWED_DB_HOSTS=f"{stack_env['PG_HOST']}/32") as exact:
         created = exact.post("/api/v1/connections", json=connection_body(stack_env), headers=auth["operator"])

@@ -27,9 +27,12 @@ def set_cookie(response) -> dict[str, str]:
 
 @pytest.fixture
 def browser(app):
-    """A client with its own cookie jar, so cookies never leak into the shared session client."""
-    with TestClient(app) as c:
-        yield c
+    """A client with its own cookie jar, so cookies never leak into the shared session client. Not entered as a
+    context manager: that would run the shared app's lifespan again, and its exit would stop the session's job
+    runner, event logger and engine for every later test."""
+    c = TestClient(app)
+    yield c
+    c.close()
 
 
 def browser_login(browser, creds) -> dict:
@@ -119,8 +122,8 @@ def test_the_cli_flow_in_json_still_works(browser, users):
 
 
 def test_the_cookie_is_secure_over_https_and_when_forced(app, users):
-    with TestClient(app, base_url="https://testserver") as https:
-        assert set_cookie(browser_login(https, users["viewer"]))["secure"] == "True"
+    https = TestClient(app, base_url="https://testserver")  # no lifespan: the app is the session's (see browser)
+    assert set_cookie(browser_login(https, users["viewer"]))["secure"] == "True"
     with TestClient(create_app(Settings(CDCFLOW_COOKIE_SECURE=True))) as forced:
         assert set_cookie(browser_login(forced, users["viewer"]))["secure"] == "True"
 

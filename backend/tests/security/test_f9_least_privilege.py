@@ -70,8 +70,10 @@ def test_the_demo_connections_pass_their_preflight(demo, client, auth):
         assert result["ok"] is True, (name, result)
 
 
-def test_a_demo_pipeline_runs_with_the_dedicated_roles(demo, client, auth, stack_env):
+def test_a_demo_pipeline_runs_with_the_dedicated_roles(demo, client, auth, stack_env, grant):
     headers = auth["operator"]
+    for conn in demo.values():  # the seeded connections belong to the admin: the operator builds on them by grant
+        grant("connections", conn["id"], "operator", "operate")
     created = client.post("/api/v1/pipelines", headers=headers, json={
         "name": f"f9-{uuid.uuid4().hex[:8]}", "mode": "full_load_and_cdc", "tables": [TABLE],
         "source_connection_id": demo["Demo source"]["id"], "target_connection_id": demo["Demo target"]["id"]})

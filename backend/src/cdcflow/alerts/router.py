@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from cdcflow.access.policy import visible_pipeline_ids
 from cdcflow.alerts import service
 from cdcflow.alerts.schemas import (
     AlertHistory,
@@ -18,9 +19,16 @@ from cdcflow.alerts.schemas import (
     RuleUpdate,
     TestResult,
 )
-from cdcflow.access.policy import visible_pipeline_ids
+from cdcflow.core.deps import (
+    Actor,
+    AlertManager,
+    Reader,
+    SecretBoxDep,
+    SessionDep,
+    SettingsDep,
+)
 from cdcflow.core.errors import NotFound, Unprocessable
-from cdcflow.core.deps import Actor, AlertManager, Reader, SecretBoxDep, SessionDep, SettingsDep
+from cdcflow.core.validation import BIGINT_MAX
 from cdcflow.pipelines.service import get_pipeline_for
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -121,7 +129,7 @@ def test_channel(channel_id: uuid.UUID, actor: AlertManager, session: SessionDep
 
 @router.get("/history", response_model=AlertHistory)
 def get_history(actor: Reader, session: SessionDep, settings: SettingsDep, limit: int = Query(50, ge=1, le=500),
-                before_id: int | None = Query(None, ge=1), pipeline_id: uuid.UUID | None = None,
+                before_id: int | None = Query(None, ge=1, le=BIGINT_MAX), pipeline_id: uuid.UUID | None = None,
                 rule_id: uuid.UUID | None = None,
                 state: Literal["firing", "resolved"] | None = None) -> dict[str, Any]:
     """Alerts newest first, each with its notifications and their delivery status: global alerts and those of the

@@ -20,10 +20,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = Field(
         default="development", validation_alias="CDCFLOW_ENV"
     )
-    database_url: str = "postgresql://cdcflow@127.0.0.1:55432/cdcflow"
+    database_url: str = "postgresql://cdcflow@127.0.0.1:25432/cdcflow"
     database_connect_timeout: int = 5
-    kafka_bootstrap_servers: str = "127.0.0.1:59092"
-    kafka_connect_url: str = "http://127.0.0.1:58083"
+    kafka_bootstrap_servers: str = "127.0.0.1:29092"
+    kafka_connect_url: str = "http://127.0.0.1:28083"
     # Basic-auth credentials for Connect's REST API. The password file is read at each use, so a rotated password
     # needs no API restart; KAFKA_CONNECT_PASSWORD, if set, wins over the file.
     kafka_connect_user: str | None = None

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
+BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigint: a larger number in a query is a 422, not a driver error
 _NUL = "\x00"
 _MESSAGE = "NUL characters (\\u0000) are not allowed"
 
@@ -18,19 +19,22 @@ def _error(*loc: str | int) -> RequestValidationError:
     return RequestValidationError([{"type": "nul_character", "loc": loc, "msg": _MESSAGE, "input": None}])
 
 
-def _nul_in_json(value: Any) -> bool:
-    stack = [value]
+def _nul_in_json(value: Any) -> tuple[str | int, ...] | None:
+    """Where the first NUL is (the path of keys and indexes to it, as a validation error names a field), or None."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
     while stack:
-        item = stack.pop()
+        loc, item = stack.pop()
         if isinstance(item, str):
             if _NUL in item:
-                return True
+                return loc
         elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            for key, child in item.items():
+                if _NUL in key:
+                    return loc
+                stack.append(((*loc, key), child))
         elif isinstance(item, list):
-            stack.extend(item)
-    return False
+            stack.extend(((*loc, index), child) for index, child in enumerate(item))
+    return None
 
 
 async def refuse_nul_characters(request: Request) -> None:
@@ -46,5 +50,6 @@ async def refuse_nul_characters(request: Request) -> None:
             parsed = json.loads(body)
         except (ValueError, RecursionError):
             return  # not JSON: the route's own validation refuses it
-        if _nul_in_json(parsed):
-            raise _error("body")
+        loc = _nul_in_json(parsed)
+        if loc is not None:
+            raise _error("body", *loc)

@@ -11,16 +11,21 @@ from cdcflow.access.policy import scope_for, visible_pipeline_ids
 from cdcflow.audit.service import record
 from cdcflow.core.deps import PipelineOperator, Reader, SessionDep, UserAdmin
 from cdcflow.core.errors import ServiceUnavailable
+from cdcflow.core.validation import BIGINT_MAX
 from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.monitoring import service
 from cdcflow.monitoring.events import list_events
 from cdcflow.monitoring.lag import last_event, pipeline_lag
-from cdcflow.monitoring.schemas import Dashboard, EventLoggerStatus, EventsPage, PlatformHealth
+from cdcflow.monitoring.schemas import (
+    Dashboard,
+    EventLoggerStatus,
+    EventsPage,
+    PlatformHealth,
+)
 from cdcflow.pipelines.service import get_pipeline_for
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 EventType = Literal["insert", "update", "delete", "truncate"]
-BIGINT_MAX = 2**63 - 1  # event ids are PostgreSQL bigint: a larger number is a 422, not a driver error
 
 
 @router.get("/events", response_model=EventsPage)
