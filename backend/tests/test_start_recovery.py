@@ -65,6 +65,15 @@ def test_api_killed_during_full_load_can_start_again_within_60_s(users, stack_en
                    f"at timestamptz NOT NULL) WITH (autovacuum_enabled = false)")
     source.execute(f"INSERT INTO {schema}.big SELECT g, repeat(md5(g::text), 4), g / 100.0, "
                    f"timestamptz '2024-01-01' + g * interval '1 second' FROM generate_series(1, {ROWS}) g")
+    # On a quiet machine 300k rows copy in under a second, too fast to kill the API in the middle. The target
+    # table exists already (the load creates it IF NOT EXISTS and truncates it); a row trigger pausing every
+    # 1,000th row holds the load at ~6 s by COPY's own back-pressure, whatever the machine's speed.
+    target.execute(f"CREATE SCHEMA {schema}")
+    target.execute(f"CREATE TABLE {schema}.big (id bigint PRIMARY KEY, note text NOT NULL, amount numeric(12, 2), "
+                   f"at timestamptz NOT NULL)")
+    target.execute(f"CREATE FUNCTION {schema}.slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   f"IF NEW.id % 1000 = 0 THEN PERFORM pg_sleep(0.02); END IF; RETURN NEW; END $$")
+    target.execute(f"CREATE TRIGGER slow BEFORE INSERT ON {schema}.big FOR EACH ROW EXECUTE FUNCTION {schema}.slow()")
     server = Server(users)
     web_pid = daemon_pid("web")
     pid = None
@@ -108,6 +117,7 @@ def test_api_killed_during_full_load_can_start_again_within_60_s(users, stack_en
             assert meta.execute("SELECT count(*) FROM pipeline_runs WHERE pipeline_id = %s AND run_type = "
                                 "'FULL_LOAD'", (pid,)).fetchone()[0] == 0, "the kill came after the load completed"
         noticed = time.monotonic() - killed_at
+        target.execute(f"DROP TRIGGER slow ON {schema}.big")  # the second load runs at full speed
         server.call("POST", f"/pipelines/{pid}/start", 202)
         allowed = time.monotonic() - killed_at
         assert allowed < 60, "start was not allowed again within 60 s of the kill"
