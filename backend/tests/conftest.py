@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import process_env
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -22,13 +24,13 @@ def _load_stack_env() -> None:
 
 
 _load_stack_env()
-os.environ.setdefault("CDCFLOW_ENV", "test")
+process_env.override("CDCFLOW_ENV", "test", only_if_unset=True)
 # The API server started by make test / make up runs the one event logger (and its Socket.IO emission); apps built
-# in this process must not join its consumer group and take partitions away from it.
-os.environ["EVENT_LOGGER_ENABLED"] = "false"
+# in this process must not join its consumer group and take partitions away from it (tests/process_env.py).
+process_env.override("EVENT_LOGGER_ENABLED", "false")
 # The session fixtures below log in once; on a loaded machine the whole suite can outlast a 15-minute access token
 # (and tokens are really checked for expiry, version and session now). An hour covers the run.
-os.environ.setdefault("ACCESS_TOKEN_MINUTES", "60")
+process_env.override("ACCESS_TOKEN_MINUTES", "60", only_if_unset=True)
 
 
 @pytest.fixture(scope="session")

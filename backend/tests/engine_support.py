@@ -120,6 +120,20 @@ class E2E:
 
         return wait_until(check, timeout, interval=0.5, what=f"pipeline {wanted}")
 
+    def wait_healthy(self, pipeline_id: str, timeout: float = 15) -> dict:
+        """Health ok within `timeout` (a probe pass or two after RUNNING); the problems seen last if not."""
+        seen: list[dict] = []
+
+        def check():
+            s = self.status(pipeline_id)
+            seen[:] = [s]
+            return s if s["health"] == "ok" else None
+
+        try:
+            return wait_until(check, timeout, interval=0.5, what="health ok")
+        except AssertionError:
+            raise AssertionError(f"health not ok after {timeout}s: {seen[0]['health']} {seen[0]['problems']}") from None
+
     def wait_converged(self, timeout: float = 120, tables=TABLES) -> dict:
         expected = fingerprints(self.source, self.schema, tables)
         wait_until(lambda: fingerprints(self.target, self.schema, tables) == expected, timeout, interval=1,

@@ -8,6 +8,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests import process_env
+
 REPO = Path(__file__).resolve().parents[2]
 STACKCTL = REPO / "stack" / "stackctl"
 
@@ -22,7 +24,7 @@ def stackctl_env(stack: Path | None = None) -> dict[str, str]:
     kafka_port = os.environ["KAFKA_BOOTSTRAP_SERVERS"].rsplit(":", 1)[1]
     server_properties = (stack_dir() / "kafka" / "server.properties").read_text()
     controller = re.search(r"^controller\.quorum\.voters=\d+@[^:]+:(\d+)", server_properties, re.M).group(1)
-    return {**os.environ, "CDCFLOW_STACK_DIR": str(stack), "CDCFLOW_PG_PORT": os.environ["PG_PORT"],
+    return {**process_env.for_servers(dict(os.environ)), "CDCFLOW_STACK_DIR": str(stack), "CDCFLOW_PG_PORT": os.environ["PG_PORT"],
             "CDCFLOW_KAFKA_PORT": kafka_port, "CDCFLOW_KAFKA_CONTROLLER_PORT": controller,
             "CDCFLOW_CONNECT_PORT": str(urlsplit(os.environ["KAFKA_CONNECT_URL"]).port),
             "CDCFLOW_API_PORT": os.environ["CDCFLOW_API_PORT"], "CDCFLOW_WEB_PORT": os.environ["CDCFLOW_WEB_PORT"],

@@ -76,7 +76,7 @@ def assert_signed(request: dict, secret: str) -> None:
     assert not verify(secret, headers["X-Cdcflow-Timestamp"], request["body"] + b" ", headers["X-Cdcflow-Signature"])
 
 
-def test_retained_wal_alert_fires_once_then_resolves_after_catch_up(client, auth, stack_env):
+def test_retained_wal_alert_fires_once_then_resolves_after_catch_up(client, auth, stack_env, grant):
     api = auth["operator"]
     env = E2E(client, api, stack_env, 0)
     receiver = Receiver(fail_once={"/flaky"})
@@ -85,6 +85,7 @@ def test_retained_wal_alert_fires_once_then_resolves_after_catch_up(client, auth
     try:
         env.source.execute(f"CREATE TABLE {env.schema}.wal (id int PRIMARY KEY, pad text)")
         pid = env.create_pipeline("cdc_only", tables=("wal",))
+        grant("pipelines", pid, "viewer", "view")  # the history below is read as a viewer the owner shared it with
         env.action(pid, "start")
         env.wait_status(pid, "RUNNING")
         env.action(pid, "stop")

@@ -64,8 +64,9 @@ def test_cdc_only_streams_inserts_updates_and_deletes(e2e):
     pid = e2e.create_pipeline("cdc_only")
     e2e.pipelines.append(pid)
     e2e.action(pid, "start")
-    status = e2e.wait_status(pid, "RUNNING")
-    assert status["health"] == "ok" and status["connect"]["source"]["tasks"][0]["state"] == "RUNNING"
+    e2e.wait_status(pid, "RUNNING")
+    status = e2e.wait_healthy(pid)
+    assert status["connect"]["source"]["tasks"][0]["state"] == "RUNNING"
     seed(e2e.source, e2e.schema, 1, 300)
     e2e.source.execute(f"UPDATE {e2e.schema}.items SET name = name || '!' WHERE id % 3 = 0")
     e2e.source.execute(f"DELETE FROM {e2e.schema}.customers WHERE id > 250")
