@@ -18,6 +18,30 @@ def summarize_trace(trace: str, limit: int = 600) -> str:
     return text[:limit]
 
 
+# What Connect answers while it reassigns connectors and tasks (DistributedHerder / HerderRequestHandler):
+#   409 "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+#   409 "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent ...)"
+#   500 "Request cannot be completed because a rebalance is expected"
+#   503 while a worker is still starting up (its herder has not joined the group yet)
+_TRANSIENT_HINTS = ("rebalance", "stale configuration", "conflicting operation", "starting up")
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text
+    return str(body.get("message", response.text)) if isinstance(body, dict) else response.text
+
+
+def _transient(status: int, message: str) -> bool:
+    """A refusal caused by a rebalance (or a worker joining), not by the request: safe to send again as is."""
+    if status == 503:
+        return True
+    lowered = message.lower()
+    return status in (409, 500) and any(hint in lowered for hint in _TRANSIENT_HINTS)
+
+
 class ConnectError(Exception):
     """Kafka Connect refused a request or could not be reached; `status` is None when unreachable."""
 
@@ -27,6 +51,12 @@ class ConnectError(Exception):
 
 
 class ConnectClient:
+    # While workers rebalance, Connect refuses requests it would otherwise serve; they succeed once the group settles
+    # (usually within a few seconds). Bounded: past retry_seconds the refusal is reported like any other error.
+    retry_seconds: float = 30.0
+    retry_initial_delay: float = 0.25
+    retry_max_delay: float = 4.0
+
     def __init__(self, base_url: str, timeout: float = 30.0) -> None:
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
 
@@ -40,18 +70,23 @@ class ConnectClient:
         self.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise ConnectError(f"Kafka Connect unreachable at {self._http.base_url}: {type(exc).__name__}") from exc
-        if response.status_code >= 400:
+        """One REST call; answers that only mean "the cluster is reassigning work" are retried (see _transient)."""
+        deadline = time.monotonic() + self.retry_seconds
+        delay = self.retry_initial_delay
+        while True:
             try:
-                message = response.json().get("message", response.text)
-            except ValueError:
-                message = response.text
+                response = self._http.request(method, path, **kwargs)
+            except httpx.HTTPError as exc:
+                raise ConnectError(f"Kafka Connect unreachable at {self._http.base_url}: {type(exc).__name__}") from exc
+            if response.status_code < 400:
+                return response
+            message = _message(response)
+            if _transient(response.status_code, message) and time.monotonic() + delay < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, self.retry_max_delay)
+                continue
             raise ConnectError(f"Kafka Connect {method} {path}: {response.status_code} {message}",
                                status=response.status_code)
-        return response
 
     def plugins(self) -> list[dict[str, Any]]:
         return self._request("GET", "/connector-plugins").json()
