@@ -26,12 +26,16 @@ from cdcflow.monitoring.offsets import OffsetsCollector
 from cdcflow.monitoring.prometheus import render as render_prometheus
 from cdcflow.monitoring.router import router as monitoring_router
 from cdcflow.pipelines.lifecycle_router import router as lifecycle_router
+from cdcflow.pipelines.recovery_router import router as recovery_router
+from cdcflow.pipelines.resync import ResyncTracker
 from cdcflow.pipelines.runner import EngineContext
 from cdcflow.pipelines.router import router as pipelines_router
+from cdcflow.pipelines.schema_watch import SchemaWatcher
 from cdcflow.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, monitoring_router)
+API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, recovery_router,
+               monitoring_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,11 +43,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        watcher = SchemaWatcher(app.state.engine_context, settings.schema_watch_interval_seconds,
+                                publish=app.state.realtime.publish_schema_changes,
+                                tracker=ResyncTracker(app.state.engine_context))
         reconciler = Reconciler(app.state.session_factory, settings.kafka_connect_url, app.state.jobs,
-                                settings.reconciler_interval_seconds)
+                                settings.reconciler_interval_seconds, healing=watcher.claims)
         await app.state.realtime.startup()
         if settings.run_background_services:
             reconciler.start()
+            watcher.start()
             app.state.offsets.start()
             if settings.event_logger_enabled:
                 app.state.event_logger.start()
@@ -52,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.offsets.stop()
         await app.state.realtime.shutdown()
         reconciler.stop()
+        watcher.stop()
         app.state.jobs.shutdown()
         app.state.engine.dispose()
 

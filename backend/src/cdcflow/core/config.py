@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     fullload_workers: int = Field(default=4, ge=1, le=64)
     fullload_split_rows: int = Field(default=500_000, ge=1000)
     reconciler_interval_seconds: float = 5.0
+    # How often running pipelines' source catalogs are compared with what cdcflow last saw (schema evolution).
+    schema_watch_interval_seconds: float = Field(default=2.0, gt=0)
     run_background_services: bool = True
     event_logger_enabled: bool = True
     event_logger_group: str = "cdcflow-event-logger"

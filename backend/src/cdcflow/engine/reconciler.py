@@ -5,6 +5,8 @@ connectors are all RUNNING again -> RUNNING. STARTING/STOPPING with no job behin
 """
 
 import logging
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -26,9 +28,12 @@ class Reconciler(LoopService):
     name = "reconciler"
 
     def __init__(self, session_factory: sessionmaker[Session], connect_url: str, jobs: JobRunner,
-                 interval: float) -> None:
+                 interval: float, healing: Callable[[uuid.UUID, str], bool] | None = None) -> None:
         super().__init__()
         self.session_factory, self.connect_url, self.jobs, self.interval = session_factory, connect_url, jobs, interval
+        # Asked before a problem turns RUNNING into ERROR: True while another service heals it (a sink task stopped
+        # by a schema change, restarted by the schema watcher once the target is ready).
+        self.healing = healing
 
     def run_once(self) -> None:
         with ConnectClient(self.connect_url, timeout=5) as connect:
@@ -50,6 +55,9 @@ class Reconciler(LoopService):
             return  # never reached CDC (full load only, or failed before the connectors)
         snapshot = connect_snapshot(connect, pipeline)
         problem = _problem(snapshot)
+        if pipeline.status == PipelineStatus.RUNNING and problem and self.healing and \
+                self.healing(pipeline.id, problem):
+            return
         if pipeline.status == PipelineStatus.RUNNING and problem:
             logger.warning("pipeline %s -> ERROR: %s", pipeline.id, problem)
             pipeline.status, pipeline.cdc_status, pipeline.last_error = PipelineStatus.ERROR, CdcStatus.ERROR, problem

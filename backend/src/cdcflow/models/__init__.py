@@ -12,10 +12,12 @@ from cdcflow.models.pipeline import (
     PipelineRun,
     PipelineStatus,
     PipelineTable,
+    SchemaChangePolicy,
 )
 from cdcflow.models.user import RefreshToken, Role, User
 
 __all__ = [
     "AuditLog", "Base", "CdcStatus", "Connection", "ConnectionType", "DatabaseType", "FullLoadStatus",
-    "Pipeline", "PipelineEventMinute", "PipelineEventRollup", "PipelineEventTotal", "PipelineMode", "PipelineRun", "PipelineStatus", "PipelineTable", "RefreshToken", "Role", "User",
+    "Pipeline", "PipelineEventMinute", "PipelineEventRollup", "PipelineEventTotal", "PipelineMode", "PipelineRun", "PipelineStatus", "PipelineTable", "RefreshToken", "Role", "SchemaChangePolicy",
+    "User",
 ]

@@ -17,6 +17,7 @@ from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.engine.topics import delete_topics
 from cdcflow.models import CdcStatus, Connection, Pipeline, PipelineStatus
+from cdcflow.pipelines import recovery
 from cdcflow.pipelines.runner import EngineContext, start_pipeline_job, stop_pipeline_job
 from cdcflow.pipelines.service import get_pipeline
 from cdcflow.pipelines.states import check_transition
@@ -93,7 +94,14 @@ def pause(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.
 
 
 def resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
-    return _pause_or_resume(session, ctx, actor, pipeline_id, "resume", CdcStatus.RUNNING)
+    pipeline = get_pipeline(session, pipeline_id)
+    check_transition("resume", pipeline.status)
+    session.commit()  # the schema review below calls the databases: no row lock meanwhile
+    recovery.resume_after_review(ctx, pipeline)
+    resumed = _pause_or_resume(session, ctx, actor, pipeline_id, "resume", CdcStatus.RUNNING)
+    resumed.last_error = None
+    recovery.restart_failed_tasks_quietly(ctx, pipeline_id)
+    return resumed
 
 
 def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, force: bool) -> None:
@@ -113,6 +121,7 @@ def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
         adapter = source_adapter(endpoint_for(ctx.box, source), ctx.settings.connection_test_timeout_seconds)
         adapter.drop_slot(names.slot)
         adapter.drop_publication(names.publication)
+        adapter.drop_signal_table(names.signal_schema, names.signal_table)
     except Exception as exc:  # noqa: BLE001  (reported, and blocks the delete unless forced)
         problems.append(f"source cleanup: {exc}")
     if problems and not force:

@@ -25,10 +25,14 @@ def to_public(p: Pipeline) -> PipelinePublic:
         full_load_status=p.full_load_status, cdc_status=p.cdc_status,
         debezium_connector_name=p.debezium_connector_name, sink_connector_name=p.sink_connector_name,
         kafka_topics=list(p.kafka_topics or []), last_error=p.last_error, created_at=p.created_at,
-        updated_at=p.updated_at,
+        updated_at=p.updated_at, schema_change_policy=p.schema_change_policy,
+        drop_removed_columns=p.drop_removed_columns,
         tables=[PipelineTablePublic(schema_name=t.schema_name, table=t.table_name, state=t.state,
                                     rows_copied=t.rows_copied, rows_estimated=t.rows_estimated,
-                                    bytes_copied=t.bytes_copied) for t in p.tables])
+                                    bytes_copied=t.bytes_copied, error=t.error,
+                                    resync_state=(t.schema_state or {}).get("resync", {}).get("state"),
+                                    ignored_columns=list((t.schema_state or {}).get("ignored", [])))
+                for t in p.tables])
 
 
 @router.get("", response_model=PipelineList)

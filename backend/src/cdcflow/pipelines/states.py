@@ -10,6 +10,14 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S]] = {
     "pause": (frozenset({S.RUNNING}), S.PAUSED),
     "stop": (frozenset({S.STARTING, S.RUNNING, S.PAUSED, S.ERROR}), S.STOPPING),
     "delete": (frozenset({S.NOT_STARTED, S.STOPPED, S.ERROR}), S.STOPPED),
+    # Recovery (pipelines/recovery.py): failed tasks restarted, a schema change held for review, a fresh start.
+    "restart": (frozenset({S.RUNNING, S.ERROR}), S.RUNNING),
+    "schema_pause": (frozenset({S.RUNNING, S.ERROR}), S.PAUSED),
+    "reset": (frozenset({S.RUNNING, S.PAUSED, S.ERROR, S.STOPPED}), S.STARTING),
+    # Table changes on a live pipeline: the status stays, the connectors follow.
+    "resync": (frozenset({S.RUNNING}), S.RUNNING),
+    "add_table": (frozenset({S.RUNNING}), S.RUNNING),
+    "remove_table": (frozenset({S.RUNNING, S.PAUSED}), S.RUNNING),
 }
 
 REASONS = {

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from cdcflow.engine.connect.client import ConnectClient, ConnectError, summarize_trace
 from cdcflow.engine.names import ResourceNames
 from cdcflow.models import Pipeline, PipelineRun, PipelineStatus
+from cdcflow.pipelines.recovery_view import available_actions, schema_pending
 
 
 def connector_view(status: dict[str, Any] | None) -> dict[str, Any]:
@@ -56,7 +57,8 @@ def pipeline_status(pipeline: Pipeline, connect: ConnectClient) -> dict[str, Any
     return {"id": pipeline.id, "name": pipeline.name, "status": pipeline.status,
             "full_load_status": pipeline.full_load_status, "cdc_status": pipeline.cdc_status,
             "last_error": pipeline.last_error, "health": health(pipeline, snapshot), "connect": snapshot,
-            "updated_at": pipeline.updated_at}
+            "updated_at": pipeline.updated_at, "available_actions": available_actions(pipeline, snapshot),
+            "schema_pending": schema_pending(pipeline)}
 
 
 def pipeline_progress(session: Session, pipeline: Pipeline) -> dict[str, Any]:
