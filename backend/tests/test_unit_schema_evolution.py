@@ -164,3 +164,11 @@ def test_no_change_no_plan():
 def test_missing_value_text():
     assert [parse_missing_value(x) for x in ['{7}', '{"a b"}', '{{1,2}}', '{NULL}', '{"x\\"y"}', None]] == \
         ["7", "a b", "{1,2}", None, 'x"y', None]
+
+
+def test_add_column_after_a_table_rewrite_uses_a_literal_default():
+    """ALTER COLUMN ... TYPE rewrites the table and forgets the stored value; a literal default is that value."""
+    source = rel(*BASE["columns"], col(4, "flag", "text", not_null=True, default="'new'::text"))
+    change = only(plan_table("s.t", BASE, source, TARGET, "propagate"))
+    assert change.ddl == ["ALTER TABLE \"s\".\"t\" ADD COLUMN IF NOT EXISTS \"flag\" text DEFAULT 'new'::text NOT NULL"]
+    assert not change.needs_resync

@@ -92,14 +92,32 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+_QUOTED = re.compile(r"^'((?:[^']|'')*)'(?:::[a-z_][\w .,()\[\]\"]*)?$", re.IGNORECASE)
+_BARE = re.compile(r"^(-?\d+(?:\.\d+)?|true|false)(?:::[a-z_][\w .,()\[\]\"]*)?$", re.IGNORECASE)
+
+
+def constant_default(expression: str | None) -> str | None:
+    """The value of a default that is a literal ('new'::text, 42, true); None for an expression (now(), nextval)."""
+    if not expression:
+        return None
+    if m := _QUOTED.match(expression.strip()):
+        return m[1].replace("''", "'")
+    if m := _BARE.match(expression.strip()):
+        return m[1]
+    return None
+
+
 def add_column_ddl(table: str, column: dict[str, Any]) -> tuple[list[str], bool]:
-    """ADD COLUMN with the target type; rows that predate the DDL get the value they hold on the source. Returns
+    """ADD COLUMN with the target type; rows that predate the DDL get the value they hold on the source: the value
+    PostgreSQL stored for them at ADD COLUMN time, or the default itself when it is a literal (a later rewrite of the
+    table, e.g. by ALTER COLUMN TYPE, writes that value into the rows and forgets the stored one). Returns
     (ddl, needs_resync): a volatile default computed a value per row on the source, which no event carried."""
     type_ = target_type(column)
     head = f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {_quote(column['name'])} {type_}"
-    if column["has_missing"] and column["missing"] is not None:
+    existing = column["missing"] if column["has_missing"] else constant_default(column["default"])
+    if existing is not None:
         not_null = " NOT NULL" if column["not_null"] else ""
-        return [f"{head} DEFAULT {_literal(column['missing'])}::{type_}{not_null}"], False
+        return [f"{head} DEFAULT {_literal(existing)}::{type_}{not_null}"], False
     return [head], bool(column["default"]) and not column["has_missing"]
 
 

@@ -32,7 +32,7 @@ from cdcflow.models import (
 from cdcflow.pipelines import schema_sync
 from cdcflow.pipelines.resync import request_resync
 from cdcflow.pipelines.runner import EngineContext, start_pipeline_job
-from cdcflow.pipelines.schema_watch import pause_for_review, update_sink_exclusions
+from cdcflow.pipelines.schema_watch import follow_up, pause_for_review, update_sink_exclusions
 from cdcflow.pipelines.service import get_pipeline
 from cdcflow.pipelines.states import check_transition
 
@@ -45,6 +45,8 @@ def _sync_or_conflict(ctx: EngineContext, pipeline_id: uuid.UUID, policy: str | 
     try:
         result = schema_sync.sync(ctx, pipeline_id, policy=policy, force=True,
                                   on_blocked=lambda view, res: pause_for_review(ctx, view, res))
+        if result is not None:
+            follow_up(ctx, pipeline_id, result)
     except Exception as exc:  # noqa: BLE001  (a source we cannot read is the connectors' problem to report)
         logger.warning("schema check before recovery failed: %s", exc, extra={"pipeline_id": str(pipeline_id)})
         return
@@ -146,8 +148,8 @@ def _sync_quietly(ctx: EngineContext, pipeline_id: uuid.UUID) -> None:
     try:
         result = schema_sync.sync(ctx, pipeline_id, force=True,
                                   on_blocked=lambda view, res: pause_for_review(ctx, view, res))
-        if result is not None and result.resync:
-            request_resync(ctx, pipeline_id, result.resync, reason="schema policy changed")
+        if result is not None:
+            follow_up(ctx, pipeline_id, result)
     except Exception as exc:  # noqa: BLE001  (the watcher's next pass tries again)
         logger.warning("schema check after a policy change failed: %s", exc)
 

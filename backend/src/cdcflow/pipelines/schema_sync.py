@@ -168,8 +168,8 @@ def _persist(ctx, view: PipelineView, sources: dict[str, dict], lsn: str, result
                 continue
             state = dict(row.schema_state or {})
             before = state.get("source")
-            if before is not None and before == sources.get(plan.table) and not plan.blocked:
-                continue  # another pass (another cdcflow process) handled and recorded this change already
+            if before != view.tables.get(plan.table, {}).get("source") and before == sources.get(plan.table):
+                continue  # another cdcflow process handled and recorded this change since we read the state
             pending = [c.public() for c in plan.blocked]
             if plan.ignored != state.get("ignored", []):
                 result.ignored_changed = True

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,8 +33,26 @@ logger = logging.getLogger(__name__)
 # only the widened type holds.
 SCHEMA_FAILURES = ("schema evolution is disabled", "violates not-null constraint", "out of range",
                    "value too long", "numeric field overflow")
-CLAIM_GRACE_SECONDS = 90
+CLAIM_GRACE_SECONDS = 90       # a sink task stopped by a schema change: healed within this, or ERROR
+TRANSIENT_GRACE_SECONDS = 30   # a task restarting after a config update or a restart request
+EPISODE_GAP_SECONDS = 20       # a problem unseen this long is over; the next one is a new episode
 MAX_HEALS = 5
+
+
+@dataclass
+class Claim:
+    first: float
+    last: float
+    kind: str          # "schema" or "transient"
+    attempts: int = 0
+
+
+def _transient(problem: str) -> bool:
+    """'The sink connector is RUNNING (tasks: RESTARTING)': a task between two runs, not a failure."""
+    if "(tasks:" not in problem:
+        return False
+    states = {s.strip() for s in problem.rsplit("(tasks:", 1)[1].rstrip(")").split(",") if s.strip()}
+    return bool(states) and states <= {"RESTARTING", "UNASSIGNED", "RUNNING"} and "FAILED" not in problem
 
 
 class SchemaWatcher(LoopService):
@@ -44,8 +63,8 @@ class SchemaWatcher(LoopService):
                  tracker=None) -> None:
         super().__init__()
         self.ctx, self.interval, self.publish, self.tracker = ctx, interval, publish, tracker
-        self._claims: dict[uuid.UUID, tuple[float, int]] = {}   # pipeline -> (first claimed at, heal attempts)
-        self._recent: dict[uuid.UUID, float] = {}                # pipeline -> last time a change was applied
+        self._claims: dict[uuid.UUID, Claim] = {}
+        self._recent: dict[uuid.UUID, float] = {}   # pipeline -> last time a change was applied
         self._guard = threading.Lock()
         self._wake = threading.Event()
         self._announced: int | None = None
@@ -53,21 +72,35 @@ class SchemaWatcher(LoopService):
     # ------------------------------------------------------------------ the reconciler's question
 
     def claims(self, pipeline_id: uuid.UUID, problem: str) -> bool:
-        """True while a sink failure caused by a schema change is being healed (the pipeline stays RUNNING)."""
+        """True while the problem is this service's to heal, for a grace period: a sink task stopped by a schema
+        change (restarted once the target is ready), or a task restarting (after a config update or a restart)."""
         lowered = problem.lower()
-        if "sink connector's task" not in lowered:
-            return False
-        schema_caused = "schema evolution is disabled" in lowered or (
-            any(p in lowered for p in SCHEMA_FAILURES) and time.time() - self._recent.get(pipeline_id, 0) < 120)
-        if not schema_caused:
+        if "sink connector's task" in lowered and ("schema evolution is disabled" in lowered or (
+                any(p in lowered for p in SCHEMA_FAILURES) and time.time() - self._recent.get(pipeline_id, 0) < 120)):
+            kind = "schema"
+        elif _transient(problem):
+            kind = "transient"
+        else:
             return False
         now = time.monotonic()
         with self._guard:
-            first, attempts = self._claims.setdefault(pipeline_id, (now, 0))
-            if now - first > CLAIM_GRACE_SECONDS or attempts >= MAX_HEALS:
+            claim = self._claims.get(pipeline_id)
+            if claim is None or now - claim.last > EPISODE_GAP_SECONDS:
+                claim = self._claims[pipeline_id] = Claim(now, now, kind)
+            claim.last = now
+            if kind == "schema":
+                claim.kind = "schema"
+            grace = CLAIM_GRACE_SECONDS if claim.kind == "schema" else TRANSIENT_GRACE_SECONDS
+            if now - claim.first > grace or claim.attempts >= MAX_HEALS:
                 return False
-        self._wake.set()
+        if kind == "schema":
+            self._wake.set()
         return True
+
+    def _healing(self, pipeline_id: uuid.UUID) -> bool:
+        claim = self._claims.get(pipeline_id)
+        return claim is not None and claim.kind == "schema" and \
+            time.monotonic() - claim.last < EPISODE_GAP_SECONDS
 
     def _loop(self) -> None:  # like LoopService._loop, but a claim wakes it at once
         while not self._stop.is_set():
@@ -128,34 +161,24 @@ class SchemaWatcher(LoopService):
             return None
         if result.applied:
             self._recent[pipeline_id] = time.time()
-        if result.ignored_changed:
-            update_sink_exclusions(self.ctx, pipeline_id)
-        if result.resync:
-            from cdcflow.pipelines.resync import request_resync
-
-            request_resync(self.ctx, pipeline_id, result.resync, reason="schema change")
-        claimed = pipeline_id in self._claims
-        if not result.blocked and (result.applied or result.ignored_changed or claimed):
-            self._heal_sink(pipeline_id, result)
+        follow_up(self.ctx, pipeline_id, result)
+        if not result.blocked and (result.applied or result.ignored_changed or self._healing(pipeline_id)):
+            self._heal_sink(pipeline_id)
         run_deferred_drops(self.ctx, pipeline_id, self.tracker)
         return result
 
-    def _heal_sink(self, pipeline_id: uuid.UUID, result: schema_sync.SyncResult) -> None:
+    def _heal_sink(self, pipeline_id: uuid.UUID) -> None:
         """Restart the sink's failed tasks: the target now has what the record that stopped them needs."""
         names = ResourceNames(pipeline_id)
         with ConnectClient(self.ctx.settings.kafka_connect_url, timeout=10) as connect:
             status = connect.status_or_none(names.sink_connector)
-            failed = [t for t in (status or {}).get("tasks", []) if t.get("state") == "FAILED"]
-            if not failed:
-                if pipeline_id in self._claims and not result.applied:
-                    with self._guard:
-                        self._claims.pop(pipeline_id, None)
+            if not [t for t in (status or {}).get("tasks", []) if t.get("state") == "FAILED"]:
                 return
             with self._guard:
-                first, attempts = self._claims.get(pipeline_id, (time.monotonic(), 0))
-                self._claims[pipeline_id] = (first, attempts + 1)
-            logger.info("restarting the sink's failed tasks after a schema change", extra={
-                "pipeline_id": str(pipeline_id)})
+                if (claim := self._claims.get(pipeline_id)) is not None:
+                    claim.attempts += 1
+            logger.info("restarting the sink's failed tasks after a schema change",
+                        extra={"pipeline_id": str(pipeline_id)})
             connect.restart(names.sink_connector, include_tasks=True, only_failed=True)
 
     def pause_for_review(self, view: schema_sync.PipelineView, result: schema_sync.SyncResult) -> None:
@@ -181,6 +204,17 @@ def pause_for_review(ctx, view: schema_sync.PipelineView, result: schema_sync.Sy
 
     ctx.update(view.id, paused)
     logger.warning("pipeline %s paused for a schema change: %s", view.id, message, extra={"pipeline_id": str(view.id)})
+
+
+def follow_up(ctx, pipeline_id: uuid.UUID, result: schema_sync.SyncResult) -> None:
+    """What a sync leaves to do, whoever ran it: the sink's exclusions, and resyncs of tables whose existing rows
+    hold values no change event carried."""
+    if result.ignored_changed:
+        update_sink_exclusions(ctx, pipeline_id)
+    if result.resync:
+        from cdcflow.pipelines.resync import request_resync  # resync builds on schema_sync: imported late
+
+        request_resync(ctx, pipeline_id, result.resync, reason="schema change")
 
 
 def update_sink_exclusions(ctx, pipeline_id: uuid.UUID) -> None:

@@ -40,6 +40,8 @@ def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list
         "heartbeat.action.query": "SELECT pg_logical_emit_message(false, 'cdcflow_heartbeat', now()::text)",
         "message.prefix.exclude.list": "cdcflow_heartbeat",
         "tombstones.on.delete": "true",
+        # Debezium skips TRUNCATE by default (skipped.operations=t); the sink applies it (truncate.enabled).
+        "skipped.operations": "none",
     }
     if signals:
         signal_table = f"{names.signal_schema}.{names.signal_table}"
