@@ -59,7 +59,7 @@ def env(client, auth, stack_env):
 
 @pytest.fixture(scope="module")
 def viewer_token(users) -> str:
-    response = httpx.post(f"{API}/api/v1/auth/login", json=users["viewer"], timeout=10)
+    response = httpx.post(f"{API}/api/v1/auth/login", json=users["viewer"], timeout=60)  # bcrypt on a busy box
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 
@@ -160,6 +160,18 @@ def test_truncate_on_the_source_empties_the_target(env):
     env.source.execute(f"TRUNCATE {env.side}")
     env.source.execute(f"INSERT INTO {env.side} (id, qty, note) SELECT g, g, 't' FROM generate_series(1, 20) g")
     assert wait_same(env.source, env.target, env.side)[0] == 20
+
+
+def test_drop_setting_drops_the_column_once_the_sink_is_past_the_ddl(env):
+    env.api("PUT", "/schema-policy", json={"schema_change_policy": "propagate", "drop_removed_columns": True})
+    env.source.execute(f"UPDATE {env.evo} SET w = -1 WHERE id < 100")   # in flight when the column goes
+    env.source.execute(f"ALTER TABLE {env.evo} DROP COLUMN w")
+    env.source.execute(f"UPDATE {env.evo} SET qty = qty + 1 WHERE id < 100")
+    wait_until(lambda: "w" not in columns(env.target, env.evo), 90, what="column w dropped on the target")
+    wait_same(env.source, env.target, env.evo)
+    assert env.status()["status"] == "RUNNING"
+    assert any(c["kind"] == "drop_column" and c["column"] == "w" and "DROP COLUMN" in " ".join(c["ddl"])
+               for item in env.changes() for c in item["changes"])
 
 
 def test_renamed_table_pauses_and_removing_it_lets_the_pipeline_resume(env):

@@ -396,6 +396,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pipelines/{pipeline_id}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restart Pipeline
+         * @description Restart the failed tasks of the source and sink connectors (all tasks with failed_only=false), after
+         *     bringing the target in line with any schema change. RUNNING or ERROR; the reconciler reports a task that fails
+         *     again.
+         */
+        post: operations["restart_pipeline_api_v1_pipelines__pipeline_id__restart_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{pipeline_id}/tables/{table}/resync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resync Table
+         * @description Reload one table while the others keep streaming (Debezium incremental snapshot); its state shows
+         *     RESYNCING, then COMPLETED.
+         */
+        post: operations["resync_table_api_v1_pipelines__pipeline_id__tables__table__resync_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{pipeline_id}/tables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Table
+         * @description Add a table to a RUNNING pipeline: captured from now on and loaded in full, the others untouched.
+         */
+        post: operations["add_table_api_v1_pipelines__pipeline_id__tables_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{pipeline_id}/tables/{table}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove Table
+         * @description Stop replicating one table (RUNNING or PAUSED); its target table and topic are kept.
+         */
+        delete: operations["remove_table_api_v1_pipelines__pipeline_id__tables__table__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{pipeline_id}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset Pipeline
+         * @description Stop, drop the slot and the connector offsets, empty the target tables and start again from a fresh full
+         *     load. Confirm with {"confirm": "<pipeline name>"}.
+         */
+        post: operations["reset_pipeline_api_v1_pipelines__pipeline_id__reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{pipeline_id}/schema-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update Schema Policy
+         * @description Change what the pipeline does on DDL (propagate, pause, ignore), in any state.
+         */
+        put: operations["update_schema_policy_api_v1_pipelines__pipeline_id__schema_policy_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{pipeline_id}/schema-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Schema Changes
+         * @description Newest first: each schema change seen on a captured table, and what was done on the target.
+         */
+        get: operations["list_schema_changes_api_v1_pipelines__pipeline_id__schema_changes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/monitoring/events": {
         parameters: {
             query?: never;
@@ -905,6 +1049,13 @@ export interface components {
             mode: components["schemas"]["PipelineMode"];
             /** Tables */
             tables: string[];
+            /** @default propagate */
+            schema_change_policy: components["schemas"]["SchemaChangePolicy"];
+            /**
+             * Drop Removed Columns
+             * @default false
+             */
+            drop_removed_columns: boolean;
         };
         /** PipelineList */
         PipelineList: {
@@ -981,6 +1132,9 @@ export interface components {
             tables: components["schemas"]["PipelineTablePublic"][];
             /** Last Error */
             last_error: string | null;
+            schema_change_policy: components["schemas"]["SchemaChangePolicy"];
+            /** Drop Removed Columns */
+            drop_removed_columns: boolean;
             /**
              * Created At
              * Format: date-time
@@ -1022,6 +1176,18 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Available Actions
+             * @default []
+             */
+            available_actions: string[];
+            /**
+             * Schema Pending
+             * @default []
+             */
+            schema_pending: {
+                [key: string]: unknown;
+            }[];
         };
         /** PipelineTablePublic */
         PipelineTablePublic: {
@@ -1037,6 +1203,15 @@ export interface components {
             rows_estimated: number | null;
             /** Bytes Copied */
             bytes_copied: number;
+            /** Error */
+            error?: string | null;
+            /** Resync State */
+            resync_state?: string | null;
+            /**
+             * Ignored Columns
+             * @default []
+             */
+            ignored_columns: string[];
         };
         /** PipelineUpdate */
         PipelineUpdate: {
@@ -1047,6 +1222,9 @@ export interface components {
             mode?: components["schemas"]["PipelineMode"] | null;
             /** Tables */
             tables?: string[] | null;
+            schema_change_policy?: components["schemas"]["SchemaChangePolicy"] | null;
+            /** Drop Removed Columns */
+            drop_removed_columns?: boolean | null;
         };
         /** PreflightCheck */
         PreflightCheck: {
@@ -1073,11 +1251,65 @@ export interface components {
             /** Refresh Token */
             refresh_token: string;
         };
+        /** ResetRequest */
+        ResetRequest: {
+            /**
+             * Confirm
+             * @description the pipeline's name, to confirm the reset
+             */
+            confirm: string;
+        };
         /**
          * Role
          * @enum {string}
          */
         Role: "admin" | "operator" | "viewer";
+        /** SchemaChangeList */
+        SchemaChangeList: {
+            /** Items */
+            items: components["schemas"]["SchemaChangePublic"][];
+        };
+        /**
+         * SchemaChangePolicy
+         * @description What a pipeline does when a captured table's definition changes on the source (README, "Schema changes").
+         * @enum {string}
+         */
+        SchemaChangePolicy: "propagate" | "pause" | "ignore";
+        /** SchemaChangePublic */
+        SchemaChangePublic: {
+            /** Id */
+            id: number;
+            /** Pipeline Id */
+            pipeline_id: string;
+            /** Table Name */
+            table_name: string | null;
+            /** Outcome */
+            outcome: string;
+            /** Created At */
+            created_at: string | null;
+            /** Changes */
+            changes: {
+                [key: string]: unknown;
+            }[];
+            /** Applied */
+            applied: string[];
+            /** Before */
+            before: {
+                [key: string]: unknown;
+            }[] | null;
+            /** After */
+            after: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Source Lsn */
+            source_lsn?: string | null;
+        };
+        /** SchemaPolicyUpdate */
+        SchemaPolicyUpdate: {
+            schema_change_policy: components["schemas"]["SchemaChangePolicy"];
+            /** Drop Removed Columns */
+            drop_removed_columns?: boolean | null;
+        };
         /** SyncStats */
         SyncStats: {
             /**
@@ -1136,6 +1368,14 @@ export interface components {
             completed_at: string | null;
             /** Error */
             error: string | null;
+        };
+        /** TableRef */
+        TableRef: {
+            /**
+             * Table
+             * @description schema.table
+             */
+            table: string;
         };
         /** TableSync */
         TableSync: {
@@ -2190,6 +2430,243 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncStats"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    restart_pipeline_api_v1_pipelines__pipeline_id__restart_post: {
+        parameters: {
+            query?: {
+                failed_only?: boolean;
+            };
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelinePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resync_table_api_v1_pipelines__pipeline_id__tables__table__resync_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+                /** @description schema.table */
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelinePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_table_api_v1_pipelines__pipeline_id__tables_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TableRef"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelinePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_table_api_v1_pipelines__pipeline_id__tables__table__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+                /** @description schema.table */
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelinePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reset_pipeline_api_v1_pipelines__pipeline_id__reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelinePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_schema_policy_api_v1_pipelines__pipeline_id__schema_policy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchemaPolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelinePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_schema_changes_api_v1_pipelines__pipeline_id__schema_changes_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaChangeList"];
                 };
             };
             /** @description Validation Error */

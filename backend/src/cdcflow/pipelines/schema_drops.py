@@ -80,7 +80,7 @@ def run_deferred_drops(ctx, pipeline_id: uuid.UUID, tracker) -> None:
                         psycopg.sql.Identifier(schema, name), psycopg.sql.Identifier(drop["column"]))
                     conn.execute(statement)
                     events.append((table, drop["column"], statement.as_string(conn)))
-            _save(ctx, pipeline_id, table, remaining)
+            _save(ctx, pipeline_id, table, remaining, {d["column"] for d in drops} - {d["column"] for d in remaining})
     for table, column, ddl in events:
         now = datetime.now(UTC)
         for session in session_scope(ctx.session_factory):
@@ -93,10 +93,20 @@ def run_deferred_drops(ctx, pipeline_id: uuid.UUID, tracker) -> None:
             session.add(run)
 
 
-def _save(ctx, pipeline_id: uuid.UUID, table: str, drops: list[dict]) -> None:
+def _save(ctx, pipeline_id: uuid.UUID, table: str, drops: list[dict], done: set[str]) -> None:
+    """Merge this pass into the stored list under the row lock: another process may have moved a drop on (or done
+    it) meanwhile, and progress is never undone."""
+    mine = {d["column"]: d for d in drops}
     for session in session_scope(ctx.session_factory):
         row = session.scalar(select(PipelineTable).where(
             PipelineTable.pipeline_id == pipeline_id, PipelineTable.schema_name == table.split(".", 1)[0],
             PipelineTable.table_name == table.split(".", 1)[1]).with_for_update())
-        if row is not None:
-            row.schema_state = {**(row.schema_state or {}), "drops": drops}
+        if row is None:
+            return
+        merged = []
+        for stored in (row.schema_state or {}).get("drops", []):
+            if stored["column"] in done:
+                continue
+            ours = mine.get(stored["column"], stored)
+            merged.append(stored if stored.get("topic_end") is not None else ours)
+        row.schema_state = {**(row.schema_state or {}), "drops": merged}

@@ -85,6 +85,12 @@ def load_view(ctx, pipeline_id: uuid.UUID) -> PipelineView | None:
     return None
 
 
+def _settings(ctx, pipeline_id: uuid.UUID) -> tuple[str, bool]:
+    with ctx.session_factory() as session:
+        p = session.get(Pipeline, pipeline_id)
+        return p.schema_change_policy.value, p.drop_removed_columns
+
+
 def _connect(endpoint: DatabaseEndpoint, timeout: int) -> psycopg.Connection:
     return open_connection(endpoint, timeout, autocommit=True)
 
@@ -135,6 +141,8 @@ def sync(ctx, pipeline_id: uuid.UUID, policy: str | None = None, force: bool = F
             return None
         timeout = ctx.settings.connection_test_timeout_seconds
         sources, lsn = read_source(view, timeout)
+        # Read after the catalog: a policy committed before a DDL the catalog shows is the one that applies.
+        view.policy, view.drop_removed = _settings(ctx, pipeline_id)
         changed = set(view.tables) if force else drifted(view, sources)
         if not changed:
             return SyncResult()

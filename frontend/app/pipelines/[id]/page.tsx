@@ -5,6 +5,9 @@ import { useState } from "react";
 
 import Actions from "@/app/pipelines/[id]/Actions";
 import ProgressTable from "@/app/pipelines/[id]/ProgressTable";
+import Recovery, { ResetButton, RestartFailedButton } from "@/app/pipelines/[id]/Recovery";
+import SchemaPanel from "@/app/pipelines/[id]/SchemaPanel";
+import TablesPanel from "@/app/pipelines/[id]/TablesPanel";
 import ErrorText from "@/app/components/ErrorText";
 import EventsChart from "@/app/components/EventsChart";
 import EventsTable from "@/app/components/EventsTable";
@@ -23,6 +26,7 @@ export default function PipelinePage() {
   const status = useAppSelector((s) => s.pipelines.status[id]);
   const progress = useAppSelector((s) => s.pipelines.progress[id]);
   const role = useAppSelector((s) => s.auth.user?.role);
+  const canOperate = role !== "viewer";
   const [error, setError] = useState<unknown>(null);
   const [counts, setCounts] = useState<Dashboard | null>(null);
   const [series, setSeries] = useState<{ t: string }[]>([]);
@@ -53,10 +57,14 @@ export default function PipelinePage() {
         <Group>
           <LiveBadge mode={mode} lastLoaded={lastLoaded} onRefresh={() => void refresh()} />
           {role !== "viewer" && <Actions pipeline={pipeline} onDone={() => void loadDetail()} />}
+          {role !== "viewer" && status?.available_actions?.includes("reset") &&
+            <ResetButton pipeline={pipeline} onDone={() => void loadDetail()} />}
         </Group>
       </Group>
       <ErrorText error={error} />
       {pipeline.last_error && <Alert color="red" title="Last error" data-testid="last-error">{pipeline.last_error}</Alert>}
+      {status && <Recovery pipeline={pipeline} status={status} canOperate={role !== "viewer"}
+        onDone={() => void loadDetail()} />}
       <SimpleGrid cols={{ base: 2, md: 5 }}>
         {[["Total", counts?.total_events], ["Inserts", counts?.insert_count], ["Updates", counts?.update_count],
           ["Deletes", counts?.delete_count], ["Avg latency", counts?.average_latency_ms != null ? `${counts.average_latency_ms} ms` : "–"]]
@@ -86,7 +94,9 @@ export default function PipelinePage() {
                     <Table.Td w={80}>{role}</Table.Td>
                     <Table.Td>{c?.exists ? <StatusBadge value={c.state ?? "?"} /> : <Text size="sm" c="dimmed">not created</Text>}</Table.Td>
                     <Table.Td>{c?.tasks.map((t) => (
-                      <div key={t.id}><Text size="sm">task {t.id}: {t.state} on {t.worker_id}</Text>
+                      <div key={t.id}><Group gap="xs"><Text size="sm">task {t.id}: {t.state} on {t.worker_id}</Text>
+                        {t.state === "FAILED" && canOperate &&
+                          <RestartFailedButton pipelineId={pipeline.id} onDone={() => void loadDetail()} />}</Group>
                         {t.trace && <Code block mah={160} style={{ overflow: "auto" }}>{t.trace}</Code>}</div>))}
                     </Table.Td>
                   </Table.Tr>
@@ -96,6 +106,9 @@ export default function PipelinePage() {
           </Table>
         </Card>
       )}
+      <TablesPanel pipeline={pipeline} actions={status?.available_actions ?? []} canOperate={role !== "viewer"}
+        onDone={() => void loadDetail()} />
+      <SchemaPanel pipeline={pipeline} canEdit={role !== "viewer"} onChanged={() => void loadDetail()} />
       <Card withBorder>
         <Title order={4} mb="xs">Throughput (events per minute, last hour)</Title>
         <EventsChart points={series} />
