@@ -151,9 +151,14 @@ def test_ignore_policy_keeps_the_target_columns(env):
     wait_same(env.source, env.target, env.evo, cols=shared)
     assert "secret" not in columns(env.target, env.evo)
     assert env.status()["status"] == "RUNNING"
-    table = next(t for t in env.api("GET", "") ["tables"] if t["table"] == "evo")
+    table = next(t for t in env.api("GET", "")["tables"] if t["table"] == "evo")
     assert table["ignored_columns"] == ["secret"]
+    # Back to propagate: the column is added, and the table resynced for the values it never received.
     env.api("PUT", "/schema-policy", json={"schema_change_policy": "propagate"})
+    wait_until(lambda: (t := next(t for t in env.api("GET", "")["tables"] if t["table"] == "evo"))["resync_state"]
+               == "COMPLETED" and t["ignored_columns"] == [], 120, what="evo resynced with its new column")
+    wait_same(env.source, env.target, env.evo)
+    assert env.target.execute(f"SELECT secret FROM {env.evo} WHERE id = 300000").fetchone() == ("s",)
 
 
 def test_truncate_on_the_source_empties_the_target(env):

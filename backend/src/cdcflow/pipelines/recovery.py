@@ -207,7 +207,7 @@ def reset_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threading.Even
                         {"partition": {"kafka_topic": t, "kafka_partition": 0}, "offset": {"kafka_offset": e}}
                         for t, e in ends.items()])
         _drop_slot(ctx, pipeline_id)
-        _sync_or_conflict(ctx, pipeline_id, policy=PROPAGATE)
+        _columns_for_the_load(ctx, pipeline_id)
     except Exception as exc:  # noqa: BLE001  (reported on the pipeline, like a failed start)
         message = f"Reset failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"[:2000]
 
@@ -227,6 +227,15 @@ def reset_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threading.Even
 
     ctx.update(pipeline_id, fresh)
     start_pipeline_job(ctx, pipeline_id, cancel)
+
+
+def _columns_for_the_load(ctx: EngineContext, pipeline_id: uuid.UUID) -> None:
+    """The full load copies the source's columns: give the target what propagate would (added columns, widened
+    types). What it cannot do (a rename, a narrowing) makes the load fail with the database's message."""
+    try:
+        schema_sync.sync(ctx, pipeline_id, policy=PROPAGATE, force=True)
+    except Exception as exc:  # noqa: BLE001  (e.g. a target table not created yet: the start creates it)
+        logger.info("schema check before the reset's full load: %s", exc, extra={"pipeline_id": str(pipeline_id)})
 
 
 def _pipeline_topics(ctx: EngineContext, pipeline_id: uuid.UUID) -> list[str]:
