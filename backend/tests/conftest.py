@@ -26,6 +26,9 @@ os.environ.setdefault("CDCFLOW_ENV", "test")
 # The API server started by make test / make up runs the one event logger (and its Socket.IO emission); apps built
 # in this process must not join its consumer group and take partitions away from it.
 os.environ["EVENT_LOGGER_ENABLED"] = "false"
+# The session's tokens (auth fixture) must outlive the whole run, which takes longer than the 15-minute default on a
+# busy machine; tokens issued by the API server (make test's) keep its own setting.
+os.environ.setdefault("ACCESS_TOKEN_MINUTES", "240")
 
 
 @pytest.fixture(scope="session")
