@@ -34,6 +34,9 @@ LEVELS = {
     ("POST", P + "/start"): "operate", ("POST", P + "/stop"): "operate", ("POST", P + "/pause"): "operate",
     ("POST", P + "/resume"): "operate", ("POST", P + "/sync-stats"): "operate",
     ("GET", P + "/status"): "view", ("GET", P + "/progress"): "view",
+    ("POST", P + "/restart"): "operate", ("POST", P + "/tables/{table}/resync"): "operate",
+    ("POST", P + "/tables"): "operate", ("DELETE", P + "/tables/{table}"): "operate",
+    ("POST", P + "/reset"): "operate", ("PUT", P + "/schema-policy"): "manage", ("GET", P + "/schema-changes"): "view",
     ("GET", "/api/v1/monitoring/pipelines/{pipeline_id}/lsn-latency"): "view",
     ("GET", "/api/v1/monitoring/dashboard"): "view", ("GET", "/api/v1/monitoring/metrics"): "view",
     ("GET", "/api/v1/monitoring/events"): "view", ("GET", "/api/v1/monitoring/timeseries"): "view",
@@ -93,7 +96,7 @@ def world(client, auth, stack_env):
         meta.execute("INSERT INTO pipeline_jobs (pipeline_id, kind, owner, heartbeat_at) "
                      "VALUES (%s, 'stop', 'rbac-test:held', now() + interval '1 day')", (pipeline["id"],))
     headers = {name: u.headers for name, u in callers.items()} | {"admin": admin}
-    yield {"pipeline": pipeline["id"], "source": source["id"], "target": target["id"], "table": table,
+    yield {"pipeline": pipeline["id"], "name": pipeline["name"], "source": source["id"], "target": target["id"], "table": table,
            "headers": headers, "callers": callers, "port": int(stack_env["PG_PORT"])}
     with connect(stack_env["DATABASE_URL"]) as meta:
         meta.execute("DELETE FROM pipeline_jobs WHERE pipeline_id = %s", (pipeline["id"],))
@@ -107,8 +110,9 @@ def world(client, auth, stack_env):
 def request_for(world, method: str, path: str, kind: str) -> tuple[str, dict, dict | None]:
     """The concrete URL, query and a valid body: the call must reach the access check, not stop at validation."""
     rid = world["pipeline"] if kind == "pipelines" else world["source"]
+    table = f"public.{world['table']}" if kind == "pipelines" else world["table"]  # pipelines name schema.table
     url = (path.replace("{pipeline_id}", rid).replace("{connection_id}", rid).replace("{schema}", "public")
-           .replace("{table}", world["table"]))
+           .replace("{table}", table))
     # PUT grant: re-grant what viewer-view already has (no change); DELETE grant: a user that does not exist.
     url = url.replace("{user_id}", world["callers"]["viewer-view"].id if method == "PUT" else str(uuid.uuid4()))
     params = {"pipeline_id": rid} if "{pipeline_id}" not in path and kind == "pipelines" else {}
@@ -121,6 +125,12 @@ def request_for(world, method: str, path: str, kind: str) -> tuple[str, dict, di
         body = {"name": f"renamed-{uuid.uuid4().hex[:6]}"}
     elif method == "PUT" and path == C:
         body = {"port": world["port"]}
+    elif method == "POST" and path == P + "/tables":
+        body = {"table": f"public.{world['table']}"}
+    elif method == "POST" and path == P + "/reset":
+        body = {"confirm": world["name"]}
+    elif method == "PUT" and path == P + "/schema-policy":
+        body = {"schema_change_policy": "propagate"}
     return url, params, body
 
 

@@ -41,14 +41,17 @@ from cdcflow.monitoring.offsets import OffsetsCollector
 from cdcflow.monitoring.prometheus import authorize_scrape, render as render_prometheus
 from cdcflow.monitoring.router import router as monitoring_router
 from cdcflow.pipelines.lifecycle_router import router as lifecycle_router
-from cdcflow.pipelines.recovery import JobWatchdog
+from cdcflow.pipelines.recovery_router import router as recovery_router
+from cdcflow.pipelines.resync import ResyncTracker
+from cdcflow.pipelines.watchdog import JobWatchdog
 from cdcflow.pipelines.runner import EngineContext
 from cdcflow.pipelines.router import router as pipelines_router
+from cdcflow.pipelines.schema_watch import SchemaWatcher
 from cdcflow.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, monitoring_router,
-               pipeline_access_router, connection_access_router, alerts_router)
+API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, recovery_router,
+               monitoring_router, pipeline_access_router, connection_access_router, alerts_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,14 +59,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        watcher = SchemaWatcher(app.state.engine_context, settings.schema_watch_interval_seconds,
+                                publish=app.state.realtime.publish_schema_changes,
+                                tracker=ResyncTracker(app.state.engine_context))
         reconciler = Reconciler(app.state.session_factory, lambda: ConnectClient.from_settings(settings, timeout=5),
-                                settings.reconciler_interval_seconds)
+                                settings.reconciler_interval_seconds, healing=watcher.claims)
         watchdog = JobWatchdog(app.state.engine_context, app.state.jobs, settings.job_lease_seconds / 3)
         alert_services = alert_loops(app.state.engine_context, app.state.event_logger, app.state.health)
         await app.state.realtime.startup()
         if settings.run_background_services:
             watchdog.start()
             reconciler.start()
+            watcher.start()
             app.state.offsets.start()
             app.state.health.start()
             if settings.event_logger_enabled:
@@ -79,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.realtime.shutdown()
         reconciler.stop()
         watchdog.stop()
+        watcher.stop()
         app.state.jobs.shutdown()
         app.state.engine.dispose()
 

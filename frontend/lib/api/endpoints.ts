@@ -38,6 +38,9 @@ export type AlertChannel = S["ChannelPublic"];
 export type AlertChannelCreate = S["ChannelCreate"];
 export type AlertEvent = S["AlertEventPublic"];
 export type AlertTestResult = S["TestResult"];
+export type SchemaChange = S["SchemaChangePublic"];
+export type SchemaChangePolicy = Pipeline["schema_change_policy"];
+export type SchemaPolicyUpdate = S["SchemaPolicyUpdate"];
 
 export type EventFilters = { pipeline_id?: string; table?: string; event_type?: string; before_id?: number;
   limit?: number };
@@ -71,6 +74,22 @@ export const pipelinesApi = {
   status: (id: string) => api().get<PipelineStatusView>(`/pipelines/${id}/status`).then((r) => r.data),
   progress: (id: string) => api().get<PipelineProgressView>(`/pipelines/${id}/progress`).then((r) => r.data),
   syncStats: (id: string) => api().post<SyncStats>(`/pipelines/${id}/sync-stats`).then((r) => r.data),
+};
+
+/** Ways back for a broken pipeline, tables on a running one, and the schema change policy. */
+export const recoveryApi = {
+  restart: (id: string, failedOnly = true) =>
+    api().post<Pipeline>(`/pipelines/${id}/restart`, null, { params: { failed_only: failedOnly } }).then((r) => r.data),
+  resync: (id: string, table: string) =>
+    api().post<Pipeline>(`/pipelines/${id}/tables/${table}/resync`).then((r) => r.data),
+  addTable: (id: string, table: string) => api().post<Pipeline>(`/pipelines/${id}/tables`, { table }).then((r) => r.data),
+  removeTable: (id: string, table: string) =>
+    api().delete<Pipeline>(`/pipelines/${id}/tables/${table}`).then((r) => r.data),
+  reset: (id: string, confirm: string) => api().post<Pipeline>(`/pipelines/${id}/reset`, { confirm }).then((r) => r.data),
+  setPolicy: (id: string, body: SchemaPolicyUpdate) =>
+    api().put<Pipeline>(`/pipelines/${id}/schema-policy`, body).then((r) => r.data),
+  schemaChanges: (id: string) =>
+    api().get<S["SchemaChangeList"]>(`/pipelines/${id}/schema-changes`).then((r) => r.data.items),
 };
 
 export const monitoringApi = {

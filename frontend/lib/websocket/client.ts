@@ -5,10 +5,11 @@ import { io, type Socket } from "socket.io-client";
 import { appConfig } from "@/lib/config";
 import { api } from "@/lib/api/client";
 import { tokenStore } from "@/lib/api/tokens";
-import type { CdcEvent } from "@/lib/api/endpoints";
+import type { CdcEvent, SchemaChange } from "@/lib/api/endpoints";
 
 export type Summary = { pipeline_id: string; suppressed: number; by_event_type: Record<string, number> };
-type Listener = { onEvent?: (e: CdcEvent) => void; onSummary?: (s: Summary) => void };
+type Listener = { onEvent?: (e: CdcEvent) => void; onSummary?: (s: Summary) => void;
+  onSchemaChange?: (c: SchemaChange) => void };
 
 let socket: Socket | null = null;
 const rooms = new Map<string, number>();
@@ -65,6 +66,7 @@ function ensureSocket(): Socket | null {
   });
   socket.on("replication_event", (e: CdcEvent) => listeners.forEach((l) => l.onEvent?.(e)));
   socket.on("replication_events_summary", (s: Summary) => listeners.forEach((l) => l.onSummary?.(s)));
+  socket.on("schema_change", (c: SchemaChange) => listeners.forEach((l) => l.onSchemaChange?.(c)));
   return socket;
 }
 

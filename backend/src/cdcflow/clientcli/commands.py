@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from cdcflow.clientcli.alerts import add_parser as add_alerts_parser
+from cdcflow.clientcli import recovery
 from cdcflow.clientcli.session import Api, CliError, login
 
 ACTIONS = ("start", "stop", "pause", "resume")
@@ -92,7 +93,8 @@ def cmd_pipelines(args: argparse.Namespace) -> int:
         source, target = _find(api, "connections", args.source), _find(api, "connections", args.target)
         pipeline = api.post("/pipelines", {"name": args.name, "mode": args.mode, "tables": args.tables,
                                            "source_connection_id": source["id"],
-                                           "target_connection_id": target["id"]})
+                                           "target_connection_id": target["id"],
+                                           "schema_change_policy": args.policy or "propagate"})
         emit(args, pipeline, ["id", "name", "status", "mode"])
         return 0
     pipeline = _find(api, "pipelines", args.ref)
@@ -100,6 +102,8 @@ def cmd_pipelines(args: argparse.Namespace) -> int:
     if args.action in ACTIONS:
         emit(args, api.post(f"/pipelines/{pid}/{args.action}"), ["id", "name", "status"])
         return 0
+    if args.action in recovery.RECOVERY_ACTIONS:
+        return recovery.run(args, api, pipeline, emit)
     if args.action == "status":
         status = api.get(f"/pipelines/{pid}/status")
         if args.json:
@@ -113,6 +117,12 @@ def cmd_pipelines(args: argparse.Namespace) -> int:
                 print(f"  {role:6s} {view.get('state') or 'absent'}  tasks {tasks or '-'}")
             if status["last_error"]:
                 print(f"  error: {status['last_error']}")
+            for change in status.get("schema_pending", []):
+                print(f"  schema change held for review: {change['table']}: {change['message']}")
+                for ddl in change.get("ddl", []):
+                    print(f"      {ddl}")
+            if status.get("available_actions"):
+                print(f"  actions: {', '.join(status['available_actions'])}")
         return 1 if status["status"] == "ERROR" else 0
     # progress, optionally following until the full load ends
     while True:
@@ -187,7 +197,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_connections)
 
     p = common(sub.add_parser("pipelines", help="manage pipelines"))
-    p.add_argument("action", choices=["list", "create", *ACTIONS, "status", "progress"])
+    p.add_argument("action", choices=["list", "create", *ACTIONS, "status", "progress", *recovery.RECOVERY_ACTIONS])
     p.add_argument("ref", nargs="?", help="pipeline id or name")
     p.add_argument("--name")
     p.add_argument("--source")
@@ -195,6 +205,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", default="full_load_and_cdc", choices=["full_load_only", "cdc_only", "full_load_and_cdc"])
     p.add_argument("--tables", nargs="+", default=[])
     p.add_argument("--wait", action="store_true", help="progress: follow until the full load ends")
+    recovery.add_arguments(p)
     p.set_defaults(func=cmd_pipelines)
 
     p = common(sub.add_parser("events", help="follow a pipeline's change events"))

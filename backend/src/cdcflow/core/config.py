@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # offset.flush.interval.ms (1 s in cdcflow's stack; Kafka's default is 60 s).
     health_sink_stall_seconds: float = Field(default=15.0, gt=0)
     health_slot_grace_seconds: float = Field(default=2.0, ge=0)
+    # How often running pipelines' source catalogs are compared with what cdcflow last saw (schema evolution).
+    schema_watch_interval_seconds: float = Field(default=2.0, gt=0)
     run_background_services: bool = True
     event_logger_enabled: bool = True
     event_logger_group: str = "cdcflow-event-logger"

@@ -16,6 +16,11 @@ class SourceAdapter(Protocol):
     def prepare_capture(self, tables: list[TableDef], publication: str) -> bool:
         """Make the tables capturable (replica identity, publication); True if the publication was created."""
 
+    def prepare_signals(self, publication: str, schema: str, table: str) -> bool:
+        """A table Debezium takes incremental snapshot requests from, in the publication; False if impossible."""
+
+    def drop_signal_table(self, schema: str, table: str) -> None: ...
+
     def slot_exists(self, slot: str) -> bool: ...
 
     def create_slot(self, slot: str) -> str: ...

@@ -32,5 +32,19 @@ class ResourceNames:
     def sink_connector(self) -> str:
         return f"cdcflow-{self.pipeline_id}-sink"
 
+    @property
+    def signal_schema(self) -> str:
+        return "cdcflow"
+
+    @property
+    def signal_table(self) -> str:
+        """Debezium's signal table on the source (incremental snapshots): its rows are the resync requests."""
+        return f"signal_{self._hex}"
+
+    @property
+    def notification_topic(self) -> str:
+        # One segment after the id: the event logger's topic pattern (prefix.id.schema.table) never matches it.
+        return f"{self.topic_prefix}.__notifications"
+
     def topic(self, schema: str, table: str) -> str:
         return f"{self.topic_prefix}.{schema}.{table}"

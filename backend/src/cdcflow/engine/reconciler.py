@@ -1,12 +1,12 @@
 """Keeps each pipeline's status in line with Kafka Connect (a small loop service: run_once, interval, clean stop).
 
 RUNNING with a failed task, a missing connector or Connect unreachable -> ERROR with the reason; ERROR whose
-connectors are all RUNNING again -> RUNNING. STARTING/STOPPING belong to their job and its lease (pipelines/recovery.py).
+connectors are all RUNNING again -> RUNNING. STARTING/STOPPING belong to their job and its lease (pipelines/watchdog.py).
 """
 
 import logging
+import uuid
 from collections.abc import Callable
-
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,9 +25,12 @@ class Reconciler(LoopService):
     name = "reconciler"
 
     def __init__(self, session_factory: sessionmaker[Session], connect: Callable[[], ConnectClient],
-                 interval: float) -> None:
+                 interval: float, healing: Callable[[uuid.UUID, str], bool] | None = None) -> None:
         super().__init__()
         self.session_factory, self.connect, self.interval = session_factory, connect, interval
+        # Asked before a problem turns RUNNING into ERROR: True while another service heals it (a sink task stopped
+        # by a schema change, restarted by the schema watcher once the target is ready).
+        self.healing = healing
 
     def run_once(self) -> None:
         with self.connect() as connect:
@@ -44,6 +47,9 @@ class Reconciler(LoopService):
             return  # never reached CDC (full load only, or failed before the connectors)
         snapshot = connect_snapshot(connect, pipeline)
         problem = _problem(snapshot)
+        if pipeline.status == PipelineStatus.RUNNING and problem and self.healing and \
+                self.healing(pipeline.id, problem):
+            return
         if pipeline.status == PipelineStatus.RUNNING and problem:
             logger.warning("pipeline %s -> ERROR: %s", pipeline.id, problem)
             pipeline.status, pipeline.cdc_status, pipeline.last_error = PipelineStatus.ERROR, CdcStatus.ERROR, problem

@@ -256,6 +256,14 @@ class Realtime:
             return
         asyncio.run_coroutine_threadsafe(self._emit(events), self.loop)
 
+    def publish_schema_changes(self, pipeline_id: str, changes: list[dict[str, Any]]) -> None:
+        """Thread-safe: `schema_change` to the pipeline's room, one per recorded SCHEMA_CHANGE (committed) row."""
+        if self.loop is None or self.loop.is_closed():
+            return
+        for change in changes:
+            asyncio.run_coroutine_threadsafe(
+                self.sio.emit("schema_change", change, room=room_of(pipeline_id)), self.loop)
+
     async def _emit(self, events: list[StoredEvent]) -> None:
         now = int(time.time())
         for event in events:

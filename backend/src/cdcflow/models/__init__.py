@@ -14,6 +14,7 @@ from cdcflow.models.pipeline import (
     PipelineRun,
     PipelineStatus,
     PipelineTable,
+    SchemaChangePolicy,
 )
 from cdcflow.models.job import PipelineJob
 from cdcflow.models.user import RefreshToken, Role, User
@@ -21,5 +22,5 @@ from cdcflow.models.user import RefreshToken, Role, User
 __all__ = [
     "AccessLevel", "AlertChannel", "AlertDelivery", "AlertEvent", "AlertRule", "AlertRuleState", "PipelineJob",
     "AuditLog", "Base", "CdcStatus", "Connection", "ConnectionType", "DatabaseType", "FullLoadStatus",
-    "Pipeline", "PipelineEventMinute", "PipelineEventRollup", "PipelineEventTotal", "PipelineMode", "PipelineRun", "PipelineStatus", "PipelineTable", "RefreshToken", "ResourceGrant", "ResourceType", "Role", "User",
+    "Pipeline", "PipelineEventMinute", "PipelineEventRollup", "PipelineEventTotal", "PipelineMode", "PipelineRun", "PipelineStatus", "PipelineTable", "RefreshToken", "ResourceGrant", "ResourceType", "Role", "SchemaChangePolicy", "User",
 ]

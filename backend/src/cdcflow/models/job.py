@@ -1,7 +1,7 @@
 """Durable leases on pipeline jobs: which API process runs a pipeline's start or stop, renewed by its heartbeat.
 
 A lease outlives the process that holds it: when the heartbeat stops (kill -9, power loss), another API process sees
-it lapse and takes the job over (pipelines/recovery.py).
+it lapse and takes the job over (pipelines/watchdog.py).
 """
 
 import uuid

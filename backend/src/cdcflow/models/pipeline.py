@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Boolean,
     DateTime,
     Enum,
     ForeignKey,
@@ -59,6 +60,12 @@ class CdcStatus(str, enum.Enum):
 
 
 GIB = 1024 ** 3
+class SchemaChangePolicy(str, enum.Enum):
+    """What a pipeline does when a captured table's definition changes on the source (README, "Schema changes")."""
+
+    PROPAGATE = "propagate"
+    PAUSE = "pause"
+    IGNORE = "ignore"
 
 
 class Pipeline(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
@@ -95,6 +102,11 @@ class Pipeline(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     # The slot guardian: WAL the source retains for this pipeline's slot turns health degraded, then error.
     wal_warning_bytes: Mapped[int] = mapped_column(BigInteger, default=GIB, server_default=str(GIB))
     wal_critical_bytes: Mapped[int] = mapped_column(BigInteger, default=10 * GIB, server_default=str(10 * GIB))
+    schema_change_policy: Mapped[SchemaChangePolicy] = mapped_column(
+        Enum(SchemaChangePolicy, name="schema_change_policy", values_callable=enum_values),
+        default=SchemaChangePolicy.PROPAGATE, server_default=SchemaChangePolicy.PROPAGATE.value)
+    # Columns dropped on the source are kept on the target (nullable) unless this is set.
+    drop_removed_columns: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     tables: Mapped[list["PipelineTable"]] = relationship(
         back_populates="pipeline", cascade="all, delete-orphan", order_by="PipelineTable.position",
@@ -120,6 +132,9 @@ class PipelineTable(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
+    # {"source": last seen source definition, "ignored": [columns not copied], "pending": [changes held for review],
+    #  "drops": [columns to drop once the sink is past the DDL], "resync": {id, state, progress}}
+    schema_state: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
 
     pipeline: Mapped[Pipeline] = relationship(back_populates="tables")
 
@@ -146,6 +161,8 @@ class PipelineRun(Base):
         Index("ix_pipeline_runs_started_at_brin", "started_at", postgresql_using="brin"),
         Index("ix_pipeline_runs_full_load", "pipeline_id", "started_at",
               postgresql_where=text("run_type = 'FULL_LOAD'")),
+        Index("ix_pipeline_runs_schema_change", "pipeline_id", text("id DESC"),
+              postgresql_where=text("run_type = 'SCHEMA_CHANGE'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

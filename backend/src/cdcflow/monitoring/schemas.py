@@ -160,6 +160,10 @@ class PipelineStatusView(BaseModel):
     observed_at: datetime | None
     connect: ConnectView
     updated_at: datetime
+    # What the user can do now (restart_failed, resync, reset, resume, review_schema, ...; pipelines/recovery.py)
+    available_actions: list[str] = []
+    # Schema changes held for review (a PAUSED pipeline): table, kind, column, message, ddl it needs
+    schema_pending: list[dict[str, Any]] = []
 
 
 class ReachView(BaseModel):

@@ -19,6 +19,7 @@ from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.engine.topics import delete_topics
 from cdcflow.access.service import drop_grants
 from cdcflow.models import AccessLevel, CdcStatus, Connection, Pipeline, PipelineStatus, ResourceType
+from cdcflow.pipelines import recovery
 from cdcflow.pipelines.runner import EngineContext, start_pipeline_job, stop_pipeline_job
 from cdcflow.pipelines.service import get_pipeline_for
 from cdcflow.pipelines.states import check_transition
@@ -83,7 +84,7 @@ def stop(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pi
     pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
     if pipeline.status == PipelineStatus.STARTING:
         # Cancel the start: its job undoes what it created and ends in STOPPED. A job running in another API
-        # process (or in none: it died) is cancelled through its lease (pipelines/recovery.py).
+        # process (or in none: it died) is cancelled through its lease (pipelines/watchdog.py).
         if not jobs.cancel(pipeline.id) and ctx.leases is not None:
             ctx.leases.request_cancel(session, pipeline.id)
         record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}", {"cancelled_start": True})
@@ -121,7 +122,14 @@ def pause(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.
 
 
 def resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
-    return _pause_or_resume(session, ctx, actor, pipeline_id, "resume", CdcStatus.RUNNING)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE)
+    check_transition("resume", pipeline.status)
+    session.commit()  # the schema review below calls the databases: no row lock meanwhile
+    recovery.resume_after_review(ctx, pipeline)
+    resumed = _pause_or_resume(session, ctx, actor, pipeline_id, "resume", CdcStatus.RUNNING)
+    resumed.last_error = None
+    recovery.restart_failed_tasks_quietly(ctx, pipeline_id)
+    return resumed
 
 
 def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, force: bool) -> None:
@@ -142,6 +150,7 @@ def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
         adapter = source_adapter(endpoint_for(ctx.box, source, ctx.policy), timeout)
         adapter.drop_slot(names.slot)
         adapter.drop_publication(names.publication)
+        adapter.drop_signal_table(names.signal_schema, names.signal_table)
     except Exception as exc:  # noqa: BLE001  (reported, and blocks the delete unless forced)
         problems.append(f"source cleanup: {exc}")
     if problems and not force:

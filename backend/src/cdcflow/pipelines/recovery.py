@@ -1,110 +1,252 @@
-"""When the API dies during a start or a stop: the job watchdog every API process runs, and what a takeover does.
-
-The watchdog renews the leases of this process's jobs (engine/leases.py) and takes over jobs whose lease lapsed:
-
-- a stop is simply run again (stopping connectors is idempotent);
-- a start that had finished its full load (or needs none: CDC only) is run again: it finds the slot and the loaded
-  tables and goes on with the connectors;
-- a start that died during its full load cannot be resumed exactly. The load ran inside a snapshot exported with
-  the replication slot; that snapshot died with the process's replication connection. Copying the missing ranges
-  from a new snapshot would mix two points in time in the target, and streaming from the old slot would replay
-  changes onto rows copied after them. So the start ends in ERROR ("Start interrupted"), the slot is dropped (it
-  holds WAL on the source and no completed load refers to it), and the next start truncates the partly loaded
-  target tables and loads them again from a fresh snapshot. Start is allowed again at once.
-"""
+"""Ways back for a broken pipeline: restart failed tasks, resync a table, reset to a fresh full load, resume after a
+schema change was reviewed, and the schema change policy. Adding and removing tables: pipelines/table_changes.py;
+which of these a pipeline offers now: pipelines/recovery_view.py."""
 
 import logging
+import threading
 import uuid
+from typing import Any
 
-from cdcflow.core.db import session_scope
-from cdcflow.core.loop import LoopService
+from confluent_kafka import Consumer, TopicPartition
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cdcflow.audit.service import record
+from cdcflow.connections.service import endpoint_for
+from cdcflow.core.deps import Actor
+from cdcflow.core.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
 from cdcflow.engine.adapters import source_adapter
+from cdcflow.engine.connect.client import ConnectError
 from cdcflow.engine.jobs import JobRunner
-from cdcflow.engine.leases import Lapsed
 from cdcflow.engine.names import ResourceNames
-from cdcflow.models import CdcStatus, FullLoadStatus, Pipeline, PipelineMode
-from cdcflow.pipelines.runner import EngineContext, _load_plan, start_pipeline_job, stop_pipeline_job
+from cdcflow.engine.schema_evolution import PROPAGATE
+from cdcflow.models import (
+    CdcStatus,
+    Connection,
+    FullLoadStatus,
+    Pipeline,
+    PipelineRun,
+    PipelineStatus,
+    SchemaChangePolicy,
+)
+from cdcflow.pipelines import schema_sync
+from cdcflow.pipelines.resync import request_resync
+from cdcflow.pipelines.runner import EngineContext, start_pipeline_job
+from cdcflow.pipelines.schema_watch import follow_up, pause_for_review, update_sink_exclusions
+from cdcflow.pipelines.service import get_pipeline
 from cdcflow.pipelines.states import check_transition
 
 logger = logging.getLogger(__name__)
 
 
-def load_unfinished(mode: PipelineMode, full_load_status: FullLoadStatus) -> bool:
-    return mode != PipelineMode.CDC_ONLY and full_load_status != FullLoadStatus.COMPLETED
+def _sync_or_conflict(ctx: EngineContext, pipeline_id: uuid.UUID, policy: str | None = None) -> None:
+    """Bring the target in line with the source before the connectors go on; a change that needs a person is a 409
+    with the statement it needs (and, from RUNNING, the pipeline pauses)."""
+    try:
+        result = schema_sync.sync(ctx, pipeline_id, policy=policy, force=True,
+                                  on_blocked=lambda view, res: pause_for_review(ctx, view, res))
+        if result is not None:
+            follow_up(ctx, pipeline_id, result)
+    except Exception as exc:  # noqa: BLE001  (a source we cannot read is the connectors' problem to report)
+        logger.warning("schema check before recovery failed: %s", exc, extra={"pipeline_id": str(pipeline_id)})
+        return
+    if result is not None and result.blocked:
+        raise Conflict(result.block_message(), {"pending": [{"table": t, **c.public()} for t, c in result.blocked]})
 
 
-class JobWatchdog(LoopService):
-    name = "job-watchdog"
-    run_first = True
-
-    def __init__(self, ctx: EngineContext, jobs: JobRunner, interval: float) -> None:
-        super().__init__()
-        self.ctx, self.jobs, self.interval = ctx, jobs, interval
-
-    def run_once(self) -> None:
-        leases = self.ctx.leases
-        running = set(self.jobs.active_ids())
-        lost, cancels = leases.renew(self.ctx.session_factory, list(running))
-        for pipeline_id in lost:
-            logger.warning("lost the lease of pipeline %s's job to another process; cancelling it here", pipeline_id)
-            self.jobs.cancel(pipeline_id)
-        for pipeline_id in cancels:
-            self.jobs.cancel(pipeline_id)
-        for session in session_scope(self.ctx.session_factory):
-            taken = leases.take_over_lapsed(session, running)
-        for lapsed in taken:
-            self.take_over(lapsed)
-
-    def take_over(self, lapsed: Lapsed) -> None:
-        ctx, pipeline_id = self.ctx, lapsed.pipeline_id
-        for session in session_scope(ctx.session_factory):
-            pipeline = session.get(Pipeline, pipeline_id)
-            mode, full_load_status = pipeline.mode, pipeline.full_load_status
-        logger.warning("taking over the %s job of pipeline %s (owner %s, last heartbeat %s)", lapsed.kind,
-                       pipeline_id, lapsed.previous_owner or "none", lapsed.last_heartbeat,
-                       extra={"pipeline_id": str(pipeline_id)})
-        if lapsed.kind == "stop" or (lapsed.cancel_requested and not load_unfinished(mode, full_load_status)):
-            job = lambda cancel: stop_pipeline_job(ctx, pipeline_id, cancel)  # noqa: E731
-        elif load_unfinished(mode, full_load_status):
-            job = lambda cancel: release_interrupted_start(ctx, pipeline_id, lapsed)  # noqa: E731
-        else:
-            job = lambda cancel: start_pipeline_job(ctx, pipeline_id, cancel)  # noqa: E731
-        self.jobs.submit(pipeline_id, job)
+def restart_failed(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID,
+                   failed_only: bool) -> Pipeline:
+    pipeline = get_pipeline(session, pipeline_id)
+    check_transition("restart", pipeline.status)
+    session.commit()  # no row lock while the target and Connect are called
+    _sync_or_conflict(ctx, pipeline_id)
+    names = ResourceNames(pipeline_id)
+    restarted = []
+    try:
+        with ctx.connect() as connect:
+            for name in (names.source_connector, names.sink_connector):
+                if connect.exists(name):
+                    connect.restart(name, include_tasks=True, only_failed=failed_only)
+                    restarted.append(name)
+    except ConnectError as exc:
+        raise ServiceUnavailable(f"Kafka Connect could not restart the connectors: {exc}") from None
+    if not restarted:
+        raise Conflict("The pipeline has no connectors to restart; start it instead")
+    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    pipeline.status = check_transition("restart", pipeline.status)
+    pipeline.cdc_status, pipeline.last_error = CdcStatus.RUNNING, None
+    record(session, actor, "pipeline.restart", f"pipeline:{pipeline.id}", {"failed_only": failed_only})
+    return pipeline
 
 
-def release_interrupted_start(ctx: EngineContext, pipeline_id: uuid.UUID, lapsed: Lapsed) -> None:
-    """Drop what the dead load held, then ERROR (or STOPPED when a stop was asked for) with the reason."""
-    mode, _, _, source_ep, _ = _load_plan(ctx, pipeline_id)
-    slot = ResourceNames(pipeline_id).slot
-    released, problems = [], []
-    if mode == PipelineMode.FULL_LOAD_AND_CDC:
-        try:
-            source = source_adapter(source_ep, ctx.settings.connection_test_timeout_seconds)
-            if source.slot_exists(slot):
-                source.drop_slot(slot)
-                released.append(f"replication slot {slot}")
-        except Exception as exc:  # noqa: BLE001  (reported; the next start drops a stale slot anyway)
-            problems.append(f"The replication slot {slot} could not be dropped ({type(exc).__name__}: {exc}); "
-                            "the next start drops it.")
-    heartbeat = lapsed.last_heartbeat.isoformat(timespec="seconds") if lapsed.last_heartbeat else "never"
-    parts = [f"Start interrupted: the API process running it stopped before the full load completed (last "
-             f"heartbeat {heartbeat})."]
-    if released:
-        parts.append(f"Released: {', '.join(released)}.")
-    parts += problems
-    parts.append("Start again to load from the beginning; partly loaded target tables are emptied first.")
-    message = " ".join(parts)
+def resume_after_review(ctx: EngineContext, pipeline: Pipeline) -> None:
+    """Before a paused pipeline resumes: apply what was held for review (as propagate would), refuse while a change
+    still needs the user's DDL. Called without the pipeline's row lock."""
+    if any((t.schema_state or {}).get("pending") for t in pipeline.tables) or \
+            pipeline.schema_change_policy == SchemaChangePolicy.PAUSE:
+        _sync_or_conflict(ctx, pipeline.id, policy=PROPAGATE)
 
-    def interrupted(p: Pipeline) -> None:
-        p.status = check_transition("cancel_start" if lapsed.cancel_requested else "interrupt", p.status)
-        p.last_error = None if lapsed.cancel_requested else message
-        if p.full_load_status == FullLoadStatus.RUNNING:
-            p.full_load_status = FullLoadStatus.NOT_STARTED if lapsed.cancel_requested else FullLoadStatus.FAILED
-        if p.cdc_status == CdcStatus.STARTING:
-            p.cdc_status = CdcStatus.NOT_STARTED if lapsed.cancel_requested else CdcStatus.ERROR
-        for table in p.tables:
-            if table.state in ("PENDING", "COPYING"):
-                table.state, table.error = "FAILED", "interrupted"
 
-    if ctx.finish(pipeline_id, interrupted):
-        logger.warning("pipeline %s: %s", pipeline_id, message, extra={"pipeline_id": str(pipeline_id)})
+def restart_failed_tasks_quietly(ctx: EngineContext, pipeline_id: uuid.UUID) -> None:
+    """After a resume: a sink task that stopped at a schema change before the pause is FAILED, not PAUSED."""
+    names = ResourceNames(pipeline_id)
+    try:
+        with ctx.connect() as connect:
+            for name in (names.source_connector, names.sink_connector):
+                connect.restart(name, include_tasks=True, only_failed=True)
+    except ConnectError as exc:
+        logger.warning("could not restart failed tasks after resume: %s", exc)
+
+
+def resync(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, table: str) -> Pipeline:
+    pipeline = get_pipeline(session, pipeline_id)
+    check_transition("resync", pipeline.status)
+    row = next((t for t in pipeline.tables if t.qualified_name == table), None)
+    if row is None:
+        raise NotFound(f"Table {table} is not part of this pipeline")
+    if (row.schema_state or {}).get("resync", {}).get("state") in ("REQUESTED", "RUNNING"):
+        raise Conflict(f"Table {table} is being resynced already")
+    record(session, actor, "pipeline.resync", f"pipeline:{pipeline.id}", {"table": table})
+    session.commit()
+    request_resync(ctx, pipeline_id, [table], reason="requested")
+    session.expire_all()
+    return get_pipeline(session, pipeline_id)
+
+
+def schema_changes(session: Session, pipeline_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
+    get_pipeline(session, pipeline_id)
+    rows = session.scalars(select(PipelineRun).where(PipelineRun.pipeline_id == pipeline_id,
+                                                     PipelineRun.run_type == "SCHEMA_CHANGE")
+                           .order_by(PipelineRun.id.desc()).limit(limit))
+    return [schema_sync.schema_event_public(r) for r in rows]
+
+
+def update_policy(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID,
+                  policy: SchemaChangePolicy, drop_removed: bool | None) -> Pipeline:
+    """Editable in any state. Leaving `ignore` makes the ignored columns copied from now on (their past values need
+    the resync the next schema check starts)."""
+    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    before = pipeline.schema_change_policy
+    pipeline.schema_change_policy = policy
+    if drop_removed is not None:
+        pipeline.drop_removed_columns = drop_removed
+    if before == SchemaChangePolicy.IGNORE and policy != SchemaChangePolicy.IGNORE:
+        for t in pipeline.tables:
+            t.schema_state = {**(t.schema_state or {}), "ignored": []}
+    record(session, actor, "pipeline.schema_policy", f"pipeline:{pipeline.id}",
+           {"policy": policy.value, "drop_removed_columns": pipeline.drop_removed_columns})
+    running = pipeline.status in (PipelineStatus.RUNNING, PipelineStatus.ERROR)
+    session.commit()
+    if running and before != policy:
+        if before == SchemaChangePolicy.IGNORE:
+            update_sink_exclusions(ctx, pipeline_id)
+        threading.Thread(target=_sync_quietly, args=(ctx, pipeline_id), daemon=True).start()
+    return get_pipeline(session, pipeline_id)
+
+
+def _sync_quietly(ctx: EngineContext, pipeline_id: uuid.UUID) -> None:
+    try:
+        result = schema_sync.sync(ctx, pipeline_id, force=True,
+                                  on_blocked=lambda view, res: pause_for_review(ctx, view, res))
+        if result is not None:
+            follow_up(ctx, pipeline_id, result)
+    except Exception as exc:  # noqa: BLE001  (the watcher's next pass tries again)
+        logger.warning("schema check after a policy change failed: %s", exc)
+
+
+# ---------------------------------------------------------------------------------------------------- reset
+
+def reset(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID,
+          confirm: str) -> Pipeline:
+    """Stop, forget the slot and the offsets, and start again from a fresh full load: one explicit action."""
+    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    if confirm != pipeline.name:
+        raise Unprocessable("Confirm the reset by sending the pipeline's name as \"confirm\"",
+                            {"field": "confirm"})
+    if jobs.active(pipeline.id):
+        raise Conflict("A job for this pipeline is still running; try again in a moment")
+    pipeline.status = check_transition("reset", pipeline.status)
+    pipeline.last_error = None
+    record(session, actor, "pipeline.reset", f"pipeline:{pipeline.id}", {"name": pipeline.name})
+    session.commit()
+    jobs.submit(pipeline.id, lambda cancel: reset_job(ctx, pipeline_id, cancel))
+    return pipeline
+
+
+def _topic_ends(bootstrap: str, topics: list[str]) -> dict[str, int]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "cdcflow-reset-probe",
+                         "enable.auto.commit": False})
+    try:
+        ends = {}
+        for topic in topics:
+            try:
+                ends[topic] = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
+            except Exception:  # noqa: BLE001  (a topic never created has nothing to skip)
+                continue
+        return ends
+    finally:
+        consumer.close()
+
+
+def reset_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threading.Event) -> None:
+    names = ResourceNames(pipeline_id)
+    try:
+        with ctx.connect() as connect:
+            present = [n for n in (names.source_connector, names.sink_connector) if connect.exists(n)]
+            for name in present:
+                connect.stop(name)
+            for name in present:
+                connect.wait_for_state(name, "STOPPED", ctx.settings.connector_start_timeout_seconds)
+            if names.source_connector in present:
+                connect.delete_offsets(names.source_connector)
+            if names.sink_connector in present:
+                # Everything already in the topics predates the new full load: the sink must never apply it again.
+                ends = _topic_ends(ctx.settings.kafka_bootstrap_servers, _pipeline_topics(ctx, pipeline_id))
+                if ends:
+                    connect.alter_offsets(names.sink_connector, [
+                        {"partition": {"kafka_topic": t, "kafka_partition": 0}, "offset": {"kafka_offset": e}}
+                        for t, e in ends.items()])
+        _drop_slot(ctx, pipeline_id)
+        _columns_for_the_load(ctx, pipeline_id)
+    except Exception as exc:  # noqa: BLE001  (reported on the pipeline, like a failed start)
+        message = f"Reset failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"[:2000]
+
+        def failed(p: Pipeline) -> None:
+            p.status, p.last_error = PipelineStatus.ERROR, message
+
+        ctx.update(pipeline_id, failed)
+        return
+
+    def fresh(p: Pipeline) -> None:
+        p.full_load_status, p.cdc_status = FullLoadStatus.NOT_STARTED, CdcStatus.NOT_STARTED
+        for t in p.tables:
+            state = dict(t.schema_state or {})
+            for key in ("source", "pending", "drops", "resync"):
+                state.pop(key, None)
+            t.schema_state = state
+
+    ctx.update(pipeline_id, fresh)
+    start_pipeline_job(ctx, pipeline_id, cancel)
+
+
+def _columns_for_the_load(ctx: EngineContext, pipeline_id: uuid.UUID) -> None:
+    """The full load copies the source's columns: give the target what propagate would (added columns, widened
+    types). What it cannot do (a rename, a narrowing) makes the load fail with the database's message."""
+    try:
+        schema_sync.sync(ctx, pipeline_id, policy=PROPAGATE, force=True)
+    except Exception as exc:  # noqa: BLE001  (e.g. a target table not created yet: the start creates it)
+        logger.info("schema check before the reset's full load: %s", exc, extra={"pipeline_id": str(pipeline_id)})
+
+
+def _pipeline_topics(ctx: EngineContext, pipeline_id: uuid.UUID) -> list[str]:
+    with ctx.session_factory() as session:
+        p = session.get(Pipeline, pipeline_id)
+        names = ResourceNames(pipeline_id)
+        return sorted(set(p.kafka_topics or []) | {names.topic(t.schema_name, t.table_name) for t in p.tables})
+
+
+def _drop_slot(ctx: EngineContext, pipeline_id: uuid.UUID) -> None:
+    with ctx.session_factory() as session:
+        p = session.get(Pipeline, pipeline_id)
+        endpoint = endpoint_for(ctx.box, session.get(Connection, p.source_connection_id), ctx.policy)
+    source_adapter(endpoint, ctx.settings.connection_test_timeout_seconds).drop_slot(ResourceNames(pipeline_id).slot)

@@ -32,10 +32,14 @@ def to_public(p: Pipeline, access: AccessLevel, report: HealthReport | None = No
         updated_at=p.updated_at, owner_id=p.owner_id, access=access,
         wal_warning_bytes=p.wal_warning_bytes, wal_critical_bytes=p.wal_critical_bytes,
         retained_wal_bytes=report.wal.retained_bytes if report and report.wal else None,
-        health=report.health if report else None,
+        health=report.health if report else None, schema_change_policy=p.schema_change_policy,
+        drop_removed_columns=p.drop_removed_columns,
         tables=[PipelineTablePublic(schema_name=t.schema_name, table=t.table_name, state=t.state,
                                     rows_copied=t.rows_copied, rows_estimated=t.rows_estimated,
-                                    bytes_copied=t.bytes_copied) for t in p.tables])
+                                    bytes_copied=t.bytes_copied, error=t.error,
+                                    resync_state=(t.schema_state or {}).get("resync", {}).get("state"),
+                                    ignored_columns=list((t.schema_state or {}).get("ignored", [])))
+                for t in p.tables])
 
 
 def public_for(session: Session, actor: Actor, p: Pipeline, report: HealthReport | None = None) -> PipelinePublic:

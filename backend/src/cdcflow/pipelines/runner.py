@@ -42,6 +42,7 @@ from cdcflow.models import (
     PipelineStatus,
     PipelineTable,
 )
+from cdcflow.pipelines.schema_sync import capture_baselines, ignored_fields
 
 logger = logging.getLogger(__name__)
 
@@ -187,14 +188,17 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
 
     if cdc and source.prepare_capture(tables, names.publication):
         undo.push("publication", lambda: source.drop_publication(names.publication))
+    signals = cdc and source.prepare_signals(names.publication, names.signal_schema, names.signal_table)
 
     slot_exists = cdc and source.slot_exists(names.slot)
     needs_full_load = mode != PipelineMode.CDC_ONLY and (
         full_load_status != FullLoadStatus.COMPLETED or (cdc and not slot_exists))
 
+    if cdc:  # what schema evolution compares the source with from now on
+        capture_baselines(ctx, pipeline_id, source_ep, overwrite=needs_full_load)
     if needs_full_load:
         # RUNNING before the slot exists: a process that dies from here on leaves a load that a takeover must not
-        # mistake for a completed one (pipelines/recovery.py).
+        # mistake for a completed one (pipelines/watchdog.py).
         ctx.update(pipeline_id, lambda p: setattr(p, "full_load_status", FullLoadStatus.RUNNING))
         if slot_exists:  # a slot without a completed load is stale: the load needs a fresh snapshot
             source.drop_slot(names.slot)
@@ -221,7 +225,7 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
     ctx.update(pipeline_id, lambda p: setattr(p, "cdc_status", CdcStatus.STARTING))
     topics = [names.topic(t.schema, t.name) for t in tables]
     _start_connectors(ctx, connect, names, pipeline_id, source_ep, target_ep, [t.qualified for t in tables],
-                      topics, undo)
+                      topics, undo, signals)
 
     def running(p: Pipeline) -> None:
         p.status, p.cdc_status, p.last_error = PipelineStatus.RUNNING, CdcStatus.RUNNING, None
@@ -232,14 +236,16 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
 
 
 def _start_connectors(ctx: EngineContext, connect: ConnectClient, names: ResourceNames, pipeline_id: uuid.UUID,
-                      source_ep, target_ep, tables: list[str], topics: list[str], undo: Undo) -> None:
+                      source_ep, target_ep, tables: list[str], topics: list[str], undo: Undo,
+                      signals: bool = False) -> None:
     ensure_topics(ctx.settings.kafka_bootstrap_servers, topics)
     secrets = ctx.secrets()
     wait = ctx.settings.connector_start_timeout_seconds
     source_ref = secrets.write(pipeline_id, "source_password", source_ep.password)
     target_ref = secrets.write(pipeline_id, "target_password", target_ep.password)
-    for name, config in ((names.source_connector, source_config(names, source_ep, tables, source_ref)),
-                         (names.sink_connector, sink_config(names, target_ep, topics, target_ref))):
+    ignored = ignored_fields(ctx, pipeline_id)
+    for name, config in ((names.source_connector, source_config(names, source_ep, tables, source_ref, signals)),
+                         (names.sink_connector, sink_config(names, target_ep, topics, target_ref, ignored))):
         existed = connect.exists(name)
         connect.put_config(name, config)
         if not existed:

@@ -2,10 +2,18 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from cdcflow.models import AccessLevel, CdcStatus, FullLoadStatus, PipelineMode, PipelineStatus
+from cdcflow.models import (
+    AccessLevel,
+    CdcStatus,
+    FullLoadStatus,
+    PipelineMode,
+    PipelineStatus,
+    SchemaChangePolicy,
+)
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
 TABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$]{0,62}\.[A-Za-z_][A-Za-z0-9_$]{0,62}$"
@@ -36,6 +44,8 @@ class PipelineCreate(BaseModel):
     target_connection_id: uuid.UUID
     mode: PipelineMode
     tables: list[TableName] = Field(min_length=1, max_length=MAX_TABLES)
+    schema_change_policy: SchemaChangePolicy = SchemaChangePolicy.PROPAGATE
+    drop_removed_columns: bool = False
 
     _tables = field_validator("tables")(_check_tables)
 
@@ -49,6 +59,8 @@ class PipelineUpdate(BaseModel):
     # Retained WAL (bytes) at which the pipeline's health turns degraded, then error. Editable in any status.
     wal_warning_bytes: int | None = WalBytes
     wal_critical_bytes: int | None = WalBytes
+    schema_change_policy: SchemaChangePolicy | None = None
+    drop_removed_columns: bool | None = None
 
     @field_validator("tables")
     @classmethod
@@ -73,6 +85,9 @@ class PipelineTablePublic(BaseModel):
     rows_copied: int
     rows_estimated: int | None
     bytes_copied: int
+    error: str | None = None
+    resync_state: str | None = None     # REQUESTED, RUNNING, COMPLETED, FAILED (the last resync of this table)
+    ignored_columns: list[str] = []     # source columns not copied (policy ignore)
 
 
 class PipelinePublic(BaseModel):
@@ -89,6 +104,8 @@ class PipelinePublic(BaseModel):
     kafka_topics: list[str]
     tables: list[PipelineTablePublic]
     last_error: str | None
+    schema_change_policy: SchemaChangePolicy
+    drop_removed_columns: bool
     created_at: datetime
     updated_at: datetime
     owner_id: uuid.UUID | None = Field(description="The user who owns it; null: admins only")
@@ -106,3 +123,36 @@ class PipelineList(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class SchemaPolicyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    schema_change_policy: SchemaChangePolicy
+    drop_removed_columns: bool | None = None
+
+
+class ResetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    confirm: str = Field(min_length=1, max_length=100, description="the pipeline's name, to confirm the reset")
+
+
+class TableRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    table: str = Field(pattern=TABLE_PATTERN, max_length=127, description="schema.table")
+
+
+class SchemaChangePublic(BaseModel):
+    id: int
+    pipeline_id: str
+    table_name: str | None
+    outcome: str                       # APPLIED, NO_TARGET_CHANGE, PAUSED
+    created_at: str | None
+    changes: list[dict[str, Any]]      # kind, column, before, after, outcome, message, ddl
+    applied: list[str]                 # the DDL run on the target
+    before: list[dict[str, Any]] | None
+    after: list[dict[str, Any]] | None
+    source_lsn: str | None = None
+
+
+class SchemaChangeList(BaseModel):
+    items: list[SchemaChangePublic]

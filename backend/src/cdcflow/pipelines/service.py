@@ -117,12 +117,15 @@ def create_pipeline(session: Session, box: SecretBox, outbound: OutboundPolicy, 
     _connection(session, actor, body.target_connection_id, ConnectionType.TARGET, "target")
     estimates = _verify_tables(box, outbound, source, body.tables, timeout)
     pipeline = Pipeline(name=body.name, source_connection_id=source.id, target_connection_id=body.target_connection_id,
-                        mode=body.mode, created_by=actor.username, owner_id=actor.user_id, kafka_topics=[])
+                        mode=body.mode, created_by=actor.username, owner_id=actor.user_id, kafka_topics=[],
+                        schema_change_policy=body.schema_change_policy,
+                        drop_removed_columns=body.drop_removed_columns)
     _set_tables(pipeline, body.tables, estimates)
     session.add(pipeline)
     session.flush()
     record(session, actor, "pipeline.create", f"pipeline:{pipeline.id}",
-           {"name": pipeline.name, "mode": pipeline.mode.value, "tables": body.tables})
+           {"name": pipeline.name, "mode": pipeline.mode.value, "tables": body.tables,
+            "schema_change_policy": pipeline.schema_change_policy.value})
     return pipeline
 
 
@@ -152,6 +155,10 @@ def update_pipeline(session: Session, box: SecretBox, outbound: OutboundPolicy, 
                                                     ConnectionType.TARGET, "target").id
     if body.mode is not None:
         pipeline.mode = body.mode
+    if body.schema_change_policy is not None:
+        pipeline.schema_change_policy = body.schema_change_policy
+    if body.drop_removed_columns is not None:
+        pipeline.drop_removed_columns = body.drop_removed_columns
     if body.tables is not None and body.tables != [t.qualified_name for t in pipeline.tables]:
         source = _connection(session, actor, pipeline.source_connection_id, ConnectionType.SOURCE, "source")
         _set_tables(pipeline, body.tables, _verify_tables(box, outbound, source, body.tables, timeout))

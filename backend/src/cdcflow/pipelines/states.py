@@ -10,11 +10,19 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S]] = {
     "pause": (frozenset({S.RUNNING}), S.PAUSED),
     "stop": (frozenset({S.STARTING, S.RUNNING, S.PAUSED, S.ERROR}), S.STOPPING),
     "delete": (frozenset({S.NOT_STARTED, S.STOPPED, S.ERROR}), S.STOPPED),
-    # A job whose API process died (pipelines/recovery.py): the start could not be resumed, or a stop was asked for.
+    # A job whose API process died (pipelines/watchdog.py): the start could not be resumed, or a stop was asked for.
     "interrupt": (frozenset({S.STARTING, S.STOPPING}), S.ERROR),
     "cancel_start": (frozenset({S.STARTING}), S.STOPPED),
     # Found broken from outside (the slot guardian: the source dropped the slot's WAL). Not while a job runs.
     "fail": (frozenset({S.RUNNING, S.PAUSED, S.STOPPED, S.ERROR}), S.ERROR),
+    # Recovery (pipelines/recovery.py): failed tasks restarted, a schema change held for review, a fresh start.
+    "restart": (frozenset({S.RUNNING, S.ERROR}), S.RUNNING),
+    "schema_pause": (frozenset({S.RUNNING, S.ERROR}), S.PAUSED),
+    "reset": (frozenset({S.RUNNING, S.PAUSED, S.ERROR, S.STOPPED}), S.STARTING),
+    # Table changes on a live pipeline: the status stays, the connectors follow.
+    "resync": (frozenset({S.RUNNING}), S.RUNNING),
+    "add_table": (frozenset({S.RUNNING}), S.RUNNING),
+    "remove_table": (frozenset({S.RUNNING, S.PAUSED}), S.RUNNING),
 }
 
 REASONS = {

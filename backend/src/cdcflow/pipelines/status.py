@@ -13,6 +13,7 @@ from cdcflow.engine.names import ResourceNames
 from cdcflow.models import Pipeline, PipelineRun
 from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.monitoring.observe import ConnectObservation
+from cdcflow.pipelines.recovery_view import available_actions, schema_pending
 
 
 def connector_view(status: dict[str, Any] | None) -> dict[str, Any]:
@@ -59,7 +60,8 @@ def pipeline_status(session: Session, pipeline: Pipeline, connect: ConnectClient
             "full_load_status": pipeline.full_load_status, "cdc_status": pipeline.cdc_status,
             "last_error": pipeline.last_error, "health": report.health, "problems": report.problems,
             "wal": report.wal, "observed_at": report.observed_at, "connect": snapshot,
-            "updated_at": pipeline.updated_at}
+            "updated_at": pipeline.updated_at, "available_actions": available_actions(pipeline, snapshot),
+            "schema_pending": schema_pending(pipeline)}
 
 
 def table_percent(state: str, rows_copied: int, rows_estimated: int | None) -> float | None:

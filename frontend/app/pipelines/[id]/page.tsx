@@ -7,12 +7,15 @@ import AccessPanel from "@/app/components/AccessPanel";
 import Actions from "@/app/pipelines/[id]/Actions";
 import HealthPanel from "@/app/pipelines/[id]/HealthPanel";
 import ProgressTable from "@/app/pipelines/[id]/ProgressTable";
+import Recovery, { ResetButton, RestartFailedButton } from "@/app/pipelines/[id]/Recovery";
+import SchemaPanel from "@/app/pipelines/[id]/SchemaPanel";
+import TablesPanel from "@/app/pipelines/[id]/TablesPanel";
 import ErrorText from "@/app/components/ErrorText";
 import EventsChart from "@/app/components/EventsChart";
 import EventsTable from "@/app/components/EventsTable";
 import LiveBadge from "@/app/components/LiveBadge";
 import StatusBadge from "@/app/components/StatusBadge";
-import { canOperate } from "@/lib/access";
+import { canManage, canOperate } from "@/lib/access";
 import { monitoringApi, pipelinesApi, type Dashboard, type SyncStats } from "@/lib/api/endpoints";
 import { useEventStream } from "@/lib/hooks/useEventStream";
 import { useInterval } from "@/lib/hooks/useLive";
@@ -48,6 +51,9 @@ export default function PipelinePage() {
     try { setSync(await pipelinesApi.syncStats(id)); } catch (err) { setError(err); } finally { setChecking(false); }
   };
   if (!pipeline) return <><ErrorText error={error} /><Text>Loading…</Text></>;
+  // The caller's level on this pipeline (resource grants), not their role, decides which actions are offered.
+  const mayOperate = canOperate(pipeline.access);
+  const mayManage = canManage(pipeline.access);
   return (
     <Stack>
       <Group justify="space-between">
@@ -55,11 +61,15 @@ export default function PipelinePage() {
           <Badge variant="outline">{pipeline.mode}</Badge></Group>
         <Group>
           <LiveBadge mode={mode} lastLoaded={lastLoaded} onRefresh={() => void refresh()} />
-          {canOperate(pipeline.access) && <Actions pipeline={pipeline} onDone={() => void loadDetail()} />}
+          {mayOperate && <Actions pipeline={pipeline} onDone={() => void loadDetail()} />}
+          {mayOperate && status?.available_actions?.includes("reset") &&
+            <ResetButton pipeline={pipeline} onDone={() => void loadDetail()} />}
         </Group>
       </Group>
       <ErrorText error={error} />
       {pipeline.last_error && <Alert color="red" title="Last error" data-testid="last-error">{pipeline.last_error}</Alert>}
+      {status && <Recovery pipeline={pipeline} status={status} canOperate={mayOperate}
+        onDone={() => void loadDetail()} />}
       <SimpleGrid cols={{ base: 2, md: 5 }}>
         {[["Total", counts?.total_events], ["Inserts", counts?.insert_count], ["Updates", counts?.update_count],
           ["Deletes", counts?.delete_count], ["Avg latency", counts?.average_latency_ms != null ? `${counts.average_latency_ms} ms` : "–"]]
@@ -76,7 +86,7 @@ export default function PipelinePage() {
           in {progress.last_run.seconds} s ({progress.last_run.rows_per_second?.toLocaleString()} rows/s), snapshot LSN{" "}
           {progress.last_run.snapshot_lsn}</Text>}
       </Card>
-      {status && <HealthPanel pipeline={pipeline} status={status} canEdit={role !== "viewer"}
+      {status && <HealthPanel pipeline={pipeline} status={status} canEdit={mayManage}
         onChanged={() => void loadDetail()} />}
       {status && (
         <Card withBorder>
@@ -91,7 +101,9 @@ export default function PipelinePage() {
                     <Table.Td w={80}>{role}</Table.Td>
                     <Table.Td>{c?.exists ? <StatusBadge value={c.state ?? "?"} /> : <Text size="sm" c="dimmed">not created</Text>}</Table.Td>
                     <Table.Td>{c?.tasks.map((t) => (
-                      <div key={t.id}><Text size="sm">task {t.id}: {t.state} on {t.worker_id}</Text>
+                      <div key={t.id}><Group gap="xs"><Text size="sm">task {t.id}: {t.state} on {t.worker_id}</Text>
+                        {t.state === "FAILED" && mayOperate &&
+                          <RestartFailedButton pipelineId={pipeline.id} onDone={() => void loadDetail()} />}</Group>
                         {t.trace && <Code block mah={160} style={{ overflow: "auto" }}>{t.trace}</Code>}</div>))}
                     </Table.Td>
                   </Table.Tr>
@@ -101,6 +113,9 @@ export default function PipelinePage() {
           </Table>
         </Card>
       )}
+      <TablesPanel pipeline={pipeline} actions={status?.available_actions ?? []} canOperate={mayOperate}
+        onDone={() => void loadDetail()} />
+      <SchemaPanel pipeline={pipeline} canEdit={mayManage} onChanged={() => void loadDetail()} />
       <Card withBorder>
         <Title order={4} mb="xs">Throughput (events per minute, last hour)</Title>
         <EventsChart points={series} />
@@ -112,7 +127,7 @@ export default function PipelinePage() {
       <Card withBorder>
         <Group justify="space-between" mb="xs">
           <Title order={4}>Verify source and target</Title>
-          {canOperate(pipeline.access) &&
+          {mayOperate &&
             <Button size="xs" loading={checking} onClick={() => void check()} data-testid="sync-stats">Compare now</Button>}
         </Group>
         {sync && (

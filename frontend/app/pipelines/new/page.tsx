@@ -5,7 +5,9 @@ import { useEffect, useMemo, useState } from "react";
 
 import ErrorText from "@/app/components/ErrorText";
 import { canOperate } from "@/lib/access";
-import { connectionsApi, pipelinesApi, type PipelineMode, type TableInfo } from "@/lib/api/endpoints";
+import { connectionsApi, pipelinesApi, type PipelineMode, type SchemaChangePolicy, type TableInfo }
+  from "@/lib/api/endpoints";
+import { POLICY_LABELS } from "@/lib/recovery";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { fetchConnections } from "@/lib/store/slices/connectionSlice";
 
@@ -26,6 +28,8 @@ export default function NewPipelinePage() {
   const [tables, setTables] = useState<TableInfo[]>([]);
   const [selected, setSelected] = useState<string[]>([]);
   const [mode, setMode] = useState<PipelineMode>("full_load_and_cdc");
+  const [policy, setPolicy] = useState<SchemaChangePolicy>("propagate");
+  const [dropRemoved, setDropRemoved] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => { void dispatch(fetchConnections()); }, [dispatch]);
@@ -42,7 +46,7 @@ export default function NewPipelinePage() {
     setError(null);
     try {
       const p = await pipelinesApi.create({ name, source_connection_id: source!, target_connection_id: target!, mode,
-        tables: selected });
+        tables: selected, schema_change_policy: policy, drop_removed_columns: dropRemoved });
       if (start) await pipelinesApi.action(p.id, "start");
       router.push(`/pipelines/${p.id}`);
     } catch (err) {
@@ -86,14 +90,22 @@ export default function NewPipelinePage() {
           </Table>
         </Stepper.Step>
         <Stepper.Step label="Mode">
-          <Radio.Group value={mode} onChange={(v) => setMode(v as PipelineMode)}>
-            <Stack>{MODES.map((m) => <Radio key={m.value} value={m.value} label={m.label} />)}</Stack>
-          </Radio.Group>
+          <Stack>
+            <Radio.Group value={mode} onChange={(v) => setMode(v as PipelineMode)}>
+              <Stack>{MODES.map((m) => <Radio key={m.value} value={m.value} label={m.label} />)}</Stack>
+            </Radio.Group>
+            <Select label="When a table's definition changes on the source" maw={560} data-testid="wizard-schema-policy"
+              data={Object.entries(POLICY_LABELS).map(([value, label]) => ({ value, label }))} value={policy}
+              allowDeselect={false} onChange={(v) => v && setPolicy(v as SchemaChangePolicy)} />
+            <Checkbox label="Drop columns dropped on the source from the target too (default: keep them, nullable)"
+              checked={dropRemoved} onChange={(e) => setDropRemoved(e.currentTarget.checked)} />
+          </Stack>
         </Stepper.Step>
         <Stepper.Step label="Review">
           <Stack gap="xs" data-testid="review">
             <Text><b>{name}</b>: {connections.find((c) => c.id === source)?.name} →{" "}
               {connections.find((c) => c.id === target)?.name}, {MODES.find((m) => m.value === mode)?.label}</Text>
+            <Text size="sm">Schema changes: {POLICY_LABELS[policy]}{dropRemoved ? "; dropped columns are dropped" : ""}</Text>
             <Text size="sm">{selected.join(", ")}</Text>
             {chosen.some((t) => !t.primary_key.length) &&
               <Alert color="red">Tables without a primary key cannot be replicated.</Alert>}

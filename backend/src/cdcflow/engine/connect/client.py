@@ -182,3 +182,16 @@ class ConnectClient:
         except ConnectError as exc:
             if not (missing_ok and exc.status == 404):
                 raise
+
+    def offsets(self, name: str) -> dict[str, Any]:
+        """Committed offsets (Connect 3.5+): source partitions with Debezium's LSN, or a sink's topic positions."""
+        return self._request("GET", f"/connectors/{name}/offsets").json()
+
+    def delete_offsets(self, name: str) -> None:
+        """Forget a STOPPED connector's offsets: a source starts from nothing, a sink's group offsets go."""
+        self._request("DELETE", f"/connectors/{name}/offsets")
+
+    def alter_offsets(self, name: str, offsets: list[dict[str, Any]]) -> None:
+        """Set a STOPPED connector's offsets (for a sink: [{"partition": {kafka_topic, kafka_partition},
+        "offset": {kafka_offset}}])."""
+        self._request("PATCH", f"/connectors/{name}/offsets", json={"offsets": offsets})

@@ -15,9 +15,10 @@ def _jdbc_host(host: str) -> str:
 
 
 def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str],
-                  password_ref: str) -> dict[str, str]:
-    """Streams from the slot and publication cdcflow created; no snapshot (the full load did that)."""
-    return {
+                  password_ref: str, signals: bool = False) -> dict[str, str]:
+    """Streams from the slot and publication cdcflow created; no snapshot (the full load did that). With `signals`,
+    the signal table (in the publication) takes incremental snapshot requests: how one table is resynced."""
+    config = {
         "connector.class": POSTGRES_SOURCE,
         "tasks.max": "1",
         "database.hostname": endpoint.host,
@@ -44,13 +45,35 @@ def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list
         "heartbeat.action.query": "SELECT pg_logical_emit_message(false, 'cdcflow_heartbeat', now()::text)",
         "message.prefix.exclude.list": "cdcflow_heartbeat",
         "tombstones.on.delete": "true",
+        # Debezium skips TRUNCATE by default (skipped.operations=t); the sink applies it (truncate.enabled).
+        "skipped.operations": "none",
     }
+    if signals:
+        signal_table = f"{names.signal_schema}.{names.signal_table}"
+        config.update({
+            "signal.enabled.channels": "source",
+            "signal.data.collection": signal_table,
+            # Chunks are read by primary key between two watermarks written to the signal table, so a snapshot row
+            # never overwrites a newer change of the same key (DBLog); the sink upserts them like any change.
+            "incremental.snapshot.chunk.size": "2048",
+            "notification.enabled.channels": "sink",
+            "notification.sink.topic.name": names.notification_topic,
+            # Debezium publishes the signal table's own rows (requests and watermarks); nobody needs them in Kafka.
+            "transforms": "dropSignals",
+            "transforms.dropSignals.type": "org.apache.kafka.connect.transforms.Filter",
+            "transforms.dropSignals.predicate": "isSignal",
+            "predicates": "isSignal",
+            "predicates.isSignal.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+            "predicates.isSignal.pattern": re.escape(names.topic(names.signal_schema, names.signal_table)),
+        })
+    return config
 
 
 def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[str],
-                password_ref: str) -> dict[str, str]:
-    """Upserts by primary key, applies deletes and truncates; tables exist already (created from the catalog)."""
-    return {
+                password_ref: str, exclude_fields: list[str] = ()) -> dict[str, str]:
+    """Upserts by primary key, applies deletes and truncates; tables exist already (created from the catalog).
+    `exclude_fields` (topic:column) are source columns a pipeline with the ignore policy does not copy."""
+    config = {
         "connector.class": JDBC_SINK,
         "tasks.max": "1",
         "topics": ",".join(topics),
@@ -67,3 +90,6 @@ def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[s
         "collection.name.format": "${source.schema}.${source.table}",
         "use.time.zone": "UTC",
     }
+    if exclude_fields:
+        config["field.exclude.list"] = ",".join(sorted(exclude_fields))
+    return config

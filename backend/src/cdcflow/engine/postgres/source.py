@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import psycopg
 
 from cdcflow.engine.endpoints import DatabaseEndpoint
-from cdcflow.engine.postgres import replication
+from cdcflow.engine.postgres import replication, signals
 from cdcflow.engine.postgres.ddl import TableDef, read_table
 from cdcflow.engine.postgres.inspect import open_connection
 
@@ -34,6 +34,15 @@ class PostgresSource:
                 replication.set_publication_tables(conn, publication, tables)
                 return False
             replication.create_publication(conn, publication, tables)
+            return True
+
+    def prepare_signals(self, publication: str, schema: str, table: str) -> bool:
+        """The signal table in the publication; False (resync unavailable) when the user may not create it."""
+        with self._connect() as conn:
+            try:
+                signals.ensure_signal_table(conn, publication, schema, table)
+            except psycopg.errors.InsufficientPrivilege:
+                return False
             return True
 
     def slot_exists(self, slot: str) -> bool:
@@ -67,3 +76,7 @@ class PostgresSource:
     def drop_publication(self, publication: str) -> None:
         with self._connect() as conn:
             replication.drop_publication(conn, publication)
+
+    def drop_signal_table(self, schema: str, table: str) -> None:
+        with self._connect() as conn:
+            signals.drop_signal_table(conn, schema, table)

@@ -1,0 +1,38 @@
+"""Debezium's signal table on the source: created per pipeline in schema `cdcflow`, kept in the pipeline's
+publication, and written to ask for an incremental snapshot of tables (resync, a table added to a running pipeline).
+"""
+
+import json
+import uuid
+
+import psycopg
+from psycopg import sql
+
+
+def ensure_signal_table(conn: psycopg.Connection, publication: str, schema: str, table: str) -> None:
+    """Create the table if missing and put it in the publication: Debezium reads its requests, and the watermarks
+    it writes there, from the replication stream."""
+    ident = sql.Identifier(schema, table)
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (id varchar(64) PRIMARY KEY, type varchar(32) NOT NULL, "
+                         "data varchar(2048))").format(ident))
+    published = conn.execute("SELECT 1 FROM pg_publication_tables WHERE pubname = %s AND schemaname = %s "
+                             "AND tablename = %s", (publication, schema, table)).fetchone()
+    if not published:
+        conn.execute(sql.SQL("ALTER PUBLICATION {} ADD TABLE {}").format(sql.Identifier(publication), ident))
+
+
+def new_signal_id() -> str:
+    return f"resync-{uuid.uuid4()}"
+
+
+def request_incremental_snapshot(conn: psycopg.Connection, schema: str, table: str, tables: list[str],
+                                 signal_id: str) -> None:
+    """Insert an execute-snapshot signal for `tables` (schema.table); Debezium's notifications carry its id."""
+    conn.execute(sql.SQL("INSERT INTO {} (id, type, data) VALUES (%s, 'execute-snapshot', %s)").format(
+        sql.Identifier(schema, table)),
+        (signal_id, json.dumps({"data-collections": tables, "type": "incremental"})))
+
+
+def drop_signal_table(conn: psycopg.Connection, schema: str, table: str) -> None:
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table)))
