@@ -45,4 +45,5 @@ def test_recovery_commands_on_a_pipeline_that_is_not_running(cli, client, auth):
         assert wrong.returncode == 1 and "422" in wrong.stderr and "confirm" in wrong.stderr
     finally:
         pid = json.loads(created.stdout)["id"]
-        assert client.delete(f"/api/v1/pipelines/{pid}", headers=auth["admin"]).status_code == 204
+        deleted = client.delete(f"/api/v1/pipelines/{pid}", headers=auth["admin"])
+        assert deleted.status_code == 204, deleted.text

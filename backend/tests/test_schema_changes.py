@@ -40,7 +40,7 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(client, auth, stack_env):
+def env(client, auth, stack_env, grant):
     env = Env(client, auth["operator"], stack_env)
     create_table(env.source, env.evo, 2000)
     create_table(env.source, env.side, 300)
@@ -50,6 +50,7 @@ def env(client, auth, stack_env):
         "tables": [env.evo, env.side]})
     assert response.status_code == 201, response.text
     env.pid = response.json()["id"]
+    grant("pipelines", env.pid, "viewer", "view")  # the viewer below watches the operator's pipeline live
     env.api("POST", "/start", expect=202)
     env.wait_status("RUNNING", 180)
     yield env

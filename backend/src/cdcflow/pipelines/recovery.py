@@ -167,6 +167,8 @@ def reset(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, p
         raise Conflict("A job for this pipeline is still running; try again in a moment")
     pipeline.status = check_transition("reset", pipeline.status)
     pipeline.last_error = None
+    if ctx.leases is not None:  # STARTING always has a lease: the watchdog takes the job over if this process dies
+        ctx.leases.acquire(session, pipeline.id, "start")
     record(session, actor, "pipeline.reset", f"pipeline:{pipeline.id}", {"name": pipeline.name})
     session.commit()
     jobs.submit(pipeline.id, lambda cancel: reset_job(ctx, pipeline_id, cancel))
@@ -212,9 +214,9 @@ def reset_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threading.Even
         message = f"Reset failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"[:2000]
 
         def failed(p: Pipeline) -> None:
-            p.status, p.last_error = PipelineStatus.ERROR, message
+            p.status, p.last_error = check_transition("interrupt", p.status), message
 
-        ctx.update(pipeline_id, failed)
+        ctx.finish(pipeline_id, failed)  # and the lease goes with it
         return
 
     def fresh(p: Pipeline) -> None:

@@ -10,7 +10,7 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S]] = {
     "pause": (frozenset({S.RUNNING}), S.PAUSED),
     "stop": (frozenset({S.STARTING, S.RUNNING, S.PAUSED, S.ERROR}), S.STOPPING),
     "delete": (frozenset({S.NOT_STARTED, S.STOPPED, S.ERROR}), S.STOPPED),
-    # A job whose API process died (pipelines/watchdog.py): the start could not be resumed, or a stop was asked for.
+    # A job that failed before it got anywhere (a reset), or whose API process died (pipelines/watchdog.py).
     "interrupt": (frozenset({S.STARTING, S.STOPPING}), S.ERROR),
     "cancel_start": (frozenset({S.STARTING}), S.STOPPED),
     # Found broken from outside (the slot guardian: the source dropped the slot's WAL). Not while a job runs.

@@ -35,4 +35,10 @@ def request_incremental_snapshot(conn: psycopg.Connection, schema: str, table: s
 
 
 def drop_signal_table(conn: psycopg.Connection, schema: str, table: str) -> None:
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table)))
+    """Drop the table if it exists. Looked up in the catalog first: when the schema belongs to another role (another
+    connection's user created it), this role could never have created the table, and DROP ... IF EXISTS would fail
+    on the schema's permissions instead of finding nothing to drop."""
+    exists = conn.execute("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                          "WHERE n.nspname = %s AND c.relname = %s", (schema, table)).fetchone()
+    if exists:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table)))
