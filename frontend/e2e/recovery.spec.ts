@@ -27,9 +27,13 @@ let token = "";
 let pipelineId = "";
 
 test.beforeAll(async () => {
-  await sql("demo_source", `CREATE SCHEMA ${SCHEMA};
+  // Owned by the demo connection's least-privilege role, as an application's own tables would be (the start sets
+  // REPLICA IDENTITY FULL, which only the owner may).
+  await sql("demo_source", `CREATE SCHEMA ${SCHEMA} AUTHORIZATION cdcflow_demo_source;
+    SET ROLE cdcflow_demo_source;
     CREATE TABLE ${SCHEMA}.items (id int PRIMARY KEY, qty int NOT NULL);
-    INSERT INTO ${SCHEMA}.items SELECT g, g FROM generate_series(1, 200) g;`);
+    INSERT INTO ${SCHEMA}.items SELECT g, g FROM generate_series(1, 200) g;
+    RESET ROLE;`);
   const login = await fetch(`${API}/api/v1/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify(ADMIN) });
   token = ((await login.json()) as { access_token: string }).access_token;
