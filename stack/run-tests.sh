@@ -32,5 +32,15 @@ status=0
 (cd frontend && npx playwright test) || status=1
 # Backend last: its final test reads every log the run produced for leaked passwords.
 (cd backend && .venv/bin/pytest) || status=1
+if [ "$status" -ne 0 ]; then
+  # The run's logs go with its throwaway stack: keep what explains a failure in the CI output.
+  for name in api connect kafka; do
+    log="$CDCFLOW_STACK_DIR/logs/$name.log"
+    [ -f "$log" ] || continue
+    echo "[test] --- last lines of $name.log ---"
+    grep -v '"logger": "cdcflow.request"' "$log" | tail -n 40 | cut -c1-400
+  done
+  grep -h -A30 "Fatal Python error" "$CDCFLOW_STACK_DIR/logs/api.log" 2>/dev/null | head -60
+fi
 echo "[test] finished in $((SECONDS - started))s (exit $status)"
 exit $status

@@ -49,6 +49,10 @@ class EventLogger:
         self._thread: threading.Thread | None = None
         self._consumer: Consumer | None = None
         self._assigned: list[TopicPartition] = []
+        # Offsets this logger committed (or found committed once, on assignment; -1: none): the lag check reads them
+        # here instead of asking the group coordinator every pass. A group request that times out and is answered
+        # late can crash a long-lived librdkafka client (confluentinc/librdkafka#4605): ask as rarely as possible.
+        self._committed: dict[tuple[str, int], int] = {}
         self._known_pipelines: set[uuid.UUID] = set()
         self._partitions: list[dict[str, Any]] = []
         self._lag_checked_at = 0.0
@@ -108,6 +112,7 @@ class EventLogger:
             except Exception:  # noqa: BLE001  (already broken)
                 pass
             self._consumer, self._assigned = None, []
+            self._committed.clear()
 
     def _new_consumer(self) -> Consumer:
         consumer = Consumer({
@@ -131,6 +136,8 @@ class EventLogger:
         def on_revoke(c, partitions):
             gone = {(p.topic, p.partition) for p in partitions}
             self._assigned = [p for p in self._assigned if (p.topic, p.partition) not in gone]
+            for key in gone:  # another member may commit it meanwhile: ask again if it comes back
+                self._committed.pop(key, None)
 
         consumer.subscribe([self.config.topic_regex], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
         return consumer
@@ -175,6 +182,7 @@ class EventLogger:
         if offsets:
             self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
                                   asynchronous=False)
+            self._committed.update(offsets)
             self._broker_answered()
         if stored and self.on_stored is not None:
             try:
@@ -212,13 +220,17 @@ class EventLogger:
                 self.stats.errors.report(KAFKA, f"broker: {exc.args[0].str() if exc.args else exc}")
         if consumer is not None and assigned:
             try:
-                committed = consumer.committed([TopicPartition(tp.topic, tp.partition) for tp in assigned],
-                                               timeout=5)
-                for entry, tp, done in zip(partitions, assigned, committed):
+                unknown = [TopicPartition(tp.topic, tp.partition) for tp in assigned
+                           if (tp.topic, tp.partition) not in self._committed]
+                if unknown:  # newly assigned: what the group committed before (once per assignment)
+                    for done in consumer.committed(unknown, timeout=5):
+                        self._committed[(done.topic, done.partition)] = done.offset if done.offset >= 0 else -1
+                for entry, tp in zip(partitions, assigned):
                     low, high = consumer.get_watermark_offsets(tp, cached=True)
                     if high < 0:  # not fetched yet: ask the broker
                         low, high = consumer.get_watermark_offsets(tp, timeout=1, cached=False)
-                    position = done.offset if done.offset >= 0 else max(low, 0)
+                    done = self._committed.get((tp.topic, tp.partition), -1)
+                    position = done if done >= 0 else max(low, 0)
                     entry.update(committed=position, high_watermark=high if high >= 0 else None,
                                  lag=max(0, high - position) if high >= 0 else None)
                 self._broker_answered()

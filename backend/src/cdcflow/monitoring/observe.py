@@ -114,7 +114,9 @@ def group_offsets(bootstrap: str, group: str, partitions: list[TopicPartition],
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False, **_QUIET})
     try:
         found = []
-        for tp in consumer.committed(partitions, timeout=timeout):
+        # A generous timeout: a group request answered after it timed out is what crashes librdkafka (#4605); the
+        # monitor does not wait for this probe beyond its own deadline (a slow one shows as unresponsive).
+        for tp in consumer.committed(partitions, timeout=max(timeout * 5, 10)):
             low, high = consumer.get_watermark_offsets(TopicPartition(tp.topic, tp.partition), timeout=timeout,
                                                        cached=False)
             found.append(PartitionOffsets(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else None, low, high))
