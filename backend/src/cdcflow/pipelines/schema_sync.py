@@ -120,8 +120,11 @@ def plan_pipeline(view: PipelineView, sources: dict[str, dict], targets: dict[st
 
 
 def drifted(view: PipelineView, sources: dict[str, dict]) -> set[str]:
-    """Tables whose source definition differs from the one last seen (or was never seen)."""
-    return {name for name, state in view.tables.items() if state.get("source") != sources.get(name)}
+    """Tables whose source definition differs from the one last seen (or was never seen). A table still being added
+    to a running pipeline is left out until its job has created it on the target and recorded its baseline: until
+    then a missing target table is expected, not a change to pause for."""
+    return {name for name, state in view.tables.items()
+            if state.get("source") != sources.get(name) and not (state.get("adding") and not state.get("source"))}
 
 
 def _run_ddl(view: PipelineView, statements: list[str], timeout: int) -> None:

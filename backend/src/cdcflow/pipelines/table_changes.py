@@ -53,7 +53,7 @@ def add_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Acto
     schema, name = table.split(".", 1)
     position = max((t.position for t in pipeline.tables), default=-1) + 1
     pipeline.tables.append(PipelineTable(schema_name=schema, table_name=name, position=position, state="PENDING",
-                                         schema_state={}))
+                                         schema_state={"adding": True}))  # the schema watcher waits for its job
     record(session, actor, "pipeline.add_table", f"pipeline:{pipeline.id}", {"table": table})
     session.commit()
     jobs.submit(pipeline.id, lambda cancel: add_table_job(ctx, pipeline_id, table, cancel))
