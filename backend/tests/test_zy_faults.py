@@ -13,6 +13,7 @@ import signal
 import subprocess
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -333,6 +334,13 @@ def test_a_lost_slot_puts_the_pipeline_in_error_with_reset_offered(plane, stack_
     assert status["health"] == "error" and status["wal"]["wal_status"] == "lost"
     by_code = {p["code"]: p for p in status["problems"]}
     assert by_code["slot_lost"]["actions"] == ["reset"] and by_code["pipeline_error"]["actions"] == ["reset"]
-    # It stays in ERROR: nothing that looks healthy elsewhere brings it back.
-    time.sleep(6)  # longer than a reconciler pass (5 s) and two monitor passes
-    assert plane.status()["status"] == "ERROR"
+    # It stays in ERROR: nothing that looks healthy elsewhere brings it back. Watched on the monitor's own clock
+    # until its observations are more than a reconciler pass (5 s) newer than the ERROR, every answer still ERROR.
+    first = datetime.fromisoformat(status["observed_at"])
+
+    def judged_again() -> bool:
+        now = plane.status()
+        assert now["status"] == "ERROR", now
+        return (datetime.fromisoformat(now["observed_at"]) - first).total_seconds() > 6
+
+    wait_until(judged_again, 60, interval=0.5, what="fresh observations past a reconciler pass, still ERROR")
