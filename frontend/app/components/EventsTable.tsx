@@ -11,7 +11,9 @@ const COLORS = { insert: "green", update: "blue", delete: "red", truncate: "oran
 const ROW = 30;
 const GRID = "90px 70px 1.2fr 1fr 110px 80px";
 
-export default function EventsTable({ events, height = 420 }: { events: CdcEvent[]; height?: number }) {
+/** `onSelect`: a click (or Enter) on a row opens that event, e.g. in the EventInspector drawer. */
+export default function EventsTable({ events, height = 420, onSelect }: { events: CdcEvent[]; height?: number;
+  onSelect?: (e: CdcEvent) => void }) {
   const parent = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({ count: events.length, getScrollElement: () => parent.current,
     estimateSize: () => ROW, overscan: 20 });
@@ -27,8 +29,11 @@ export default function EventsTable({ events, height = 420 }: { events: CdcEvent
             const e = events[row.index];
             const kind = normalizeEventType(e.event_type ?? e.op);
             return (
-              <div key={e.id} data-testid="event-row" data-event-type={kind}
-                style={{ position: "absolute", top: 0, left: 0, right: 0, height: ROW,
+              <div key={e.id} data-testid="event-row" data-event-type={kind} data-event-id={e.id}
+                role={onSelect ? "button" : undefined} tabIndex={onSelect ? 0 : undefined}
+                onClick={onSelect ? () => onSelect(e) : undefined}
+                onKeyDown={onSelect ? (k) => { if (k.key === "Enter") onSelect(e); } : undefined}
+                style={{ cursor: onSelect ? "pointer" : undefined, position: "absolute", top: 0, left: 0, right: 0, height: ROW,
                   transform: `translateY(${row.start}px)`, display: "grid", gridTemplateColumns: GRID,
                   alignItems: "center", padding: "0 8px", fontSize: 13, borderBottom: "1px solid #f1f3f5" }}>
                 <span><Badge size="sm" color={COLORS[kind]}>{kind}</Badge></span>

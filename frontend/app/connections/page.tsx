@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 import AccessPanel from "@/app/components/AccessPanel";
 import ConnectionForm from "@/app/connections/ConnectionForm";
 import ErrorText from "@/app/components/ErrorText";
+import { TableSkeleton } from "@/app/components/Skeleton";
 import { canManage, canOperate } from "@/lib/access";
 import { connectionsApi, type Connection, type ConnectionTestResult } from "@/lib/api/endpoints";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
@@ -31,7 +32,7 @@ function TestResult({ result }: { result: ConnectionTestResult }) {
 
 export default function ConnectionsPage() {
   const dispatch = useAppDispatch();
-  const { items, error } = useAppSelector((s) => s.connections);
+  const { items, error, loaded } = useAppSelector((s) => s.connections);
   const role = useAppSelector((s) => s.auth.user?.role);
   const canWrite = role === "admin" || role === "operator";
   const [editing, setEditing] = useState<Connection | "new" | null>(null);
@@ -101,6 +102,8 @@ export default function ConnectionsPage() {
           })}
         </Table.Tbody>
       </Table>
+      {!loaded && <TableSkeleton />}
+      {loaded && !error && !items.length && <Text c="dimmed" data-testid="empty-state">No connections yet.</Text>}
       <Modal opened={editing !== null} onClose={() => setEditing(null)} size={role === "admin" ? "lg" : "md"}
         title={editing === "new" ? "New connection" : "Edit connection"}>
         {editing !== null && (

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useEffect } from "react";
 
 import ErrorText from "@/app/components/ErrorText";
+import { TableSkeleton } from "@/app/components/Skeleton";
 import LiveBadge from "@/app/components/LiveBadge";
 import StatusBadge from "@/app/components/StatusBadge";
 import { HealthBadge } from "@/app/pipelines/[id]/HealthPanel";
@@ -30,7 +31,7 @@ function WalHeld({ pipeline }: { pipeline: Pipeline }) {
 
 export default function PipelinesPage() {
   const dispatch = useAppDispatch();
-  const { items, error } = useAppSelector((s) => s.pipelines);
+  const { items, error, loaded } = useAppSelector((s) => s.pipelines);
   const connections = useAppSelector((s) => s.connections.items);
   const role = useAppSelector((s) => s.auth.user?.role);
   const { refresh, lastLoaded } = usePolling(() => dispatch(fetchPipelines()), "polling");
@@ -67,7 +68,8 @@ export default function PipelinesPage() {
           ))}
         </Table.Tbody>
       </Table>
-      {!items.length && <Text c="dimmed">No pipelines yet.</Text>}
+      {!loaded && <TableSkeleton />}
+      {loaded && !error && !items.length && <Text c="dimmed" data-testid="empty-state">No pipelines yet.</Text>}
     </Stack>
   );
 }

@@ -41,6 +41,8 @@ export type AlertTestResult = S["TestResult"];
 export type SchemaChange = S["SchemaChangePublic"];
 export type SchemaChangePolicy = Pipeline["schema_change_policy"];
 export type SchemaPolicyUpdate = S["SchemaPolicyUpdate"];
+export type RowHistory = S["RowHistory"];
+export type RowChange = S["RowChange"];
 
 export type EventFilters = { pipeline_id?: string; table?: string; event_type?: string; before_id?: number;
   limit?: number };
@@ -74,6 +76,8 @@ export const pipelinesApi = {
   status: (id: string) => api().get<PipelineStatusView>(`/pipelines/${id}/status`).then((r) => r.data),
   progress: (id: string) => api().get<PipelineProgressView>(`/pipelines/${id}/progress`).then((r) => r.data),
   syncStats: (id: string) => api().post<SyncStats>(`/pipelines/${id}/sync-stats`).then((r) => r.data),
+  rowHistory: (id: string, table: string, key: string) =>
+    api().get<RowHistory>(`/pipelines/${id}/row-history`, { params: { table, key } }).then((r) => r.data),
 };
 
 /** Ways back for a broken pipeline, tables on a running one, and the schema change policy. */
@@ -111,6 +115,7 @@ export const usersApi = {
   list: () => api().get<S["UserList"]>("/users").then((r) => r.data.items),
   create: (body: UserCreate) => api().post<UserPublic>("/users", body).then((r) => r.data),
   update: (id: string, body: S["UserUpdate"]) => api().put<UserPublic>(`/users/${id}`, body).then((r) => r.data),
+  remove: (id: string) => api().delete(`/users/${id}`),
 };
 
 // Owners and grants of one pipeline or connection (admins only).

@@ -1,5 +1,6 @@
 "use client";
-import { Alert, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useState } from "react";
 
@@ -11,16 +12,19 @@ import Recovery, { ResetButton, RestartFailedButton } from "@/app/pipelines/[id]
 import SchemaPanel from "@/app/pipelines/[id]/SchemaPanel";
 import TablesPanel from "@/app/pipelines/[id]/TablesPanel";
 import ErrorText from "@/app/components/ErrorText";
+import { TableSkeleton } from "@/app/components/Skeleton";
 import EventsChart from "@/app/components/EventsChart";
+import EventInspector from "@/app/components/EventInspector";
 import EventsTable from "@/app/components/EventsTable";
+import RowHistory from "@/app/pipelines/[id]/RowHistory";
 import LiveBadge from "@/app/components/LiveBadge";
 import StatusBadge from "@/app/components/StatusBadge";
 import { canManage, canOperate } from "@/lib/access";
-import { monitoringApi, pipelinesApi, type Dashboard, type SyncStats } from "@/lib/api/endpoints";
+import { monitoringApi, pipelinesApi, type CdcEvent, type Dashboard, type SyncStats } from "@/lib/api/endpoints";
 import { useEventStream } from "@/lib/hooks/useEventStream";
 import { useInterval } from "@/lib/hooks/useLive";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
-import { fetchPipelineDetail } from "@/lib/store/slices/pipelineSlice";
+import { fetchPipelineDetail, pipelineRemoved } from "@/lib/store/slices/pipelineSlice";
 
 export default function PipelinePage() {
   const { id } = useParams<{ id: string }>();
@@ -34,8 +38,17 @@ export default function PipelinePage() {
   const [series, setSeries] = useState<{ t: string }[]>([]);
   const [sync, setSync] = useState<SyncStats | null>(null);
   const [checking, setChecking] = useState(false);
+  const [inspected, setInspected] = useState<CdcEvent | null>(null);
+  // Deleted, or never visible to this user: say so once and stop asking (not "Loading…" forever).
+  const [missing, setMissing] = useState(false);
   const loadDetail = async () => {
+    if (missing) return;
     const result = await dispatch(fetchPipelineDetail(id));
+    if (fetchPipelineDetail.rejected.match(result) && result.error.code === "not_found") {
+      dispatch(pipelineRemoved(id));
+      setMissing(true);
+      return;
+    }
     setError(fetchPipelineDetail.rejected.match(result) ? result.error.message : null);
     setCounts(await monitoringApi.dashboard(id).catch(() => null));
     setSeries((await monitoringApi.timeseries({ pipeline_id: id, bucket: "minute", hours: 1 }).catch(() => null))
@@ -50,7 +63,16 @@ export default function PipelinePage() {
     setChecking(true);
     try { setSync(await pipelinesApi.syncStats(id)); } catch (err) { setError(err); } finally { setChecking(false); }
   };
-  if (!pipeline) return <><ErrorText error={error} /><Text>Loading…</Text></>;
+  if (missing) {
+    return (
+      <Stack data-testid="pipeline-missing" align="flex-start">
+        <Title order={2}>Pipeline not found</Title>
+        <Text>This pipeline was deleted, or you do not have access to it.</Text>
+        <Anchor component={Link} href="/pipelines">Back to pipelines</Anchor>
+      </Stack>
+    );
+  }
+  if (!pipeline) return <><ErrorText error={error} />{!error && <TableSkeleton rows={6} />}</>;
   // The caller's level on this pipeline (resource grants), not their role, decides which actions are offered.
   const mayOperate = canOperate(pipeline.access);
   const mayManage = canManage(pipeline.access);
@@ -122,8 +144,10 @@ export default function PipelinePage() {
       </Card>
       <Card withBorder>
         <Group justify="space-between" mb="xs"><Title order={4}>Live events</Title></Group>
-        <EventsTable events={events} height={320} />
+        <EventsTable events={events} height={320} onSelect={setInspected} />
+        <EventInspector event={inspected} onClose={() => setInspected(null)} />
       </Card>
+      <RowHistory pipeline={pipeline} />
       <Card withBorder>
         <Group justify="space-between" mb="xs">
           <Title order={4}>Verify source and target</Title>
