@@ -67,7 +67,8 @@ def resolve_key(session: Session, pipeline_id: uuid.UUID, table: str, raw: str) 
 def changed_columns(before: dict | None, after: dict | None) -> list[str]:
     if not isinstance(before, dict) or not isinstance(after, dict):
         return []
-    return [c for c in after if c not in before or before[c] != after[c]] + [c for c in before if c not in after]
+    # Sorted: jsonb keeps no column order, so any other order would be arbitrary.
+    return sorted({c for c in (*before, *after) if before.get(c) != after.get(c) or (c in before) != (c in after)})
 
 
 def row_history(session: Session, pipeline_id: uuid.UUID, table: str, key: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import { connectionsApi, pipelinesApi, type PipelineMode, type SchemaChangePolic
 import { POLICY_LABELS } from "@/lib/recovery";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { fetchConnections } from "@/lib/store/slices/connectionSlice";
-import { wizardChanged, wizardReset } from "@/lib/store/slices/wizardSlice";
+import { loadSavedWizard, saveWizard, wizardChanged, wizardReset } from "@/lib/store/slices/wizardSlice";
 import { nameError } from "@/lib/validation";
 
 const MODES: { value: PipelineMode; label: string; description: string }[] = [
@@ -32,7 +32,16 @@ function Wizard() {
   const params = useSearchParams();
   const role = useAppSelector((s) => s.auth.user?.role);
   const connections = useAppSelector((s) => s.connections.items);
-  const { name, source, target, selected, mode, policy, dropRemoved } = useAppSelector((s) => s.wizard);
+  const wizard = useAppSelector((s) => s.wizard);
+  const { name, source, target, selected, mode, policy, dropRemoved } = wizard;
+  const [restored, setRestored] = useState(false);
+  useEffect(() => {
+    const saved = loadSavedWizard();
+    if (saved && !wizard.name && !wizard.source) dispatch(wizardChanged(saved));
+    setRestored(true);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  useEffect(() => { if (restored) saveWizard(wizard); }, [restored, wizard]);
   const set = (change: Parameters<typeof wizardChanged>[0]) => dispatch(wizardChanged(change));
   const [tables, setTables] = useState<TableInfo[] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -92,6 +101,7 @@ function Wizard() {
         tables: selected, schema_change_policy: policy, drop_removed_columns: dropRemoved });
       if (start) await pipelinesApi.action(p.id, "start");
       dispatch(wizardReset());
+      saveWizard(null);
       router.push(`/pipelines/${p.id}`);
     } catch (err) {
       setError(err);
