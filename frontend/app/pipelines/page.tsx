@@ -9,6 +9,7 @@ import LiveBadge from "@/app/components/LiveBadge";
 import StatusBadge from "@/app/components/StatusBadge";
 import { HealthBadge } from "@/app/pipelines/[id]/HealthPanel";
 import { formatBytes, walLevel } from "@/lib/bytes";
+import { healthLabel } from "@/lib/connectors";
 import { usePolling } from "@/lib/hooks/useLive";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { fetchConnections } from "@/lib/store/slices/connectionSlice";
@@ -58,7 +59,7 @@ export default function PipelinesPage() {
             <Table.Tr key={p.id}>
               <Table.Td><Anchor component={Link} href={`/pipelines/${p.id}`}>{p.name}</Anchor></Table.Td>
               <Table.Td><StatusBadge value={p.status} /></Table.Td>
-              <Table.Td><HealthBadge value={p.health} /></Table.Td>
+              <Table.Td><HealthBadge value={healthLabel(p.status, p.health)} /></Table.Td>
               <Table.Td data-testid={`wal-held-${p.id}`}><WalHeld pipeline={p} /></Table.Td>
               <Table.Td>{p.mode}</Table.Td>
               <Table.Td>{name(p.source_connection_id)} → {name(p.target_connection_id)}</Table.Td>

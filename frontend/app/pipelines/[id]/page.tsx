@@ -14,6 +14,7 @@ import TablesPanel from "@/app/pipelines/[id]/TablesPanel";
 import ErrorText from "@/app/components/ErrorText";
 import { TableSkeleton } from "@/app/components/Skeleton";
 import EventsChart from "@/app/components/EventsChart";
+import ConnectorStateBadge, { FailureExplained } from "@/app/components/ConnectorState";
 import EventInspector from "@/app/components/EventInspector";
 import EventsTable from "@/app/components/EventsTable";
 import RowHistory from "@/app/pipelines/[id]/RowHistory";
@@ -121,12 +122,13 @@ export default function PipelinePage() {
                 return (
                   <Table.Tr key={role}>
                     <Table.Td w={80}>{role}</Table.Td>
-                    <Table.Td>{c?.exists ? <StatusBadge value={c.state ?? "?"} /> : <Text size="sm" c="dimmed">not created</Text>}</Table.Td>
+                    <Table.Td w={170}><ConnectorStateBadge pipelineStatus={pipeline.status} connector={c}
+                      testId={`connector-${role}`} /></Table.Td>
                     <Table.Td>{c?.tasks.map((t) => (
                       <div key={t.id}><Group gap="xs"><Text size="sm">task {t.id}: {t.state} on {t.worker_id}</Text>
                         {t.state === "FAILED" && mayOperate &&
                           <RestartFailedButton pipelineId={pipeline.id} onDone={() => void loadDetail()} />}</Group>
-                        {t.trace && <Code block mah={160} style={{ overflow: "auto" }}>{t.trace}</Code>}</div>))}
+                        {t.state === "FAILED" && <FailureExplained trace={t.trace ?? t.error ?? ""} />}</div>))}
                     </Table.Td>
                   </Table.Tr>
                 );
