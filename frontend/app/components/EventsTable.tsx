@@ -6,10 +6,13 @@ import { useRef } from "react";
 
 import type { CdcEvent } from "@/lib/api/endpoints";
 import { normalizeEventType } from "@/lib/opcodes";
+import { dateTime } from "@/lib/time";
 
 const COLORS = { insert: "green", update: "blue", delete: "red", truncate: "orange", other: "gray" } as const;
 const ROW = 30;
-const GRID = "90px 70px 1.2fr 1fr 110px 80px";
+// minmax(0, …): text columns may shrink below their content (and then ellipsize) instead of overlapping others.
+const GRID = "84px 64px minmax(0, 1.2fr) minmax(0, 1fr) 84px 72px";
+const CELL = { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" } as const;
 
 /** `onSelect`: a click (or Enter) on a row opens that event, e.g. in the EventInspector drawer. */
 export default function EventsTable({ events, height = 420, onSelect }: { events: CdcEvent[]; height?: number;
@@ -36,12 +39,13 @@ export default function EventsTable({ events, height = 420, onSelect }: { events
                 style={{ cursor: onSelect ? "pointer" : undefined, position: "absolute", top: 0, left: 0, right: 0, height: ROW,
                   transform: `translateY(${row.start}px)`, display: "grid", gridTemplateColumns: GRID,
                   alignItems: "center", padding: "0 8px", fontSize: 13, borderBottom: "1px solid #f1f3f5" }}>
-                <span><Badge size="sm" color={COLORS[kind]}>{kind}</Badge></span>
+                <span><Badge size="sm" color={COLORS[kind]} style={{ maxWidth: "none" }}>{kind}</Badge></span>
                 <Text size="xs" c="dimmed">{e.id}</Text>
-                <span>{e.table_name}</span>
+                <span style={CELL} title={e.table_name ?? undefined}>{e.table_name}</span>
                 <Text size="xs" truncate>{e.primary_key ? JSON.stringify(e.primary_key) : ""}</Text>
-                <Text size="xs">{new Date(e.created_at).toLocaleTimeString()}</Text>
-                <Text size="xs">{e.latency_ms ?? "–"} ms</Text>
+                <Text size="xs" style={CELL} title={dateTime(e.created_at).utc}>
+                  {new Date(e.created_at).toLocaleTimeString()}</Text>
+                <Text size="xs" style={CELL}>{e.latency_ms ?? "–"} ms</Text>
               </div>
             );
           })}

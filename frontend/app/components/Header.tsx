@@ -25,7 +25,7 @@ export default function Header() {
     if (status === "unknown") void dispatch(loadSession());
   }, [dispatch, status]);
   useEffect(() => {
-    const open = pathname === "/" || pathname.startsWith("/login");
+    const open = pathname === "/" || pathname.startsWith("/login") || pathname.startsWith("/docs/");
     if (status === "anonymous" && !open) router.replace(`/login?next=${encodeURIComponent(pathname)}`);
   }, [status, pathname, router]);
   return (

@@ -4,6 +4,7 @@ import { useEffect, useState } from "react";
 
 import AccessPanel from "@/app/components/AccessPanel";
 import ConnectionForm from "@/app/connections/ConnectionForm";
+import DocLink from "@/app/components/DocLink";
 import ErrorText from "@/app/components/ErrorText";
 import { TableSkeleton } from "@/app/components/Skeleton";
 import { canManage, canOperate } from "@/lib/access";
@@ -19,6 +20,7 @@ function TestResult({ result }: { result: ConnectionTestResult }) {
         {` · ${result.latency_ms} ms`}
       </Text>
       {result.error && <Text size="sm" c="red">{result.error}</Text>}
+      <DocLink doc="preflight" label="About these checks" />
       <List size="xs">
         {result.checks.map((c) => (
           <List.Item key={c.name} c={c.warning ? "orange" : undefined} data-warning={c.warning || undefined}>
@@ -70,6 +72,7 @@ export default function ConnectionsPage() {
         </Group>
       </Group>
       <ErrorText error={error ?? actionError} />
+      <Table.ScrollContainer minWidth={900}>
       <Table striped withTableBorder data-testid="connections-table">
         <Table.Thead>
           <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Type</Table.Th><Table.Th>Address</Table.Th>
@@ -102,6 +105,7 @@ export default function ConnectionsPage() {
           })}
         </Table.Tbody>
       </Table>
+      </Table.ScrollContainer>
       {!loaded && <TableSkeleton />}
       {loaded && !error && !items.length && <Text c="dimmed" data-testid="empty-state">No connections yet.</Text>}
       <Modal opened={editing !== null} onClose={() => setEditing(null)} size={role === "admin" ? "lg" : "md"}

@@ -6,7 +6,11 @@ import { Suspense, useEffect, useState } from "react";
 import EventsChart from "@/app/components/EventsChart";
 import EventsTable from "@/app/components/EventsTable";
 import LiveBadge from "@/app/components/LiveBadge";
-import { monitoringApi } from "@/lib/api/endpoints";
+import DocLink from "@/app/components/DocLink";
+import { monitoringApi, type Metrics } from "@/lib/api/endpoints";
+import { formatBytes } from "@/lib/bytes";
+import { splitLag } from "@/lib/lag";
+import { formatDuration } from "@/lib/time";
 import { useEventStream } from "@/lib/hooks/useEventStream";
 import { useInterval } from "@/lib/hooks/useLive";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
@@ -22,7 +26,7 @@ function MonitoringView() {
   const [table, setTable] = useState<string | null>(null);
   const [eventType, setEventType] = useState<string | null>(null);
   const [series, setSeries] = useState<{ t: string }[]>([]);
-  const [rate, setRate] = useState<{ events_per_second_1m: number; lag_bytes: number } | null>(null);
+  const [rate, setRate] = useState<Metrics | null>(null);
   useEffect(() => { void dispatch(fetchPipelines()); }, [dispatch]);
   // Counts come from /monitoring/dashboard, computed by the backend; the browser never counts events.
   const loadStats = async () => {
@@ -44,8 +48,9 @@ function MonitoringView() {
     ["Updates", dashboard?.update_count ?? 0], ["Deletes", dashboard?.delete_count ?? 0],
     ["Success rate", `${dashboard?.success_rate ?? 100}%`],
     ["Avg latency", dashboard?.average_latency_ms != null ? `${dashboard.average_latency_ms} ms` : "–"],
-    ["Events/s (1 min)", rate?.events_per_second_1m ?? 0], ["Lag", `${(rate?.lag_bytes ?? 0).toLocaleString()} B`],
+    ["Events/s (1 min)", rate?.events_per_second_1m ?? 0],
   ];
+  const lag = splitLag(pipelines, rate?.replication ?? {});
   return (
     <Stack>
       <Group justify="space-between">
@@ -58,6 +63,21 @@ function MonitoringView() {
             <Text size="xs" c="dimmed">{label}</Text><Text fw={700} size="lg" data-testid="value">{value}</Text>
           </Card>
         ))}
+      </SimpleGrid>
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <Card withBorder data-testid="stat-streaming-lag">
+          <Text size="xs" c="dimmed">Streaming lag (running pipelines)</Text>
+          <Text fw={700} size="lg" data-testid="value">{formatBytes(lag.streamingBytes)} · {formatDuration(lag.streamingSeconds)}</Text>
+          <Text size="xs" c="dimmed">Source WAL the running pipelines have not confirmed yet, and how old the newest
+            change waiting is. <DocLink doc="lag" /></Text>
+        </Card>
+        <Card withBorder data-testid="stat-wal-held">
+          <Text size="xs" c="dimmed">WAL held by stopped pipelines</Text>
+          <Text fw={700} size="lg" data-testid="value" c={lag.heldBytes > 0 ? "orange" : undefined}>
+            {formatBytes(lag.heldBytes)}</Text>
+          <Text size="xs" c="dimmed">Not lag: the source keeps this WAL for stopped or paused pipelines&apos; slots
+            until they resume (or are deleted). <DocLink doc="retained-wal" /></Text>
+        </Card>
       </SimpleGrid>
       <Card withBorder><Title order={5}>Events per minute</Title><EventsChart points={series} /></Card>
       <Card withBorder data-testid="logger-status">

@@ -10,6 +10,7 @@ import StatusBadge from "@/app/components/StatusBadge";
 import { HealthBadge } from "@/app/pipelines/[id]/HealthPanel";
 import { formatBytes, walLevel } from "@/lib/bytes";
 import { healthLabel } from "@/lib/connectors";
+import { dateTime } from "@/lib/time";
 import { usePolling } from "@/lib/hooks/useLive";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { fetchConnections } from "@/lib/store/slices/connectionSlice";
@@ -48,6 +49,7 @@ export default function PipelinesPage() {
         </Group>
       </Group>
       <ErrorText error={error} />
+      <Table.ScrollContainer minWidth={960}>
       <Table striped withTableBorder data-testid="pipelines-table">
         <Table.Thead>
           <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Status</Table.Th><Table.Th>Health</Table.Th>
@@ -64,11 +66,12 @@ export default function PipelinesPage() {
               <Table.Td>{p.mode}</Table.Td>
               <Table.Td>{name(p.source_connection_id)} → {name(p.target_connection_id)}</Table.Td>
               <Table.Td>{p.tables.length}</Table.Td>
-              <Table.Td><Text size="xs">{new Date(p.updated_at).toLocaleString()}</Text></Table.Td>
+              <Table.Td><Text size="xs" title={dateTime(p.updated_at).utc}>{dateTime(p.updated_at).local}</Text></Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
       </Table>
+      </Table.ScrollContainer>
       {!loaded && <TableSkeleton />}
       {loaded && !error && !items.length && <Text c="dimmed" data-testid="empty-state">No pipelines yet.</Text>}
     </Stack>

@@ -44,6 +44,10 @@ export type SchemaPolicyUpdate = S["SchemaPolicyUpdate"];
 export type RowHistory = S["RowHistory"];
 export type RowChange = S["RowChange"];
 
+/** GET /monitoring/metrics (untyped in the OpenAPI document). `replication`: per pipeline id, from the offsets. */
+export type Metrics = Record<string, unknown> & { events_per_second_1m: number; lag_bytes: number;
+  lag_seconds: number; replication: Record<string, { lag_bytes?: number | null; lag_seconds?: number | null } | null> };
+
 export type EventFilters = { pipeline_id?: string; table?: string; event_type?: string; before_id?: number;
   limit?: number };
 
@@ -107,8 +111,7 @@ export const monitoringApi = {
     api().get("/monitoring/timeseries", { params }).then((r) => r.data as {
       points: { t: string; insert?: number; update?: number; delete?: number; average_latency_ms?: number }[] }),
   metrics: (pipelineId?: string) =>
-    api().get("/monitoring/metrics", { params: { pipeline_id: pipelineId } }).then((r) => r.data as Record<string,
-      unknown> & { events_per_second_1m: number; lag_bytes: number; lag_seconds: number }),
+    api().get("/monitoring/metrics", { params: { pipeline_id: pipelineId } }).then((r) => r.data as Metrics),
 };
 
 export const usersApi = {

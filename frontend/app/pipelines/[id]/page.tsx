@@ -17,11 +17,13 @@ import EventsChart from "@/app/components/EventsChart";
 import ConnectorStateBadge, { FailureExplained } from "@/app/components/ConnectorState";
 import EventInspector from "@/app/components/EventInspector";
 import EventsTable from "@/app/components/EventsTable";
+import CdcPanel from "@/app/pipelines/[id]/CdcPanel";
 import RowHistory from "@/app/pipelines/[id]/RowHistory";
 import LiveBadge from "@/app/components/LiveBadge";
 import StatusBadge from "@/app/components/StatusBadge";
 import { canManage, canOperate } from "@/lib/access";
-import { monitoringApi, pipelinesApi, type CdcEvent, type Dashboard, type SyncStats } from "@/lib/api/endpoints";
+import { monitoringApi, pipelinesApi, type CdcEvent, type Dashboard, type Metrics,
+  type SyncStats } from "@/lib/api/endpoints";
 import { useEventStream } from "@/lib/hooks/useEventStream";
 import { useInterval } from "@/lib/hooks/useLive";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
@@ -40,6 +42,7 @@ export default function PipelinePage() {
   const [sync, setSync] = useState<SyncStats | null>(null);
   const [checking, setChecking] = useState(false);
   const [inspected, setInspected] = useState<CdcEvent | null>(null);
+  const [metrics, setMetrics] = useState<Metrics | null>(null);
   // Deleted, or never visible to this user: say so once and stop asking (not "Loading…" forever).
   const [missing, setMissing] = useState(false);
   const loadDetail = async () => {
@@ -52,6 +55,7 @@ export default function PipelinePage() {
     }
     setError(fetchPipelineDetail.rejected.match(result) ? result.error.message : null);
     setCounts(await monitoringApi.dashboard(id).catch(() => null));
+    setMetrics(await monitoringApi.metrics(id).catch(() => null));
     setSeries((await monitoringApi.timeseries({ pipeline_id: id, bucket: "minute", hours: 1 }).catch(() => null))
       ?.points ?? []);
   };
@@ -140,6 +144,7 @@ export default function PipelinePage() {
       <TablesPanel pipeline={pipeline} actions={status?.available_actions ?? []} canOperate={mayOperate}
         onDone={() => void loadDetail()} />
       <SchemaPanel pipeline={pipeline} canEdit={mayManage} onChanged={() => void loadDetail()} />
+      <CdcPanel pipeline={pipeline} metrics={metrics} />
       <Card withBorder>
         <Title order={4} mb="xs">Throughput (events per minute, last hour)</Title>
         <EventsChart points={series} />

@@ -4,6 +4,7 @@ import { Alert, Anchor, Button, Checkbox, Group, Radio, Select, Stack, Stepper, 
 import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useEffect, useMemo, useState } from "react";
 
+import DocLink from "@/app/components/DocLink";
 import ErrorText from "@/app/components/ErrorText";
 import { TableSkeleton } from "@/app/components/Skeleton";
 import { canOperate } from "@/lib/access";
@@ -161,13 +162,15 @@ function Wizard() {
         </Stepper.Step>
         <Stepper.Step label="Mode">
           <Stack>
-            <Radio.Group value={mode} onChange={(v) => set({ mode: v as PipelineMode })}>
+            <Radio.Group value={mode} onChange={(v) => set({ mode: v as PipelineMode })} label="Mode"
+              description={<DocLink doc="modes" label="About the modes" />}>
               <Stack>{MODES.map((m) => <Radio key={m.value} value={m.value} label={m.label}
                 description={m.description} />)}</Stack>
             </Radio.Group>
             <Select label="When a table's definition changes on the source" maw={560} data-testid="wizard-schema-policy"
               data={Object.entries(POLICY_LABELS).map(([value, label]) => ({ value, label }))} value={policy}
-              allowDeselect={false} onChange={(v) => v && set({ policy: v as SchemaChangePolicy })} />
+              allowDeselect={false} onChange={(v) => v && set({ policy: v as SchemaChangePolicy })}
+              description={<DocLink doc="schema-changes" label="About schema change policies" />} />
             <Checkbox label="Drop columns dropped on the source from the target too (default: keep them, nullable)"
               checked={dropRemoved} onChange={(e) => set({ dropRemoved: e.currentTarget.checked })} />
           </Stack>
