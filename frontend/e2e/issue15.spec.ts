@@ -64,6 +64,7 @@ async function pickOption(page: Page, label: string, option: string) {
 
 let source = "";
 let target = "";
+let live = "";  // the running pipeline of the inspector test, reused by the later ones
 
 test.describe.configure({ mode: "serial" });
 
@@ -85,6 +86,12 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+  if (live) {
+    await call("POST", `/pipelines/${live}/stop`);
+    await until("stopped", async () => ["STOPPED", "ERROR"].includes((await call("GET", `/pipelines/${live}`)).body.status),
+      120_000).catch(() => undefined);
+    await call("DELETE", `/pipelines/${live}?force=true`);
+  }
   await sql("demo_source", `DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await sql("demo_target", `DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
 });
@@ -263,55 +270,145 @@ test("event inspector and row history show this test's changes", async ({ page }
     target_connection_id: target, mode: "cdc_only", tables: [`${SCHEMA}.accounts`] });
   expect(created.status).toBe(201);
   const id = created.body.id as string;
-  try {
-    expect((await call("POST", `/pipelines/${id}/start`)).status).toBe(202);
-    await until("RUNNING", async () => (await call("GET", `/pipelines/${id}`)).body.status === "RUNNING", 180_000);
-    await sql("demo_source", `INSERT INTO ${SCHEMA}.accounts VALUES (1, 'first@x.io', 'gold', 10.00),
-      (2, 'other@x.io', 'gold', 1.00)`);
-    await sql("demo_source", `UPDATE ${SCHEMA}.accounts SET email = 'second@x.io', tier = 'silver' WHERE id = 1`);
-    await sql("demo_source", `UPDATE ${SCHEMA}.accounts SET tier = 'bronze' WHERE id = 2`);
-    await sql("demo_source", `DELETE FROM ${SCHEMA}.accounts WHERE id = 1`);
-    await until("5 events stored", async () => (await call("GET",
-      `/monitoring/events?pipeline_id=${id}&limit=10`)).body.items.length >= 5, 120_000);
+  live = id;
+  expect((await call("POST", `/pipelines/${id}/start`)).status).toBe(202);
+  await until("RUNNING", async () => (await call("GET", `/pipelines/${id}`)).body.status === "RUNNING", 180_000);
+  await sql("demo_source", `INSERT INTO ${SCHEMA}.accounts VALUES (1, 'first@x.io', 'gold', 10.00),
+    (2, 'other@x.io', 'gold', 1.00)`);
+  await sql("demo_source", `UPDATE ${SCHEMA}.accounts SET email = 'second@x.io', tier = 'silver' WHERE id = 1`);
+  await sql("demo_source", `UPDATE ${SCHEMA}.accounts SET tier = 'bronze' WHERE id = 2`);
+  await sql("demo_source", `DELETE FROM ${SCHEMA}.accounts WHERE id = 1`);
+  await until("5 events stored", async () => (await call("GET",
+    `/monitoring/events?pipeline_id=${id}&limit=10`)).body.items.length >= 5, 120_000);
 
-    await login(page, ADMIN.username, ADMIN.password);
-    await page.goto(`/pipelines/${id}`);
-    const updates = page.locator('[data-testid="event-row"][data-event-type="update"]');
-    await expect(updates).toHaveCount(2, SLOW);
-    // The events list is newest first: the older update is the one of row 1.
-    await updates.last().click();
-    const drawer = page.getByTestId("inspector-body");
-    await expect(drawer).toBeVisible(SLOW);
-    const email = drawer.getByTestId("diff-email");
-    await expect(email).toHaveAttribute("data-changed", "true");
-    await expect(email.getByTestId("before")).toHaveText("first@x.io");
-    await expect(email.getByTestId("after")).toHaveText("second@x.io");
-    await expect(drawer.getByTestId("diff-tier")).toHaveAttribute("data-changed", "true");
-    await expect(drawer.getByTestId("diff-balance")).not.toHaveAttribute("data-changed", "true");
-    await expect(drawer.getByTestId("inspector-lsn")).toHaveText(/^\d+$/);
-    await expect(drawer.getByTestId("inspector-tx")).toHaveText(/^\d+$/);
-    await expect(drawer.getByTestId("inspector-topic")).toContainText(`${id}.${SCHEMA}.accounts`);
-    await expect(drawer.getByTestId("inspector-offset")).toHaveText(/^\d+ \/ \d+$/);
-    await expect(drawer.getByRole("button", { name: "Copy Source LSN" })).toBeVisible();
-    await page.keyboard.press("Escape");
+  await login(page, ADMIN.username, ADMIN.password);
+  await page.goto(`/pipelines/${id}`);
+  const updates = page.locator('[data-testid="event-row"][data-event-type="update"]');
+  await expect(updates).toHaveCount(2, SLOW);
+  // The events list is newest first: the older update is the one of row 1.
+  await updates.last().click();
+  const drawer = page.getByTestId("inspector-body");
+  await expect(drawer).toBeVisible(SLOW);
+  const email = drawer.getByTestId("diff-email");
+  await expect(email).toHaveAttribute("data-changed", "true");
+  await expect(email.getByTestId("before")).toHaveText("first@x.io");
+  await expect(email.getByTestId("after")).toHaveText("second@x.io");
+  await expect(drawer.getByTestId("diff-tier")).toHaveAttribute("data-changed", "true");
+  await expect(drawer.getByTestId("diff-balance")).not.toHaveAttribute("data-changed", "true");
+  await expect(drawer.getByTestId("inspector-lsn")).toHaveText(/^\d+$/);
+  await expect(drawer.getByTestId("inspector-tx")).toHaveText(/^\d+$/);
+  await expect(drawer.getByTestId("inspector-topic")).toContainText(`${id}.${SCHEMA}.accounts`);
+  await expect(drawer.getByTestId("inspector-offset")).toHaveText(/^\d+ \/ \d+$/);
+  await expect(drawer.getByRole("button", { name: "Copy Source LSN" })).toBeVisible();
+  await page.keyboard.press("Escape");
 
-    const history = page.getByTestId("row-history");
-    await history.locator('input[name="history-key"]').fill("1");
-    await history.getByRole("button", { name: "Show history" }).click();
-    const items = history.getByTestId("history-item");
-    await expect(items).toHaveCount(3, SLOW);
-    expect(await items.evaluateAll((els) => els.map((e) => e.getAttribute("data-event-type"))))
-      .toEqual(["insert", "update", "delete"]);
-    await expect(items.nth(1).getByTestId("history-changed")).toHaveText("changed: email, tier");
-    await expect(history.getByTestId("history-summary")).toContainText("the row was deleted");
-    // The search is in the URL: a reload (or a shared link) shows the same history.
-    await expect(page).toHaveURL(/history_key=1/);
-    await page.reload();
-    await expect(page.getByTestId("row-history").getByTestId("history-item")).toHaveCount(3, SLOW);
-  } finally {
-    await call("POST", `/pipelines/${id}/stop`);
-    await until("stopped", async () => ["STOPPED", "ERROR"].includes((await call("GET", `/pipelines/${id}`)).body.status),
-      120_000).catch(() => undefined);
-    await call("DELETE", `/pipelines/${id}?force=true`);
+  const history = page.getByTestId("row-history");
+  await history.locator('input[name="history-key"]').fill("1");
+  await history.getByRole("button", { name: "Show history" }).click();
+  const items = history.getByTestId("history-item");
+  await expect(items).toHaveCount(3, SLOW);
+  expect(await items.evaluateAll((els) => els.map((e) => e.getAttribute("data-event-type"))))
+    .toEqual(["insert", "update", "delete"]);
+  await expect(items.nth(1).getByTestId("history-changed")).toHaveText("changed: email, tier");
+  await expect(history.getByTestId("history-summary")).toContainText("the row was deleted");
+  // The search is in the URL: a reload (or a shared link) shows the same history.
+  await expect(page).toHaveURL(/history_key=1/);
+  await page.reload();
+  await expect(page.getByTestId("row-history").getByTestId("history-item")).toHaveCount(3, SLOW);
+});
+
+test("bugs 7, 8 and 11: lag in human units and time, continuous chart axes, nothing cut at 800 px", async ({ page }) => {
+  expect(live, "the running pipeline of the inspector test").not.toBe("");
+  await login(page, ADMIN.username, ADMIN.password);
+  await page.goto(`/pipelines/${live}`);
+  // Per-pipeline lag, in bytes and time, and the per-table view with this test's events.
+  await expect(page.getByTestId("pipeline-lag")).toContainText(/Streaming lag/, SLOW);
+  await expect(page.getByTestId("pipeline-lag")).toContainText(/\d+(\.\d)? (B|KiB|MiB|GiB) · \d/);
+  const row = page.getByTestId(`per-table-${SCHEMA}.accounts`);
+  await expect(row.locator("td").nth(2)).toHaveText("2", SLOW);  // updates
+  await expect(row.locator("td").nth(4)).toContainText("ago");
+  // Sixty minutes on the axis whatever the number of minutes with events.
+  await expect(page.getByTestId("events-chart").first()).toHaveAttribute("data-buckets", "60");
+
+  await page.goto("/monitoring");
+  await expect(page.getByTestId("stat-streaming-lag")).toContainText("Streaming lag (running pipelines)", SLOW);
+  await expect(page.getByTestId("stat-wal-held").getByTestId("value")).toHaveText(/^\d+(\.\d)? (B|KiB|MiB|GiB|TiB)$/);
+  await expect(page.getByTestId("stat-streaming-lag").getByTestId("value"))
+    .toHaveText(/^\d+(\.\d)? (B|KiB|MiB|GiB|TiB) · [\d.]+ (ms|s|min)/);
+  await expect(page.getByTestId("events-chart").first()).toHaveAttribute("data-buckets", "60");
+
+  await page.setViewportSize({ width: 800, height: 900 });
+  await page.goto("/pipelines");
+  const badge = page.getByTestId("pipelines-table").locator(".mantine-Badge-root", { hasText: "RUNNING" }).first();
+  await expect(badge).toBeVisible(SLOW);
+  const label = badge.locator(".mantine-Badge-label");
+  expect(await label.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+  await page.goto(`/pipelines/${live}`);
+  const first = page.getByTestId("event-row").first();
+  await expect(first).toBeVisible(SLOW);
+  // No cell's content runs into the next one.
+  const overlaps = await first.evaluate((row) => {
+    const cells = [...row.children] as HTMLElement[];
+    return cells.slice(0, -1).filter((c, i) => c.getBoundingClientRect().right > cells[i + 1].getBoundingClientRect().left + 1
+      || c.scrollWidth > c.clientWidth + 1 && getComputedStyle(c).overflow !== "hidden").length;
+  });
+  expect(overlaps).toBe(0);
+  const statusBadge = page.getByTestId("pipeline-status").locator(".mantine-Badge-label");
+  expect(await statusBadge.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+});
+
+test("bug 4: connector badges tell a requested pause and a stop from trouble", async ({ page }) => {
+  expect(live, "the running pipeline of the inspector test").not.toBe("");
+  await login(page, ADMIN.username, ADMIN.password);
+  await page.goto(`/pipelines/${live}`);
+  await expect(page.getByTestId("connector-source")).toHaveText("RUNNING", SLOW);
+  await expect(page.getByTestId("connector-source")).toHaveAttribute("data-tone", "ok");
+  expect((await call("POST", `/pipelines/${live}/pause`)).status).toBeLessThan(300);
+  await until("PAUSED", async () => (await call("GET", `/pipelines/${live}`)).body.status === "PAUSED");
+  for (const role of ["source", "sink"]) {
+    await expect(page.getByTestId(`connector-${role}`)).toHaveText("PAUSED (as asked)", { timeout: 60_000 });
+    await expect(page.getByTestId(`connector-${role}`)).toHaveAttribute("data-tone", "idle");
   }
+  expect((await call("POST", `/pipelines/${live}/stop`)).status).toBeLessThan(300);
+  await until("STOPPED", async () => (await call("GET", `/pipelines/${live}`)).body.status === "STOPPED");
+  for (const role of ["source", "sink"]) {
+    await expect(page.getByTestId(`connector-${role}`)).toHaveAttribute("data-tone", "idle", { timeout: 60_000 });
+    await expect(page.getByTestId(`connector-${role}`)).not.toHaveText(/RUNNING|OK/);
+  }
+  // The list shows no "ok" health for a stopped pipeline.
+  await page.goto("/pipelines");
+  const listed = page.getByTestId("pipelines-table").locator("tr", { hasText: `i15-live-${RUN}` });
+  await expect(listed).toContainText("STOPPED", SLOW);
+  await expect(listed.locator(".mantine-Badge-root", { hasText: /^ok$/ })).toHaveCount(0);
+});
+
+test("dark mode follows the system and toggles; docs pages explain; screenshots in light and dark", async ({ browser }) => {
+  const pages: [string, string][] = [["pipelines", "/pipelines"], ["connections", "/connections"],
+    ["monitoring", "/monitoring"], ["users", "/settings/users"], ["wizard", "/pipelines/new"],
+    ["alerts", "/alerts"], ["analytics", "/analytics"], ["docs-lag", "/docs/lag"]];
+  if (live) pages.push(["pipeline-detail", `/pipelines/${live}`]);
+  for (const scheme of ["light", "dark"] as const) {
+    const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    await login(page, ADMIN.username, ADMIN.password);
+    await expect(page.locator("html")).toHaveAttribute("data-mantine-color-scheme", scheme);
+    for (const [name, path] of pages) {
+      await page.goto(path);
+      await expect(page.getByTestId("current-user")).toBeVisible(SLOW);
+      await expect(page.getByTestId("loading-skeleton")).toHaveCount(0, SLOW);
+      await page.screenshot({ path: `../docs/screenshots/${name}-${scheme}.png`, fullPage: true });
+    }
+    await context.close();
+  }
+  const context = await browser.newContext({ colorScheme: "light" });
+  const page = await context.newPage();
+  await login(page, ADMIN.username, ADMIN.password);
+  await page.getByTestId("color-scheme-toggle").click();
+  await expect(page.locator("html")).toHaveAttribute("data-mantine-color-scheme", "dark");
+  await page.reload();  // the choice is kept
+  await expect(page.locator("html")).toHaveAttribute("data-mantine-color-scheme", "dark", SLOW);
+  await page.goto("/docs/retained-wal");
+  await expect(page.getByTestId("doc-page")).toContainText("max_slot_wal_keep_size", SLOW);
+  expect((await page.goto("/docs/..%2Fpackage"))!.status()).toBe(404);
+  await context.close();
 });

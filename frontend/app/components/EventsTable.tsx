@@ -21,9 +21,9 @@ export default function EventsTable({ events, height = 420, onSelect }: { events
   const virtualizer = useVirtualizer({ count: events.length, getScrollElement: () => parent.current,
     estimateSize: () => ROW, overscan: 20 });
   return (
-    <Box data-testid="events-table" style={{ border: "1px solid #dee2e6", borderRadius: 4 }}>
+    <Box data-testid="events-table" style={{ border: "1px solid var(--mantine-color-default-border)", borderRadius: 4 }}>
       <Box style={{ display: "grid", gridTemplateColumns: GRID, fontWeight: 600, fontSize: 13, padding: "6px 8px",
-        background: "#f1f3f5" }}>
+        background: "var(--mantine-color-default-hover)" }}>
         <span>Event</span><span>Id</span><span>Table</span><span>Key</span><span>Time</span><span>Latency</span>
       </Box>
       <div ref={parent} style={{ height, overflow: "auto" }}>
@@ -38,7 +38,7 @@ export default function EventsTable({ events, height = 420, onSelect }: { events
                 onKeyDown={onSelect ? (k) => { if (k.key === "Enter") onSelect(e); } : undefined}
                 style={{ cursor: onSelect ? "pointer" : undefined, position: "absolute", top: 0, left: 0, right: 0, height: ROW,
                   transform: `translateY(${row.start}px)`, display: "grid", gridTemplateColumns: GRID,
-                  alignItems: "center", padding: "0 8px", fontSize: 13, borderBottom: "1px solid #f1f3f5" }}>
+                  alignItems: "center", padding: "0 8px", fontSize: 13, borderBottom: "1px solid var(--mantine-color-default-border)" }}>
                 <span><Badge size="sm" color={COLORS[kind]} style={{ maxWidth: "none" }}>{kind}</Badge></span>
                 <Text size="xs" c="dimmed">{e.id}</Text>
                 <span style={CELL} title={e.table_name ?? undefined}>{e.table_name}</span>

@@ -1,6 +1,6 @@
 // The pages of the repository's docs/ folder, linked from forms and errors: a small Markdown subset (headings,
-// paragraphs, lists, `code`, **bold**, [links](page)) rendered on the server, no HTML passed through.
-import { Anchor, Code, List, Stack, Text, Title } from "@mantine/core";
+// paragraphs, lists, `code`, **bold**, [links](page)) rendered on the server, no HTML passed through. Plain elements:
+// Mantine's compound components (List.Item) do not cross into server components.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { notFound } from "next/navigation";
@@ -19,12 +19,12 @@ function inline(text: string): ReactNode[] {
   for (const m of text.matchAll(pattern)) {
     out.push(text.slice(last, m.index));
     const token = m[0];
-    if (token.startsWith("`")) out.push(<Code key={m.index}>{token.slice(1, -1)}</Code>);
+    if (token.startsWith("`")) out.push(<code key={m.index}>{token.slice(1, -1)}</code>);
     else if (token.startsWith("**")) out.push(<b key={m.index}>{token.slice(2, -2)}</b>);
     else if (token.startsWith("*")) out.push(<i key={m.index}>{token.slice(1, -1)}</i>);
     else {
       const [, label, href] = /^\[([^\]]+)\]\(([a-z-]+)\)$/.exec(token)!;
-      out.push(<Anchor key={m.index} href={`/docs/${href}`}>{label}</Anchor>);
+      out.push(<a key={m.index} href={`/docs/${href}`}>{label}</a>);
     }
     last = (m.index ?? 0) + token.length;
   }
@@ -37,13 +37,16 @@ function render(markdown: string): ReactNode[] {
   return blocks.map((block, i) => {
     const lines = block.split("\n");
     const heading = /^(#{1,3}) (.*)$/.exec(lines[0]);
-    if (heading) return <Title key={i} order={heading[1].length as 1 | 2 | 3}>{inline(heading[2])}</Title>;
+    if (heading) {
+      const Tag = (["h1", "h2", "h3"] as const)[heading[1].length - 1];
+      return <Tag key={i}>{inline(heading[2])}</Tag>;
+    }
     if (lines[0].startsWith("- ")) {
       // List items may wrap onto indented continuation lines.
       const items = block.split(/\n(?=- )/).map((item) => item.replace(/^- /, "").replace(/\n\s+/g, " "));
-      return <List key={i}>{items.map((item, j) => <List.Item key={j}>{inline(item)}</List.Item>)}</List>;
+      return <ul key={i}>{items.map((item, j) => <li key={j}>{inline(item)}</li>)}</ul>;
     }
-    return <Text key={i}>{inline(lines.join(" "))}</Text>;
+    return <p key={i}>{inline(lines.join(" "))}</p>;
   });
 }
 
@@ -56,5 +59,5 @@ export default async function DocPage({ params }: { params: Promise<{ doc: strin
   } catch {
     notFound();
   }
-  return <Stack maw={820} data-testid="doc-page">{render(markdown)}</Stack>;
+  return <article style={{ maxWidth: 820, lineHeight: 1.55 }} data-testid="doc-page">{render(markdown)}</article>;
 }
