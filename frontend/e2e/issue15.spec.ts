@@ -382,6 +382,28 @@ test("bug 4: connector badges tell a requested pause and a stop from trouble", a
   await expect(listed.locator(".mantine-Badge-root", { hasText: /^ok$/ })).toHaveCount(0);
 });
 
+test("Monitoring: filters live in the URL, lists search, and the inspector opens from any event", async ({ page }) => {
+  expect(live, "the pipeline of the inspector test").not.toBe("");
+  await login(page, ADMIN.username, ADMIN.password);
+  await page.goto(`/monitoring?pipeline=${live}&type=delete`);
+  const rows = page.getByTestId("event-row");
+  await expect(rows).toHaveCount(1, SLOW);  // this test's one delete
+  await expect(rows.first()).toHaveAttribute("data-event-type", "delete");
+  await rows.first().click();
+  await expect(page.getByTestId("inspector-diff").getByTestId("diff-email").getByTestId("before"))
+    .toHaveText("second@x.io", SLOW);
+  await page.keyboard.press("Escape");
+  await page.getByPlaceholder("All types").click();
+  await page.getByRole("option", { name: "insert", exact: true }).click();
+  await expect(page).toHaveURL(/type=insert/);
+  await expect(page).toHaveURL(new RegExp(`pipeline=${live}`));
+  await expect(rows).toHaveCount(2, SLOW);
+
+  await page.goto("/pipelines");
+  await page.getByTestId("pipelines-search").fill(`i15-live-${RUN}`);
+  await expect(page.getByTestId("pipelines-table").locator("tbody tr")).toHaveCount(1, SLOW);
+});
+
 test("dark mode follows the system and toggles; docs pages explain; screenshots in light and dark", async ({ browser }) => {
   const pages: [string, string][] = [["pipelines", "/pipelines"], ["connections", "/connections"],
     ["monitoring", "/monitoring"], ["users", "/settings/users"], ["wizard", "/pipelines/new"],

@@ -1,13 +1,14 @@
 "use client";
 import { Card, Group, Select, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
-import { useSearchParams } from "next/navigation";
+import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useEffect, useState } from "react";
 
 import EventsChart from "@/app/components/EventsChart";
 import EventsTable from "@/app/components/EventsTable";
 import LiveBadge from "@/app/components/LiveBadge";
 import DocLink from "@/app/components/DocLink";
-import { monitoringApi, type Metrics } from "@/lib/api/endpoints";
+import EventInspector from "@/app/components/EventInspector";
+import { monitoringApi, type CdcEvent, type Metrics } from "@/lib/api/endpoints";
 import { formatBytes } from "@/lib/bytes";
 import { splitLag } from "@/lib/lag";
 import { formatDuration } from "@/lib/time";
@@ -19,12 +20,25 @@ import { fetchPipelines } from "@/lib/store/slices/pipelineSlice";
 
 function MonitoringView() {
   const dispatch = useAppDispatch();
-  const preload = Math.min(100_000, Number(useSearchParams().get("preload") ?? 1000) || 1000);
+  const params = useSearchParams();
+  const router = useRouter();
+  const preload = Math.min(100_000, Number(params.get("preload") ?? 1000) || 1000);
   const pipelines = useAppSelector((s) => s.pipelines.items);
   const { dashboard, logger, suppressed } = useAppSelector((s) => s.monitoring);
-  const [pipelineId, setPipelineId] = useState<string | null>(null);
-  const [table, setTable] = useState<string | null>(null);
-  const [eventType, setEventType] = useState<string | null>(null);
+  // Filters live in the URL, so a filtered view can be shared or bookmarked.
+  const pipelineId = params.get("pipeline");
+  const table = params.get("table");
+  const eventType = params.get("type");
+  const setFilter = (name: string, value: string | null) => {
+    const next = new URLSearchParams(params.toString());
+    if (value) next.set(name, value);
+    else next.delete(name);
+    router.replace(`/monitoring${next.size ? `?${next}` : ""}`, { scroll: false });
+  };
+  const setPipelineId = (v: string | null) => setFilter("pipeline", v);
+  const setTable = (v: string | null) => setFilter("table", v);
+  const setEventType = (v: string | null) => setFilter("type", v);
+  const [inspected, setInspected] = useState<CdcEvent | null>(null);
   const [series, setSeries] = useState<{ t: string }[]>([]);
   const [rate, setRate] = useState<Metrics | null>(null);
   useEffect(() => { void dispatch(fetchPipelines()); }, [dispatch]);
@@ -105,7 +119,8 @@ function MonitoringView() {
           onChange={setEventType} />
         <Text size="sm" c="dimmed" data-testid="events-loaded">{events.length.toLocaleString()} events loaded</Text>
       </Group>
-      <EventsTable events={events} height={520} />
+      <EventsTable events={events} height={520} onSelect={setInspected} />
+      <EventInspector event={inspected} onClose={() => setInspected(null)} />
     </Stack>
   );
 }

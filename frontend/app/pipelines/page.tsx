@@ -1,7 +1,7 @@
 "use client";
-import { Anchor, Button, Group, Stack, Table, Text, Title } from "@mantine/core";
+import { Anchor, Button, Group, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import Link from "next/link";
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 
 import ErrorText from "@/app/components/ErrorText";
 import { TableSkeleton } from "@/app/components/Skeleton";
@@ -39,6 +39,9 @@ export default function PipelinesPage() {
   const { refresh, lastLoaded } = usePolling(() => dispatch(fetchPipelines()), "polling");
   useEffect(() => { void dispatch(fetchConnections()); }, [dispatch]);
   const name = (id: string) => connections.find((c) => c.id === id)?.name ?? id.slice(0, 8);
+  const [query, setQuery] = useState("");
+  const shown = items.filter((p) => !query || `${p.name} ${p.status} ${p.tables.map((t) => t.table).join(" ")}`
+    .toLowerCase().includes(query.toLowerCase()));
   return (
     <Stack>
       <Group justify="space-between">
@@ -49,6 +52,8 @@ export default function PipelinesPage() {
         </Group>
       </Group>
       <ErrorText error={error} />
+      <TextInput placeholder="Search by name, status or table" value={query} maw={360} aria-label="Search pipelines"
+        onChange={(e) => setQuery(e.target.value)} data-testid="pipelines-search" />
       <Table.ScrollContainer minWidth={960}>
       <Table striped withTableBorder data-testid="pipelines-table">
         <Table.Thead>
@@ -57,7 +62,7 @@ export default function PipelinesPage() {
             <Table.Th>Source → target</Table.Th><Table.Th>Tables</Table.Th><Table.Th>Updated</Table.Th></Table.Tr>
         </Table.Thead>
         <Table.Tbody>
-          {items.map((p) => (
+          {shown.map((p) => (
             <Table.Tr key={p.id}>
               <Table.Td><Anchor component={Link} href={`/pipelines/${p.id}`}>{p.name}</Anchor></Table.Td>
               <Table.Td><StatusBadge value={p.status} /></Table.Td>
