@@ -73,38 +73,38 @@ export default function ConnectionsPage() {
       </Group>
       <ErrorText error={error ?? actionError} />
       <Table.ScrollContainer minWidth={900}>
-      <Table striped withTableBorder data-testid="connections-table">
-        <Table.Thead>
-          <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Type</Table.Th><Table.Th>Address</Table.Th>
-            <Table.Th>User</Table.Th><Table.Th>Test</Table.Th><Table.Th /></Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {items.map((c) => {
-            const r = results[c.id];
-            return (
-              <Table.Tr key={c.id} data-testid={`connection-${c.name}`}>
-                <Table.Td>{c.name}</Table.Td>
-                <Table.Td><Badge variant="light">{c.connection_type}</Badge></Table.Td>
-                <Table.Td>{c.host}:{c.port}/{c.database}</Table.Td>
-                <Table.Td>{c.username}</Table.Td>
-                <Table.Td>{r && r !== "testing" ? <TestResult result={r} /> : null}</Table.Td>
-                <Table.Td>
-                  {canWrite && (
-                    <Group gap="xs" justify="flex-end">
-                      {canOperate(c.access) &&
-                        <Button size="xs" variant="light" loading={r === "testing"} onClick={() => void test(c)}>Test</Button>}
-                      {canManage(c.access) && <>
-                        <Button size="xs" variant="default" onClick={() => setEditing(c)}>Edit</Button>
-                        <Button size="xs" color="red" variant="subtle" onClick={() => setConfirm(c)}>Delete</Button>
-                      </>}
-                    </Group>
-                  )}
-                </Table.Td>
-              </Table.Tr>
-            );
-          })}
-        </Table.Tbody>
-      </Table>
+        <Table striped withTableBorder data-testid="connections-table">
+          <Table.Thead>
+            <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Type</Table.Th><Table.Th>Address</Table.Th>
+              <Table.Th>User</Table.Th><Table.Th>Test</Table.Th><Table.Th /></Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {items.map((c) => {
+              const r = results[c.id];
+              return (
+                <Table.Tr key={c.id} data-testid={`connection-${c.name}`}>
+                  <Table.Td>{c.name}</Table.Td>
+                  <Table.Td><Badge variant="light">{c.connection_type}</Badge></Table.Td>
+                  <Table.Td>{c.host}:{c.port}/{c.database}</Table.Td>
+                  <Table.Td>{c.username}</Table.Td>
+                  <Table.Td>{r && r !== "testing" ? <TestResult result={r} /> : null}</Table.Td>
+                  <Table.Td>
+                    {canWrite && (
+                      <Group gap="xs" justify="flex-end">
+                        {canOperate(c.access) &&
+                          <Button size="xs" variant="light" loading={r === "testing"} onClick={() => void test(c)}>Test</Button>}
+                        {canManage(c.access) && <>
+                          <Button size="xs" variant="default" onClick={() => setEditing(c)}>Edit</Button>
+                          <Button size="xs" color="red" variant="subtle" onClick={() => setConfirm(c)}>Delete</Button>
+                        </>}
+                      </Group>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              );
+            })}
+          </Table.Tbody>
+        </Table>
       </Table.ScrollContainer>
       {!loaded && <TableSkeleton />}
       {loaded && !error && !items.length && <Text c="dimmed" data-testid="empty-state">No connections yet.</Text>}

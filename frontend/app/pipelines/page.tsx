@@ -55,27 +55,27 @@ export default function PipelinesPage() {
       <TextInput placeholder="Search by name, status or table" value={query} maw={360} aria-label="Search pipelines"
         onChange={(e) => setQuery(e.target.value)} data-testid="pipelines-search" />
       <Table.ScrollContainer minWidth={960}>
-      <Table striped withTableBorder data-testid="pipelines-table">
-        <Table.Thead>
-          <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Status</Table.Th><Table.Th>Health</Table.Th>
-            <Table.Th>WAL held</Table.Th><Table.Th>Mode</Table.Th>
-            <Table.Th>Source → target</Table.Th><Table.Th>Tables</Table.Th><Table.Th>Updated</Table.Th></Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {shown.map((p) => (
-            <Table.Tr key={p.id}>
-              <Table.Td><Anchor component={Link} href={`/pipelines/${p.id}`}>{p.name}</Anchor></Table.Td>
-              <Table.Td><StatusBadge value={p.status} /></Table.Td>
-              <Table.Td><HealthBadge value={healthLabel(p.status, p.health)} /></Table.Td>
-              <Table.Td data-testid={`wal-held-${p.id}`}><WalHeld pipeline={p} /></Table.Td>
-              <Table.Td>{p.mode}</Table.Td>
-              <Table.Td>{name(p.source_connection_id)} → {name(p.target_connection_id)}</Table.Td>
-              <Table.Td>{p.tables.length}</Table.Td>
-              <Table.Td><Text size="xs" title={dateTime(p.updated_at).utc}>{dateTime(p.updated_at).local}</Text></Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+        <Table striped withTableBorder data-testid="pipelines-table">
+          <Table.Thead>
+            <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Status</Table.Th><Table.Th>Health</Table.Th>
+              <Table.Th>WAL held</Table.Th><Table.Th>Mode</Table.Th>
+              <Table.Th>Source → target</Table.Th><Table.Th>Tables</Table.Th><Table.Th>Updated</Table.Th></Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {shown.map((p) => (
+              <Table.Tr key={p.id}>
+                <Table.Td><Anchor component={Link} href={`/pipelines/${p.id}`}>{p.name}</Anchor></Table.Td>
+                <Table.Td><StatusBadge value={p.status} /></Table.Td>
+                <Table.Td><HealthBadge value={healthLabel(p.status, p.health)} /></Table.Td>
+                <Table.Td data-testid={`wal-held-${p.id}`}><WalHeld pipeline={p} /></Table.Td>
+                <Table.Td>{p.mode}</Table.Td>
+                <Table.Td>{name(p.source_connection_id)} → {name(p.target_connection_id)}</Table.Td>
+                <Table.Td>{p.tables.length}</Table.Td>
+                <Table.Td><Text size="xs" title={dateTime(p.updated_at).utc}>{dateTime(p.updated_at).local}</Text></Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
       </Table.ScrollContainer>
       {!loaded && <TableSkeleton />}
       {loaded && !error && !items.length && <Text c="dimmed" data-testid="empty-state">No pipelines yet.</Text>}

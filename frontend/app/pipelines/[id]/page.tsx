@@ -72,7 +72,7 @@ export default function PipelinePage() {
     return (
       <Stack data-testid="pipeline-missing" align="flex-start">
         <Title order={2}>Pipeline not found</Title>
-        <Text>This pipeline was deleted, or you do not have access to it.</Text>
+        <Alert color="gray" role="alert">Pipeline not found: it was deleted, or you do not have access to it.</Alert>
         <Anchor component={Link} href="/pipelines">Back to pipelines</Anchor>
       </Stack>
     );
