@@ -26,6 +26,7 @@ const MODES: { value: PipelineMode; label: string; description: string }[] = [
     description: "Only changes made after Start reach the target; existing rows are not copied." },
 ];
 const LAST = 3;
+const stepOf = (raw: string | null) => Math.max(0, Math.min(LAST, Number(raw ?? 0) || 0));
 
 function Wizard() {
   const dispatch = useAppDispatch();
@@ -70,10 +71,19 @@ function Wizard() {
   const firstInvalid = stepErrors.findIndex((e) => Object.values(e).some(Boolean));
   const furthest = firstInvalid < 0 ? LAST : firstInvalid;
   // The step lives in the URL, so browser Back and Forward move between steps; a step that is not reachable yet
-  // (a shared or stale link) shows the first one that needs an answer.
-  const asked = Math.max(0, Math.min(LAST, Number(params.get("step") ?? 0) || 0));
+  // (a shared or stale link) shows the first one that needs an answer. The page's state changes at once and the
+  // URL follows with a plain pushState (a router navigation is async: quick clicks would read a stale step).
+  const [asked, setAsked] = useState(() => stepOf(params.get("step")));
+  useEffect(() => {
+    const onPop = () => setAsked(stepOf(new URLSearchParams(window.location.search).get("step")));
+    window.addEventListener("popstate", onPop);
+    return () => window.removeEventListener("popstate", onPop);
+  }, []);
   const step = Math.min(asked, furthest);
-  const goTo = (n: number) => router.push(`/pipelines/new?step=${n}`);
+  const goTo = (n: number) => {
+    setAsked(n);
+    window.history.pushState(null, "", `/pipelines/new?step=${n}`);
+  };
   const next = () => {
     setTried(step);
     if (step < furthest) goTo(step + 1);
