@@ -124,3 +124,18 @@ def test_production_requires_real_secrets():
     with pytest.raises(ValueError, match="CDCFLOW_SECRET_KEY"):
         Settings(CDCFLOW_ENV="production", jwt_secret="x" * 40, CDCFLOW_SECRET_KEY=DEV_SECRET_KEY)
     Settings(CDCFLOW_ENV="production", jwt_secret="x" * 40, CDCFLOW_SECRET_KEY="y" * 40)
+
+
+def test_an_admin_cannot_deactivate_or_demote_themself(client, auth, user_ids):
+    """Another admin exists (this suite's own), so only the self-check can refuse; the account stays usable."""
+    me = user_ids["admin"]
+    for body, words in (({"active": False}, "deactivate"), ({"role": "viewer"}, "role"),
+                        ({"role": "operator", "active": True}, "role")):
+        response = client.put(f"/api/v1/users/{me}", headers=auth["admin"], json=body)
+        assert response.status_code == 409, response.text
+        assert response.json()["error"]["code"] == "conflict" and words in response.json()["error"]["message"]
+    # Unchanged role and other fields are still fine; the session survived.
+    assert client.put(f"/api/v1/users/{me}", headers=auth["admin"], json={"role": "admin", "active": True}) \
+        .status_code == 200
+    assert client.get("/api/v1/auth/me", headers=auth["admin"]).json()["role"] == "admin"
+    assert client.delete(f"/api/v1/users/{me}", headers=auth["admin"]).status_code == 409

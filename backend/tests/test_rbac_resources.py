@@ -37,6 +37,7 @@ LEVELS = {
     ("POST", P + "/restart"): "operate", ("POST", P + "/tables/{table}/resync"): "operate",
     ("POST", P + "/tables"): "operate", ("DELETE", P + "/tables/{table}"): "operate",
     ("POST", P + "/reset"): "operate", ("PUT", P + "/schema-policy"): "manage", ("GET", P + "/schema-changes"): "view",
+    ("GET", P + "/row-history"): "view",
     ("GET", "/api/v1/monitoring/pipelines/{pipeline_id}/lsn-latency"): "view",
     ("GET", "/api/v1/monitoring/dashboard"): "view", ("GET", "/api/v1/monitoring/metrics"): "view",
     ("GET", "/api/v1/monitoring/events"): "view", ("GET", "/api/v1/monitoring/timeseries"): "view",
@@ -116,6 +117,8 @@ def request_for(world, method: str, path: str, kind: str) -> tuple[str, dict, di
     # PUT grant: re-grant what viewer-view already has (no change); DELETE grant: a user that does not exist.
     url = url.replace("{user_id}", world["callers"]["viewer-view"].id if method == "PUT" else str(uuid.uuid4()))
     params = {"pipeline_id": rid} if "{pipeline_id}" not in path and kind == "pipelines" else {}
+    if path.endswith("/row-history"):
+        params = {"table": f"public.{world['table']}", "key": '{"id": 1}'}
     body = None
     if method == "PUT" and path.endswith("/grants/{user_id}"):
         body = {"level": "view"}

@@ -1,4 +1,6 @@
+import { ColorSchemeScript, mantineHtmlProps } from "@mantine/core";
 import type { Metadata } from "next";
+import { headers } from "next/headers";
 import type { ReactNode } from "react";
 
 import Header from "@/app/components/Header";
@@ -13,10 +15,13 @@ export const metadata: Metadata = {
 // Configuration is read at request time, so one production build serves any API address.
 export const dynamic = "force-dynamic";
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
   const config = serverConfig();
+  // The color scheme script runs before the page paints (no light flash in dark mode); it carries the CSP nonce.
+  const nonce = (await headers()).get("x-nonce") ?? undefined;
   return (
-    <html lang="en">
+    <html lang="en" {...mantineHtmlProps}>
+      <head><ColorSchemeScript defaultColorScheme="auto" nonce={nonce} /></head>
       <body style={{ margin: 0 }}>
         <Providers config={config}>
           <Header />

@@ -16,7 +16,7 @@ export default function Providers({ config, children }: { config: AppConfig; chi
   }
   return (
     <Provider store={store.current}>
-      <MantineProvider defaultColorScheme="light">{children}</MantineProvider>
+      <MantineProvider defaultColorScheme="auto">{children}</MantineProvider>
     </Provider>
   );
 }

@@ -94,12 +94,16 @@ describe("api client", () => {
     expect(calls.filter((c) => !c.includes("/auth/refresh")).every((c) => c.endsWith("Bearer fresh"))).toBe(true);
   });
 
-  it("with no session at all, a page load gets one refresh refused and then the 401", async () => {
+  it("with no session at all, a page load gets one refresh refused and sends nothing that would 401", async () => {
     tokenStore.set(null);
+    let expired = 0;
     handler = (req, res) => unauthorized(res);
-    const error = await client().get("/pipelines").catch((e) => e);
+    const error = await createApiClient({ baseURL: base, onSessionExpired: () => expired++ }).get("/pipelines")
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(ApiError);
     expect(error.kind).toBe("unauthorized");
-    expect(calls).toEqual(["POST /api/v1/auth/refresh [cookie]", "GET /api/v1/pipelines"]);
+    expect(calls).toEqual(["POST /api/v1/auth/refresh [cookie]"]);
+    expect(expired).toBe(1);
   });
 
   it("asks for the cookie transport on login and logout and never refreshes around them", async () => {

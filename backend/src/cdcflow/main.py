@@ -40,6 +40,7 @@ from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.monitoring.offsets import OffsetsCollector
 from cdcflow.monitoring.prometheus import authorize_scrape, render as render_prometheus
 from cdcflow.monitoring.router import router as monitoring_router
+from cdcflow.pipelines.history_router import router as history_router
 from cdcflow.pipelines.lifecycle_router import router as lifecycle_router
 from cdcflow.pipelines.recovery_router import router as recovery_router
 from cdcflow.pipelines.resync import ResyncTracker
@@ -51,7 +52,8 @@ from cdcflow.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
 API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, recovery_router,
-               monitoring_router, pipeline_access_router, connection_access_router, alerts_router)
+               monitoring_router, pipeline_access_router, connection_access_router, alerts_router,
+               history_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -36,7 +36,8 @@ export default function AnalyticsPage() {
         <Select data={["6", "24", "168", "720"].map((v) => ({ value: v, label: `last ${v} h` }))} value={hours}
           onChange={(v) => setHours(v ?? "24")} allowDeselect={false} />
       </Group>
-      <Card withBorder><Title order={5}>Events per hour, by type</Title><EventsChart points={events} height={260} /></Card>
+      <Card withBorder><Title order={5}>Events per hour, by type</Title>
+        <EventsChart points={events} height={260} bucket="hour" hours={Number(hours)} /></Card>
       <Card withBorder>
         <Title order={5}>Average latency per hour (ms)</Title>
         <div style={{ width: "100%", height: 220 }}>

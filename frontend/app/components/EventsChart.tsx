@@ -1,17 +1,27 @@
 "use client";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
-type Point = { t: string; insert?: number; update?: number; delete?: number };
+import { continuous } from "@/lib/time";
 
-export default function EventsChart({ points, height = 220 }: { points: Point[]; height?: number }) {
-  const data = points.map((p) => ({ ...p, label: new Date(p.t).toLocaleTimeString([], { hour: "2-digit",
-    minute: "2-digit" }) }));
+type Point = { t: string; insert?: number; update?: number; delete?: number };
+const BUCKET_MS = { minute: 60_000, hour: 3_600_000 } as const;
+
+/** Stacked events per bucket over the whole window: empty buckets stay on the axis as zeros. */
+export default function EventsChart({ points, height = 220, bucket = "minute", hours = 1 }: { points: Point[];
+  height?: number; bucket?: keyof typeof BUCKET_MS; hours?: number }) {
+  const filled = continuous(points, BUCKET_MS[bucket], hours, { insert: 0, update: 0, delete: 0 });
+  const data = filled.map((p) => {
+    const d = new Date(p.t);
+    const label = bucket === "minute" ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+      : d.toLocaleString([], { month: "2-digit", day: "2-digit", hour: "2-digit" });
+    return { ...p, label };
+  });
   return (
-    <div style={{ width: "100%", height }} data-testid="events-chart">
+    <div style={{ width: "100%", height }} data-testid="events-chart" data-buckets={data.length}>
       <ResponsiveContainer>
         <BarChart data={data}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="label" fontSize={11} />
+          <XAxis dataKey="label" fontSize={11} minTickGap={16} />
           <YAxis fontSize={11} allowDecimals={false} />
           <Tooltip />
           <Legend />

@@ -6,19 +6,24 @@ import { useRef } from "react";
 
 import type { CdcEvent } from "@/lib/api/endpoints";
 import { normalizeEventType } from "@/lib/opcodes";
+import { dateTime } from "@/lib/time";
 
 const COLORS = { insert: "green", update: "blue", delete: "red", truncate: "orange", other: "gray" } as const;
 const ROW = 30;
-const GRID = "90px 70px 1.2fr 1fr 110px 80px";
+// minmax(0, …): text columns may shrink below their content (and then ellipsize) instead of overlapping others.
+const GRID = "84px 64px minmax(0, 1.2fr) minmax(0, 1fr) 84px 72px";
+const CELL = { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" } as const;
 
-export default function EventsTable({ events, height = 420 }: { events: CdcEvent[]; height?: number }) {
+/** `onSelect`: a click (or Enter) on a row opens that event, e.g. in the EventInspector drawer. */
+export default function EventsTable({ events, height = 420, onSelect }: { events: CdcEvent[]; height?: number;
+  onSelect?: (e: CdcEvent) => void }) {
   const parent = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({ count: events.length, getScrollElement: () => parent.current,
     estimateSize: () => ROW, overscan: 20 });
   return (
-    <Box data-testid="events-table" style={{ border: "1px solid #dee2e6", borderRadius: 4 }}>
+    <Box data-testid="events-table" style={{ border: "1px solid var(--mantine-color-default-border)", borderRadius: 4 }}>
       <Box style={{ display: "grid", gridTemplateColumns: GRID, fontWeight: 600, fontSize: 13, padding: "6px 8px",
-        background: "#f1f3f5" }}>
+        background: "var(--mantine-color-default-hover)" }}>
         <span>Event</span><span>Id</span><span>Table</span><span>Key</span><span>Time</span><span>Latency</span>
       </Box>
       <div ref={parent} style={{ height, overflow: "auto" }}>
@@ -27,16 +32,20 @@ export default function EventsTable({ events, height = 420 }: { events: CdcEvent
             const e = events[row.index];
             const kind = normalizeEventType(e.event_type ?? e.op);
             return (
-              <div key={e.id} data-testid="event-row" data-event-type={kind}
-                style={{ position: "absolute", top: 0, left: 0, right: 0, height: ROW,
+              <div key={e.id} data-testid="event-row" data-event-type={kind} data-event-id={e.id}
+                role={onSelect ? "button" : undefined} tabIndex={onSelect ? 0 : undefined}
+                onClick={onSelect ? () => onSelect(e) : undefined}
+                onKeyDown={onSelect ? (k) => { if (k.key === "Enter") onSelect(e); } : undefined}
+                style={{ cursor: onSelect ? "pointer" : undefined, position: "absolute", top: 0, left: 0, right: 0, height: ROW,
                   transform: `translateY(${row.start}px)`, display: "grid", gridTemplateColumns: GRID,
-                  alignItems: "center", padding: "0 8px", fontSize: 13, borderBottom: "1px solid #f1f3f5" }}>
-                <span><Badge size="sm" color={COLORS[kind]}>{kind}</Badge></span>
+                  alignItems: "center", padding: "0 8px", fontSize: 13, borderBottom: "1px solid var(--mantine-color-default-border)" }}>
+                <span><Badge size="sm" color={COLORS[kind]} style={{ maxWidth: "none" }}>{kind}</Badge></span>
                 <Text size="xs" c="dimmed">{e.id}</Text>
-                <span>{e.table_name}</span>
+                <span style={CELL} title={e.table_name ?? undefined}>{e.table_name}</span>
                 <Text size="xs" truncate>{e.primary_key ? JSON.stringify(e.primary_key) : ""}</Text>
-                <Text size="xs">{new Date(e.created_at).toLocaleTimeString()}</Text>
-                <Text size="xs">{e.latency_ms ?? "–"} ms</Text>
+                <Text size="xs" style={CELL} title={dateTime(e.created_at).utc}>
+                  {new Date(e.created_at).toLocaleTimeString()}</Text>
+                <Text size="xs" style={CELL}>{e.latency_ms ?? "–"} ms</Text>
               </div>
             );
           })}

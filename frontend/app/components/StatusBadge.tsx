@@ -6,5 +6,7 @@ const COLORS: Record<string, string> = {
 };
 
 export default function StatusBadge({ value, testId }: { value: string; testId?: string }) {
-  return <Badge color={COLORS[value] ?? "gray"} data-testid={testId}>{value}</Badge>;
+  // Never truncated ("RUNN…"): a badge keeps its width and the table around it scrolls instead.
+  return <Badge color={COLORS[value] ?? "gray"} data-testid={testId}
+    style={{ maxWidth: "none", flexShrink: 0, overflow: "visible" }}>{value}</Badge>;
 }

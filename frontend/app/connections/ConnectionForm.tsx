@@ -3,32 +3,39 @@ import { Button, Group, NumberInput, PasswordInput, Select, Stack, TextInput } f
 import { useState, type FormEvent } from "react";
 
 import ErrorText from "@/app/components/ErrorText";
-import { connectionsApi, type Connection, type ConnectionCreate } from "@/lib/api/endpoints";
+import { connectionsApi, type Connection, type ConnectionCreate, type ConnectionUpdate } from "@/lib/api/endpoints";
+import { nameError, portError } from "@/lib/validation";
 
 type Props = { existing?: Connection; onSaved: (c: Connection) => void; onCancel: () => void };
 
 export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
   const [form, setForm] = useState({
     name: existing?.name ?? "", connection_type: existing?.connection_type ?? "source",
-    host: existing?.host ?? "127.0.0.1", port: existing?.port ?? 5432, database: existing?.database ?? "",
+    host: existing?.host ?? "127.0.0.1", port: (existing?.port ?? 5432) as number | string, database: existing?.database ?? "",
     username: existing?.username ?? "", password: "", schema: existing?.schema ?? "public",
   });
   const [error, setError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
   const set = (k: string, v: unknown) => setForm((f) => ({ ...f, [k]: v }));
   // The stored password only ever goes where it was given: pointing it elsewhere needs it again (the API says 422).
-  const moved = !!existing && (["host", "port", "database", "username"] as const).some((k) => form[k] !== existing[k]);
+  const moved = !!existing && (Number(form.port) !== existing.port ||
+    (["host", "database", "username"] as const).some((k) => form[k] !== existing[k]));
   const passwordLabel = !existing ? "Password"
     : moved ? "Password (required: host, port, database or username changed)" : "Password (leave empty to keep)";
+  const [touched, setTouched] = useState(false);
+  const errors = { name: nameError(form.name), port: portError(form.port) };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    setTouched(true);
+    if (errors.name || errors.port) return;
     setSaving(true);
     setError(null);
     try {
-      const { password, ...rest } = form;
-      const body = { ...rest, database_type: "postgresql" as const, ...(password ? { password } : {}) };
+      const { password, port, ...rest } = form;
+      // The database type is chosen once, at creation: the update schema does not take it (it would be a 422).
+      const body: ConnectionUpdate = { ...rest, port: Number(port), ...(password ? { password } : {}) };
       onSaved(existing ? await connectionsApi.update(existing.id, body)
-        : await connectionsApi.create({ ...body, password } as ConnectionCreate));
+        : await connectionsApi.create({ ...body, database_type: "postgresql", password } as ConnectionCreate));
     } catch (err) {
       setError(err);
     } finally {
@@ -38,13 +45,15 @@ export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
   return (
     <form onSubmit={submit}>
       <Stack gap="xs">
-        <TextInput label="Name" name="name" value={form.name} onChange={(e) => set("name", e.target.value)} required />
+        <TextInput label="Name" name="name" value={form.name} onChange={(e) => set("name", e.target.value)} required
+          error={(touched || form.name) ? errors.name : null} />
         <Select label="Type" name="connection_type" data={["source", "target"]} value={form.connection_type}
           onChange={(v) => set("connection_type", v)} allowDeselect={false} />
         <Group grow>
           <TextInput label="Host" name="host" value={form.host} onChange={(e) => set("host", e.target.value)} required />
-          <NumberInput label="Port" name="port" value={form.port} onChange={(v) => set("port", Number(v))} min={1}
-            max={65535} />
+          {/* No clamping: 99999 is an error to fix, not silently 65535. */}
+          <NumberInput label="Port" name="port" value={form.port} onChange={(v) => set("port", v)} min={1}
+            max={65535} clampBehavior="none" allowDecimal={false} allowNegative={false} error={errors.port} />
         </Group>
         <Group grow>
           <TextInput label="Database" name="database" value={form.database}

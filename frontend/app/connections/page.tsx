@@ -4,7 +4,9 @@ import { useEffect, useState } from "react";
 
 import AccessPanel from "@/app/components/AccessPanel";
 import ConnectionForm from "@/app/connections/ConnectionForm";
+import DocLink from "@/app/components/DocLink";
 import ErrorText from "@/app/components/ErrorText";
+import { TableSkeleton } from "@/app/components/Skeleton";
 import { canManage, canOperate } from "@/lib/access";
 import { connectionsApi, type Connection, type ConnectionTestResult } from "@/lib/api/endpoints";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
@@ -18,6 +20,7 @@ function TestResult({ result }: { result: ConnectionTestResult }) {
         {` · ${result.latency_ms} ms`}
       </Text>
       {result.error && <Text size="sm" c="red">{result.error}</Text>}
+      <DocLink doc="preflight" label="About these checks" />
       <List size="xs">
         {result.checks.map((c) => (
           <List.Item key={c.name} c={c.warning ? "orange" : undefined} data-warning={c.warning || undefined}>
@@ -31,7 +34,7 @@ function TestResult({ result }: { result: ConnectionTestResult }) {
 
 export default function ConnectionsPage() {
   const dispatch = useAppDispatch();
-  const { items, error } = useAppSelector((s) => s.connections);
+  const { items, error, loaded } = useAppSelector((s) => s.connections);
   const role = useAppSelector((s) => s.auth.user?.role);
   const canWrite = role === "admin" || role === "operator";
   const [editing, setEditing] = useState<Connection | "new" | null>(null);
@@ -69,38 +72,42 @@ export default function ConnectionsPage() {
         </Group>
       </Group>
       <ErrorText error={error ?? actionError} />
-      <Table striped withTableBorder data-testid="connections-table">
-        <Table.Thead>
-          <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Type</Table.Th><Table.Th>Address</Table.Th>
-            <Table.Th>User</Table.Th><Table.Th>Test</Table.Th><Table.Th /></Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {items.map((c) => {
-            const r = results[c.id];
-            return (
-              <Table.Tr key={c.id} data-testid={`connection-${c.name}`}>
-                <Table.Td>{c.name}</Table.Td>
-                <Table.Td><Badge variant="light">{c.connection_type}</Badge></Table.Td>
-                <Table.Td>{c.host}:{c.port}/{c.database}</Table.Td>
-                <Table.Td>{c.username}</Table.Td>
-                <Table.Td>{r && r !== "testing" ? <TestResult result={r} /> : null}</Table.Td>
-                <Table.Td>
-                  {canWrite && (
-                    <Group gap="xs" justify="flex-end">
-                      {canOperate(c.access) &&
-                        <Button size="xs" variant="light" loading={r === "testing"} onClick={() => void test(c)}>Test</Button>}
-                      {canManage(c.access) && <>
-                        <Button size="xs" variant="default" onClick={() => setEditing(c)}>Edit</Button>
-                        <Button size="xs" color="red" variant="subtle" onClick={() => setConfirm(c)}>Delete</Button>
-                      </>}
-                    </Group>
-                  )}
-                </Table.Td>
-              </Table.Tr>
-            );
-          })}
-        </Table.Tbody>
-      </Table>
+      <Table.ScrollContainer minWidth={900}>
+        <Table striped withTableBorder data-testid="connections-table">
+          <Table.Thead>
+            <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Type</Table.Th><Table.Th>Address</Table.Th>
+              <Table.Th>User</Table.Th><Table.Th>Test</Table.Th><Table.Th /></Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {items.map((c) => {
+              const r = results[c.id];
+              return (
+                <Table.Tr key={c.id} data-testid={`connection-${c.name}`}>
+                  <Table.Td>{c.name}</Table.Td>
+                  <Table.Td><Badge variant="light">{c.connection_type}</Badge></Table.Td>
+                  <Table.Td>{c.host}:{c.port}/{c.database}</Table.Td>
+                  <Table.Td>{c.username}</Table.Td>
+                  <Table.Td>{r && r !== "testing" ? <TestResult result={r} /> : null}</Table.Td>
+                  <Table.Td>
+                    {canWrite && (
+                      <Group gap="xs" justify="flex-end">
+                        {canOperate(c.access) &&
+                          <Button size="xs" variant="light" loading={r === "testing"} onClick={() => void test(c)}>Test</Button>}
+                        {canManage(c.access) && <>
+                          <Button size="xs" variant="default" onClick={() => setEditing(c)}>Edit</Button>
+                          <Button size="xs" color="red" variant="subtle" onClick={() => setConfirm(c)}>Delete</Button>
+                        </>}
+                      </Group>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              );
+            })}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      {!loaded && <TableSkeleton />}
+      {loaded && !error && !items.length && <Text c="dimmed" data-testid="empty-state">No connections yet.</Text>}
       <Modal opened={editing !== null} onClose={() => setEditing(null)} size={role === "admin" ? "lg" : "md"}
         title={editing === "new" ? "New connection" : "Edit connection"}>
         {editing !== null && (

@@ -1,12 +1,17 @@
 "use client";
 import { Card, Group, Select, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
-import { useSearchParams } from "next/navigation";
+import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useEffect, useState } from "react";
 
 import EventsChart from "@/app/components/EventsChart";
 import EventsTable from "@/app/components/EventsTable";
 import LiveBadge from "@/app/components/LiveBadge";
-import { monitoringApi } from "@/lib/api/endpoints";
+import DocLink from "@/app/components/DocLink";
+import EventInspector from "@/app/components/EventInspector";
+import { monitoringApi, type CdcEvent, type Metrics } from "@/lib/api/endpoints";
+import { formatBytes } from "@/lib/bytes";
+import { splitLag } from "@/lib/lag";
+import { formatDuration } from "@/lib/time";
 import { useEventStream } from "@/lib/hooks/useEventStream";
 import { useInterval } from "@/lib/hooks/useLive";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
@@ -15,14 +20,27 @@ import { fetchPipelines } from "@/lib/store/slices/pipelineSlice";
 
 function MonitoringView() {
   const dispatch = useAppDispatch();
-  const preload = Math.min(100_000, Number(useSearchParams().get("preload") ?? 1000) || 1000);
+  const params = useSearchParams();
+  const router = useRouter();
+  const preload = Math.min(100_000, Number(params.get("preload") ?? 1000) || 1000);
   const pipelines = useAppSelector((s) => s.pipelines.items);
   const { dashboard, logger, suppressed } = useAppSelector((s) => s.monitoring);
-  const [pipelineId, setPipelineId] = useState<string | null>(null);
-  const [table, setTable] = useState<string | null>(null);
-  const [eventType, setEventType] = useState<string | null>(null);
+  // Filters live in the URL, so a filtered view can be shared or bookmarked.
+  const pipelineId = params.get("pipeline");
+  const table = params.get("table");
+  const eventType = params.get("type");
+  const setFilter = (name: string, value: string | null) => {
+    const next = new URLSearchParams(params.toString());
+    if (value) next.set(name, value);
+    else next.delete(name);
+    router.replace(`/monitoring${next.size ? `?${next}` : ""}`, { scroll: false });
+  };
+  const setPipelineId = (v: string | null) => setFilter("pipeline", v);
+  const setTable = (v: string | null) => setFilter("table", v);
+  const setEventType = (v: string | null) => setFilter("type", v);
+  const [inspected, setInspected] = useState<CdcEvent | null>(null);
   const [series, setSeries] = useState<{ t: string }[]>([]);
-  const [rate, setRate] = useState<{ events_per_second_1m: number; lag_bytes: number } | null>(null);
+  const [rate, setRate] = useState<Metrics | null>(null);
   useEffect(() => { void dispatch(fetchPipelines()); }, [dispatch]);
   // Counts come from /monitoring/dashboard, computed by the backend; the browser never counts events.
   const loadStats = async () => {
@@ -44,8 +62,9 @@ function MonitoringView() {
     ["Updates", dashboard?.update_count ?? 0], ["Deletes", dashboard?.delete_count ?? 0],
     ["Success rate", `${dashboard?.success_rate ?? 100}%`],
     ["Avg latency", dashboard?.average_latency_ms != null ? `${dashboard.average_latency_ms} ms` : "–"],
-    ["Events/s (1 min)", rate?.events_per_second_1m ?? 0], ["Lag", `${(rate?.lag_bytes ?? 0).toLocaleString()} B`],
+    ["Events/s (1 min)", rate?.events_per_second_1m ?? 0],
   ];
+  const lag = splitLag(pipelines, rate?.replication ?? {});
   return (
     <Stack>
       <Group justify="space-between">
@@ -58,6 +77,21 @@ function MonitoringView() {
             <Text size="xs" c="dimmed">{label}</Text><Text fw={700} size="lg" data-testid="value">{value}</Text>
           </Card>
         ))}
+      </SimpleGrid>
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <Card withBorder data-testid="stat-streaming-lag">
+          <Text size="xs" c="dimmed">Streaming lag (running pipelines)</Text>
+          <Text fw={700} size="lg" data-testid="value">{formatBytes(lag.streamingBytes)} · {formatDuration(lag.streamingSeconds)}</Text>
+          <Text size="xs" c="dimmed">Source WAL the running pipelines have not confirmed yet, and how old the newest
+            change waiting is. <DocLink doc="lag" /></Text>
+        </Card>
+        <Card withBorder data-testid="stat-wal-held">
+          <Text size="xs" c="dimmed">WAL held by stopped pipelines</Text>
+          <Text fw={700} size="lg" data-testid="value" c={lag.heldBytes > 0 ? "orange" : undefined}>
+            {formatBytes(lag.heldBytes)}</Text>
+          <Text size="xs" c="dimmed">Not lag: the source keeps this WAL for stopped or paused pipelines&apos; slots
+            until they resume (or are deleted). <DocLink doc="retained-wal" /></Text>
+        </Card>
       </SimpleGrid>
       <Card withBorder><Title order={5}>Events per minute</Title><EventsChart points={series} /></Card>
       <Card withBorder data-testid="logger-status">
@@ -85,7 +119,8 @@ function MonitoringView() {
           onChange={setEventType} />
         <Text size="sm" c="dimmed" data-testid="events-loaded">{events.length.toLocaleString()} events loaded</Text>
       </Group>
-      <EventsTable events={events} height={520} />
+      <EventsTable events={events} height={520} onSelect={setInspected} />
+      <EventInspector event={inspected} onClose={() => setInspected(null)} />
     </Stack>
   );
 }

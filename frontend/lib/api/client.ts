@@ -67,7 +67,11 @@ export function createApiClient(options: ClientOptions = {}): ApiClient {
     if (!config.headers.Authorization && !tokenStore.get()) {
       // Just loaded: the token is not in memory yet. Get it first rather than collect a 401.
       config._refreshed = true;
-      await refreshSession();
+      if (!(await refreshSession())) {
+        // No session at all: sending the request would only collect a 401 (and log it in the console).
+        options.onSessionExpired?.();
+        throw new ApiError("unauthorized", "Authentication required", 401, "unauthorized");
+      }
     }
     const token = tokenStore.get();
     if (token && !config.headers.Authorization) config.headers.Authorization = `Bearer ${token}`;

@@ -41,6 +41,12 @@ export type AlertTestResult = S["TestResult"];
 export type SchemaChange = S["SchemaChangePublic"];
 export type SchemaChangePolicy = Pipeline["schema_change_policy"];
 export type SchemaPolicyUpdate = S["SchemaPolicyUpdate"];
+export type RowHistory = S["RowHistory"];
+export type RowChange = S["RowChange"];
+
+/** GET /monitoring/metrics (untyped in the OpenAPI document). `replication`: per pipeline id, from the offsets. */
+export type Metrics = Record<string, unknown> & { events_per_second_1m: number; lag_bytes: number;
+  lag_seconds: number; replication: Record<string, { lag_bytes?: number | null; lag_seconds?: number | null } | null> };
 
 export type EventFilters = { pipeline_id?: string; table?: string; event_type?: string; before_id?: number;
   limit?: number };
@@ -74,6 +80,8 @@ export const pipelinesApi = {
   status: (id: string) => api().get<PipelineStatusView>(`/pipelines/${id}/status`).then((r) => r.data),
   progress: (id: string) => api().get<PipelineProgressView>(`/pipelines/${id}/progress`).then((r) => r.data),
   syncStats: (id: string) => api().post<SyncStats>(`/pipelines/${id}/sync-stats`).then((r) => r.data),
+  rowHistory: (id: string, table: string, key: string) =>
+    api().get<RowHistory>(`/pipelines/${id}/row-history`, { params: { table, key } }).then((r) => r.data),
 };
 
 /** Ways back for a broken pipeline, tables on a running one, and the schema change policy. */
@@ -103,14 +111,14 @@ export const monitoringApi = {
     api().get("/monitoring/timeseries", { params }).then((r) => r.data as {
       points: { t: string; insert?: number; update?: number; delete?: number; average_latency_ms?: number }[] }),
   metrics: (pipelineId?: string) =>
-    api().get("/monitoring/metrics", { params: { pipeline_id: pipelineId } }).then((r) => r.data as Record<string,
-      unknown> & { events_per_second_1m: number; lag_bytes: number; lag_seconds: number }),
+    api().get("/monitoring/metrics", { params: { pipeline_id: pipelineId } }).then((r) => r.data as Metrics),
 };
 
 export const usersApi = {
   list: () => api().get<S["UserList"]>("/users").then((r) => r.data.items),
   create: (body: UserCreate) => api().post<UserPublic>("/users", body).then((r) => r.data),
   update: (id: string, body: S["UserUpdate"]) => api().put<UserPublic>(`/users/${id}`, body).then((r) => r.data),
+  remove: (id: string) => api().delete(`/users/${id}`),
 };
 
 // Owners and grants of one pipeline or connection (admins only).

@@ -949,6 +949,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pipelines/{pipeline_id}/row-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Row History
+         * @description Every stored change of one row, oldest first: inserts (and snapshot reads), each update with the columns it
+         *     changed, deletes. Needs view access to the pipeline.
+         */
+        get: operations["get_row_history_api_v1_pipelines__pipeline_id__row_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1920,6 +1941,57 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "operator" | "viewer";
+        /** RowChange */
+        RowChange: {
+            /** Id */
+            id: number;
+            /** Event Type */
+            event_type: string;
+            /** Created At */
+            created_at: unknown;
+            /** Source Ts Ms */
+            source_ts_ms: number | null;
+            /** Source Lsn */
+            source_lsn: number | null;
+            /** Tx Id */
+            tx_id: number | null;
+            /** Snapshot */
+            snapshot: boolean;
+            /** Kafka Topic */
+            kafka_topic: string | null;
+            /** Kafka Partition */
+            kafka_partition: number | null;
+            /** Kafka Offset */
+            kafka_offset: number | null;
+            /** Before */
+            before?: unknown;
+            /** After */
+            after?: unknown;
+            /** Changed */
+            changed: string[];
+        };
+        /** RowHistory */
+        RowHistory: {
+            /**
+             * Pipeline Id
+             * Format: uuid
+             */
+            pipeline_id: string;
+            /** Table */
+            table: string;
+            /** Key */
+            key: {
+                [key: string]: unknown;
+            };
+            /** Items */
+            items: components["schemas"]["RowChange"][];
+            /** Truncated */
+            truncated: boolean;
+            /** Exists */
+            exists: boolean | null;
+            /** Latest */
+            latest?: unknown;
+        };
         /** RuleCreate */
         RuleCreate: {
             /** Name */
@@ -9069,6 +9141,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AlertHistory"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated, or the token is no longer good */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed logins */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (Kafka Connect, a source database) is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_row_history_api_v1_pipelines__pipeline_id__row_history_get: {
+        parameters: {
+            query: {
+                /** @description schema.table */
+                table: string;
+                /** @description primary key value (42) or key columns as JSON ({"id": 42}) */
+                key: string;
+            };
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RowHistory"];
                 };
             };
             /** @description Bad request */

@@ -4,8 +4,9 @@ import auth from "@/lib/store/slices/authSlice";
 import connections from "@/lib/store/slices/connectionSlice";
 import monitoring from "@/lib/store/slices/monitoringSlice";
 import pipelines from "@/lib/store/slices/pipelineSlice";
+import wizard from "@/lib/store/slices/wizardSlice";
 
-const rootReducer = combineReducers({ auth, connections, pipelines, monitoring });
+const rootReducer = combineReducers({ auth, connections, pipelines, monitoring, wizard });
 
 /** A new store per request (server) or per tab (client), never a module singleton. */
 export function makeStore() {

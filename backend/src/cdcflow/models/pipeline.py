@@ -161,6 +161,9 @@ class PipelineRun(Base):
         Index("ix_pipeline_runs_started_at_brin", "started_at", postgresql_using="brin"),
         Index("ix_pipeline_runs_full_load", "pipeline_id", "started_at",
               postgresql_where=text("run_type = 'FULL_LOAD'")),
+        # Row history: one row's changes by its Debezium key (see events/history.py).
+        Index("ix_pipeline_runs_row_history", "pipeline_id", "table_name", text("(run_metadata -> 'key')"), "id",
+              postgresql_where=text("deleted_at IS NULL AND run_type = 'CDC'")),
         Index("ix_pipeline_runs_schema_change", "pipeline_id", text("id DESC"),
               postgresql_where=text("run_type = 'SCHEMA_CHANGE'")),
     )

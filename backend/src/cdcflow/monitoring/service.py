@@ -81,14 +81,23 @@ def rates(session: Session, scope: Scope) -> dict[str, float]:
 def per_table(session: Session, scope: Scope) -> list[dict[str, Any]]:
     where, params = scoped(scope)
     rows = session.execute(text(f"""
-        SELECT pipeline_id, table_name, event_type, events FROM pipeline_event_totals
+        SELECT pipeline_id, table_name, event_type, events, last_event_at, latency_sum_ms, latency_count
+        FROM pipeline_event_totals
         WHERE {where} AND events > 0
         ORDER BY pipeline_id, table_name, event_type"""), params).all()
     tables: dict[tuple, dict[str, Any]] = {}
-    for pid, table, event_type, events in rows:
-        entry = tables.setdefault((pid, table), {"pipeline_id": pid, "table": table, "total": 0})
+    for pid, table, event_type, events, last_at, latency_sum, latency_count in rows:
+        entry = tables.setdefault((pid, table), {"pipeline_id": pid, "table": table, "total": 0,
+                                                 "last_event_at": None, "_lat": [0, 0]})
         entry[event_type] = int(events)
         entry["total"] += int(events)
+        if last_at is not None and (entry["last_event_at"] is None or last_at > entry["last_event_at"]):
+            entry["last_event_at"] = last_at
+        entry["_lat"][0] += latency_sum or 0
+        entry["_lat"][1] += latency_count or 0
+    for entry in tables.values():
+        total_ms, count = entry.pop("_lat")
+        entry["average_latency_ms"] = round(total_ms / count, 1) if count else None
     return list(tables.values())
 
 

@@ -42,6 +42,12 @@ def _other_active_admins(session: Session, user_id: uuid.UUID) -> int:
 
 def update_user(session: Session, actor: Actor, user_id: uuid.UUID, body: UserUpdate) -> User:
     user = get_user(session, user_id)
+    if user.id == actor.user_id:
+        # One toggle would lock the caller out (their sessions end at once) with nobody to undo it from inside.
+        if body.active is False:
+            raise Conflict("You cannot deactivate your own account; ask another admin")
+        if body.role is not None and body.role != user.role:
+            raise Conflict("You cannot change your own role; ask another admin")
     losing_admin = user.role == Role.ADMIN and (
         (body.role is not None and body.role != Role.ADMIN) or body.active is False)
     if losing_admin and _other_active_admins(session, user.id) == 0:

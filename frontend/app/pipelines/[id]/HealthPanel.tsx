@@ -4,6 +4,7 @@
 import { Badge, Button, Card, Group, NumberInput, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
 
+import DocLink from "@/app/components/DocLink";
 import ErrorText from "@/app/components/ErrorText";
 import { pipelinesApi, type Pipeline, type PipelineStatusView, type WalFigures } from "@/lib/api/endpoints";
 import { formatBytes, walLevel } from "@/lib/bytes";
@@ -27,8 +28,11 @@ function WalFiguresView({ wal }: { wal: WalFigures }) {
   const keep = wal.max_slot_wal_keep_size;
   return (
     <SimpleGrid cols={{ base: 2, md: 4 }}>
-      <Figure label="WAL retained by the slot" value={formatBytes(wal.retained_bytes)} testId="wal-retained"
-        color={level === "critical" ? "red" : level === "warning" ? "orange" : undefined} />
+      <div>
+        <Figure label="WAL retained by the slot" value={formatBytes(wal.retained_bytes)} testId="wal-retained"
+          color={level === "critical" ? "red" : level === "warning" ? "orange" : undefined} />
+        <DocLink doc="retained-wal" />
+      </div>
       <Figure label="wal_status" value={wal.slot_exists ? wal.wal_status ?? "–" : "no slot"} testId="wal-status" />
       <Figure label="Slot in use" value={wal.slot_active == null ? "–" : wal.slot_active ? `yes (pid ${wal.active_pid})` : "no"} />
       <Figure label="Not yet confirmed" value={formatBytes(wal.lag_bytes)} />

@@ -1,5 +1,6 @@
 "use client";
-import { Alert, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useState } from "react";
 
@@ -11,16 +12,22 @@ import Recovery, { ResetButton, RestartFailedButton } from "@/app/pipelines/[id]
 import SchemaPanel from "@/app/pipelines/[id]/SchemaPanel";
 import TablesPanel from "@/app/pipelines/[id]/TablesPanel";
 import ErrorText from "@/app/components/ErrorText";
+import { TableSkeleton } from "@/app/components/Skeleton";
 import EventsChart from "@/app/components/EventsChart";
+import ConnectorStateBadge, { FailureExplained } from "@/app/components/ConnectorState";
+import EventInspector from "@/app/components/EventInspector";
 import EventsTable from "@/app/components/EventsTable";
+import CdcPanel from "@/app/pipelines/[id]/CdcPanel";
+import RowHistory from "@/app/pipelines/[id]/RowHistory";
 import LiveBadge from "@/app/components/LiveBadge";
 import StatusBadge from "@/app/components/StatusBadge";
 import { canManage, canOperate } from "@/lib/access";
-import { monitoringApi, pipelinesApi, type Dashboard, type SyncStats } from "@/lib/api/endpoints";
+import { monitoringApi, pipelinesApi, type CdcEvent, type Dashboard, type Metrics,
+  type SyncStats } from "@/lib/api/endpoints";
 import { useEventStream } from "@/lib/hooks/useEventStream";
 import { useInterval } from "@/lib/hooks/useLive";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
-import { fetchPipelineDetail } from "@/lib/store/slices/pipelineSlice";
+import { fetchPipelineDetail, pipelineRemoved } from "@/lib/store/slices/pipelineSlice";
 
 export default function PipelinePage() {
   const { id } = useParams<{ id: string }>();
@@ -34,10 +41,21 @@ export default function PipelinePage() {
   const [series, setSeries] = useState<{ t: string }[]>([]);
   const [sync, setSync] = useState<SyncStats | null>(null);
   const [checking, setChecking] = useState(false);
+  const [inspected, setInspected] = useState<CdcEvent | null>(null);
+  const [metrics, setMetrics] = useState<Metrics | null>(null);
+  // Deleted, or never visible to this user: say so once and stop asking (not "Loading…" forever).
+  const [missing, setMissing] = useState(false);
   const loadDetail = async () => {
+    if (missing) return;
     const result = await dispatch(fetchPipelineDetail(id));
+    if (fetchPipelineDetail.rejected.match(result) && result.error.code === "not_found") {
+      dispatch(pipelineRemoved(id));
+      setMissing(true);
+      return;
+    }
     setError(fetchPipelineDetail.rejected.match(result) ? result.error.message : null);
     setCounts(await monitoringApi.dashboard(id).catch(() => null));
+    setMetrics(await monitoringApi.metrics(id).catch(() => null));
     setSeries((await monitoringApi.timeseries({ pipeline_id: id, bucket: "minute", hours: 1 }).catch(() => null))
       ?.points ?? []);
   };
@@ -50,7 +68,16 @@ export default function PipelinePage() {
     setChecking(true);
     try { setSync(await pipelinesApi.syncStats(id)); } catch (err) { setError(err); } finally { setChecking(false); }
   };
-  if (!pipeline) return <><ErrorText error={error} /><Text>Loading…</Text></>;
+  if (missing) {
+    return (
+      <Stack data-testid="pipeline-missing" align="flex-start">
+        <Title order={2}>Pipeline not found</Title>
+        <Alert color="gray" role="alert">Pipeline not found: it was deleted, or you do not have access to it.</Alert>
+        <Anchor component={Link} href="/pipelines">Back to pipelines</Anchor>
+      </Stack>
+    );
+  }
+  if (!pipeline) return <><ErrorText error={error} />{!error && <TableSkeleton rows={6} />}</>;
   // The caller's level on this pipeline (resource grants), not their role, decides which actions are offered.
   const mayOperate = canOperate(pipeline.access);
   const mayManage = canManage(pipeline.access);
@@ -99,12 +126,13 @@ export default function PipelinePage() {
                 return (
                   <Table.Tr key={role}>
                     <Table.Td w={80}>{role}</Table.Td>
-                    <Table.Td>{c?.exists ? <StatusBadge value={c.state ?? "?"} /> : <Text size="sm" c="dimmed">not created</Text>}</Table.Td>
+                    <Table.Td w={170}><ConnectorStateBadge pipelineStatus={pipeline.status} connector={c}
+                      testId={`connector-${role}`} /></Table.Td>
                     <Table.Td>{c?.tasks.map((t) => (
                       <div key={t.id}><Group gap="xs"><Text size="sm">task {t.id}: {t.state} on {t.worker_id}</Text>
                         {t.state === "FAILED" && mayOperate &&
                           <RestartFailedButton pipelineId={pipeline.id} onDone={() => void loadDetail()} />}</Group>
-                        {t.trace && <Code block mah={160} style={{ overflow: "auto" }}>{t.trace}</Code>}</div>))}
+                        {t.state === "FAILED" && <FailureExplained trace={t.trace ?? t.error ?? ""} />}</div>))}
                     </Table.Td>
                   </Table.Tr>
                 );
@@ -116,14 +144,17 @@ export default function PipelinePage() {
       <TablesPanel pipeline={pipeline} actions={status?.available_actions ?? []} canOperate={mayOperate}
         onDone={() => void loadDetail()} />
       <SchemaPanel pipeline={pipeline} canEdit={mayManage} onChanged={() => void loadDetail()} />
+      <CdcPanel pipeline={pipeline} metrics={metrics} />
       <Card withBorder>
         <Title order={4} mb="xs">Throughput (events per minute, last hour)</Title>
         <EventsChart points={series} />
       </Card>
       <Card withBorder>
         <Group justify="space-between" mb="xs"><Title order={4}>Live events</Title></Group>
-        <EventsTable events={events} height={320} />
+        <EventsTable events={events} height={320} onSelect={setInspected} />
+        <EventInspector event={inspected} onClose={() => setInspected(null)} />
       </Card>
+      <RowHistory pipeline={pipeline} />
       <Card withBorder>
         <Group justify="space-between" mb="xs">
           <Title order={4}>Verify source and target</Title>

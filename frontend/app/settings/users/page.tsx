@@ -1,60 +1,110 @@
 "use client";
-import { Badge, Button, Group, PasswordInput, Select, Stack, Switch, Table, TextInput, Title } from "@mantine/core";
+import { Badge, Button, Group, Modal, PasswordInput, Select, Stack, Switch, Table, Text, TextInput, Title }
+  from "@mantine/core";
 import { useEffect, useState, type FormEvent } from "react";
 
 import ErrorText from "@/app/components/ErrorText";
+import { TableSkeleton } from "@/app/components/Skeleton";
 import { usersApi, type Role, type UserPublic } from "@/lib/api/endpoints";
 import { useAppSelector } from "@/lib/store/hooks";
+import { MIN_PASSWORD, passwordError, usernameError } from "@/lib/validation";
+
+// Deactivating or deleting ends that user's sessions at once: both are asked about first.
+type Pending = { kind: "deactivate" | "delete"; user: UserPublic } | null;
 
 export default function UsersPage() {
   const me = useAppSelector((s) => s.auth.user);
-  const [users, setUsers] = useState<UserPublic[]>([]);
+  const [users, setUsers] = useState<UserPublic[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [form, setForm] = useState({ username: "", password: "", role: "viewer" as Role });
+  const [touched, setTouched] = useState(false);
+  const [pending, setPending] = useState<Pending>(null);
   const load = () => usersApi.list().then(setUsers).catch(setError);
   useEffect(() => { if (me?.role === "admin") void load(); }, [me?.role]);
   if (me && me.role !== "admin") return <ErrorText error="Only admins manage users." />;
+  const fieldErrors = { username: usernameError(form.username), password: passwordError(form.password) };
   const create = async (e: FormEvent) => {
     e.preventDefault();
+    setTouched(true);
+    if (fieldErrors.username || fieldErrors.password) return;
     setError(null);
     try {
       await usersApi.create(form);
       setForm({ username: "", password: "", role: "viewer" });
+      setTouched(false);
       await load();
     } catch (err) {
       setError(err);
     }
   };
   const update = async (u: UserPublic, body: { role?: Role; active?: boolean }) => {
+    setError(null);
     try { await usersApi.update(u.id, body); await load(); } catch (err) { setError(err); }
+  };
+  const confirmPending = async () => {
+    if (!pending) return;
+    const { kind, user } = pending;
+    setPending(null);
+    if (kind === "deactivate") return update(user, { active: false });
+    setError(null);
+    try { await usersApi.remove(user.id); await load(); } catch (err) { setError(err); }
   };
   return (
     <Stack>
       <Title order={2}>Users</Title>
       <ErrorText error={error} />
-      <Table withTableBorder>
+      <Table withTableBorder data-testid="users-table">
         <Table.Thead><Table.Tr><Table.Th>User</Table.Th><Table.Th>Role</Table.Th><Table.Th>Active</Table.Th>
-          <Table.Th>Last login</Table.Th></Table.Tr></Table.Thead>
-        <Table.Tbody>{users.map((u) => (
-          <Table.Tr key={u.id}>
-            <Table.Td>{u.username} {u.id === me?.id && <Badge size="xs">you</Badge>}</Table.Td>
-            <Table.Td><Select size="xs" w={130} data={["admin", "operator", "viewer"]} value={u.role} allowDeselect={false}
-              onChange={(v) => v && void update(u, { role: v as Role })} /></Table.Td>
-            <Table.Td><Switch checked={u.active} onChange={(e) => void update(u, { active: e.target.checked })} /></Table.Td>
-            <Table.Td>{u.last_login_at ? new Date(u.last_login_at).toLocaleString() : "–"}</Table.Td>
-          </Table.Tr>))}
+          <Table.Th>Last login</Table.Th><Table.Th /></Table.Tr></Table.Thead>
+        <Table.Tbody>{(users ?? []).map((u) => {
+          // Your own role and account are changed by another admin: one click must not lock you out.
+          const self = u.id === me?.id;
+          return (
+            <Table.Tr key={u.id} data-testid={`user-${u.username}`}>
+              <Table.Td>{u.username} {self && <Badge size="xs">you</Badge>}</Table.Td>
+              <Table.Td><Select size="xs" w={130} data={["admin", "operator", "viewer"]} value={u.role}
+                allowDeselect={false} disabled={self} aria-label={`Role of ${u.username}`}
+                onChange={(v) => v && void update(u, { role: v as Role })} /></Table.Td>
+              <Table.Td><Switch checked={u.active} disabled={self} aria-label={`${u.username} active`}
+                title={self ? "You cannot deactivate yourself" : undefined}
+                onChange={(e) => e.target.checked ? void update(u, { active: true })
+                  : setPending({ kind: "deactivate", user: u })} /></Table.Td>
+              <Table.Td>{u.last_login_at ? new Date(u.last_login_at).toLocaleString() : "–"}</Table.Td>
+              <Table.Td>{!self && <Button size="xs" color="red" variant="subtle"
+                onClick={() => setPending({ kind: "delete", user: u })}>Delete</Button>}</Table.Td>
+            </Table.Tr>
+          );
+        })}
         </Table.Tbody>
       </Table>
-      <form onSubmit={create}>
-        <Group align="flex-end">
-          <TextInput label="Username" value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} required />
-          <PasswordInput label="Password" value={form.password} autoComplete="new-password"
-            onChange={(e) => setForm({ ...form, password: e.target.value })} required />
-          <Select label="Role" data={["admin", "operator", "viewer"]} value={form.role} allowDeselect={false}
+      {users === null && !error && <TableSkeleton rows={3} />}
+      <form onSubmit={create} noValidate>
+        <Title order={4} mb="xs">Add a user</Title>
+        <Group align="flex-start" wrap="wrap">
+          <TextInput label="Username" w={220} value={form.username} name="new-username"
+            error={touched || form.username ? fieldErrors.username : null}
+            onChange={(e) => setForm({ ...form, username: e.target.value })} />
+          <PasswordInput label="Password" w={260} value={form.password} autoComplete="new-password" name="new-password"
+            description={`At least ${MIN_PASSWORD} characters`}
+            error={touched || form.password ? fieldErrors.password : null}
+            onChange={(e) => setForm({ ...form, password: e.target.value })} />
+          <Select label="Role" w={140} data={["admin", "operator", "viewer"]} value={form.role} allowDeselect={false}
             onChange={(v) => setForm({ ...form, role: (v ?? "viewer") as Role })} />
-          <Button type="submit">Add user</Button>
+          <Button type="submit" mt={24}>Add user</Button>
         </Group>
       </form>
+      <Modal opened={pending !== null} onClose={() => setPending(null)}
+        title={pending?.kind === "delete" ? "Delete user?" : "Deactivate user?"}>
+        <Text>{pending?.kind === "delete"
+          ? `Delete ${pending.user.username}? Their sessions end now and the account is gone for good.`
+          : `Deactivate ${pending?.user.username}? They are logged out at once and cannot log in until reactivated.`}
+        </Text>
+        <Group justify="flex-end" mt="md">
+          <Button variant="default" onClick={() => setPending(null)}>Cancel</Button>
+          <Button color="red" onClick={() => void confirmPending()}>
+            {pending?.kind === "delete" ? "Delete" : "Deactivate"}</Button>
+        </Group>
+      </Modal>
     </Stack>
   );
 }

@@ -2,8 +2,8 @@ import { createAsyncThunk, createSlice } from "@reduxjs/toolkit";
 
 import { connectionsApi, type Connection } from "@/lib/api/endpoints";
 
-type State = { items: Connection[]; loading: boolean; error: string | null };
-const initialState: State = { items: [], loading: false, error: null };
+type State = { items: Connection[]; loading: boolean; loaded: boolean; error: string | null };
+const initialState: State = { items: [], loading: false, loaded: false, error: null };
 
 export const fetchConnections = createAsyncThunk("connections/fetch", () => connectionsApi.list());
 
@@ -22,8 +22,12 @@ const connectionSlice = createSlice({
   },
   extraReducers: (b) => {
     b.addCase(fetchConnections.pending, (s) => { s.loading = true; })
-      .addCase(fetchConnections.fulfilled, (s, a) => { s.items = a.payload; s.loading = false; s.error = null; })
-      .addCase(fetchConnections.rejected, (s, a) => { s.loading = false; s.error = a.error.message ?? "failed"; });
+      .addCase(fetchConnections.fulfilled, (s, a) => {
+        s.items = a.payload; s.loading = false; s.loaded = true; s.error = null;
+      })
+      .addCase(fetchConnections.rejected, (s, a) => {
+        s.loading = false; s.loaded = true; s.error = a.error.message ?? "failed";
+      });
   },
 });
 

@@ -5,11 +5,13 @@ import { pipelinesApi, type Pipeline, type PipelineProgressView, type PipelineSt
 type State = {
   items: Pipeline[];
   loading: boolean;
+  /** An answer (items or error) has arrived once: until then the list is unknown, not empty. */
+  loaded: boolean;
   error: string | null;
   status: Record<string, PipelineStatusView>;
   progress: Record<string, PipelineProgressView>;
 };
-const initialState: State = { items: [], loading: false, error: null, status: {}, progress: {} };
+const initialState: State = { items: [], loading: false, loaded: false, error: null, status: {}, progress: {} };
 
 export const fetchPipelines = createAsyncThunk("pipelines/fetch", () => pipelinesApi.list());
 export const fetchPipelineDetail = createAsyncThunk("pipelines/detail", async (id: string) => {
@@ -34,8 +36,12 @@ const pipelineSlice = createSlice({
   },
   extraReducers: (b) => {
     b.addCase(fetchPipelines.pending, (s) => { s.loading = true; })
-      .addCase(fetchPipelines.fulfilled, (s, a) => { s.items = a.payload; s.loading = false; s.error = null; })
-      .addCase(fetchPipelines.rejected, (s, a) => { s.loading = false; s.error = a.error.message ?? "failed"; })
+      .addCase(fetchPipelines.fulfilled, (s, a) => {
+        s.items = a.payload; s.loading = false; s.loaded = true; s.error = null;
+      })
+      .addCase(fetchPipelines.rejected, (s, a) => {
+        s.loading = false; s.loaded = true; s.error = a.error.message ?? "failed";
+      })
       .addCase(fetchPipelineDetail.fulfilled, (s, a) => {
         const { pipeline, status, progress } = a.payload;
         const i = s.items.findIndex((p) => p.id === pipeline.id);

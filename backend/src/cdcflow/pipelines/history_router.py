@@ -1,0 +1,52 @@
+"""/api/v1/pipelines/{id}/row-history: what happened to one source row, from the event log."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from cdcflow.core.deps import Reader, SessionDep
+from cdcflow.events import history
+from cdcflow.pipelines.schemas import TABLE_PATTERN
+from cdcflow.pipelines.service import get_pipeline_for
+
+router = APIRouter(prefix="/pipelines", tags=["row history"])
+
+
+class RowChange(BaseModel):
+    id: int
+    event_type: str
+    created_at: Any
+    source_ts_ms: int | None
+    source_lsn: int | None
+    tx_id: int | None
+    snapshot: bool
+    kafka_topic: str | None
+    kafka_partition: int | None
+    kafka_offset: int | None
+    before: Any = None
+    after: Any = None
+    changed: list[str]
+
+
+class RowHistory(BaseModel):
+    pipeline_id: uuid.UUID
+    table: str
+    key: dict[str, Any]
+    items: list[RowChange]
+    truncated: bool
+    exists: bool | None
+    latest: Any = None
+
+
+@router.get("/{pipeline_id}/row-history", response_model=RowHistory)
+def get_row_history(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep,
+                    table: str = Query(..., pattern=TABLE_PATTERN, max_length=127, description="schema.table"),
+                    key: str = Query(..., min_length=1, max_length=1000,
+                                     description='primary key value (42) or key columns as JSON ({"id": 42})'),
+                    ) -> dict[str, Any]:
+    """Every stored change of one row, oldest first: inserts (and snapshot reads), each update with the columns it
+    changed, deletes. Needs view access to the pipeline."""
+    get_pipeline_for(session, actor, pipeline_id)
+    return history.row_history(session, pipeline_id, table, history.resolve_key(session, pipeline_id, table, key))
