@@ -37,7 +37,7 @@ LEVELS = {
     ("POST", P + "/restart"): "operate", ("POST", P + "/tables/{table}/resync"): "operate",
     ("POST", P + "/tables"): "operate", ("DELETE", P + "/tables/{table}"): "operate",
     ("POST", P + "/reset"): "operate", ("PUT", P + "/schema-policy"): "manage", ("GET", P + "/schema-changes"): "view",
-    ("GET", P + "/row-history"): "view",
+    ("GET", P + "/row-history"): "view", ("POST", P + "/row-history/replay"): "operate",
     ("GET", "/api/v1/monitoring/pipelines/{pipeline_id}/lsn-latency"): "view",
     ("GET", "/api/v1/monitoring/dashboard"): "view", ("GET", "/api/v1/monitoring/metrics"): "view",
     ("GET", "/api/v1/monitoring/events"): "view", ("GET", "/api/v1/monitoring/timeseries"): "view",
@@ -130,6 +130,8 @@ def request_for(world, method: str, path: str, kind: str) -> tuple[str, dict, di
         body = {"port": world["port"]}
     elif method == "POST" and path == P + "/tables":
         body = {"table": f"public.{world['table']}"}
+    elif method == "POST" and path == P + "/row-history/replay":
+        body = {"table": f"public.{world['table']}", "key": {"id": 1}}
     elif method == "POST" and path == P + "/reset":
         body = {"confirm": world["name"]}
     elif method == "PUT" and path == P + "/schema-policy":

@@ -1,7 +1,7 @@
 "use client";
-import { Card, Group, Select, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Button, Card, Group, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useRouter, useSearchParams } from "next/navigation";
-import { Suspense, useEffect, useState } from "react";
+import { Suspense, useEffect, useMemo, useState } from "react";
 
 import EventsChart from "@/app/components/EventsChart";
 import EventsTable from "@/app/components/EventsTable";
@@ -12,6 +12,7 @@ import { monitoringApi, type CdcEvent, type Metrics } from "@/lib/api/endpoints"
 import { formatBytes } from "@/lib/bytes";
 import { splitLag } from "@/lib/lag";
 import { formatDuration } from "@/lib/time";
+import { RANGES, toLocalInput, windowFrom } from "@/lib/timeRange";
 import { useEventStream } from "@/lib/hooks/useEventStream";
 import { useInterval } from "@/lib/hooks/useLive";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
@@ -38,6 +39,21 @@ function MonitoringView() {
   const setPipelineId = (v: string | null) => setFilter("pipeline", v);
   const setTable = (v: string | null) => setFilter("table", v);
   const setEventType = (v: string | null) => setFilter("type", v);
+  // A relative range ("last hour") stays live; a fixed window (since/until) shows a past stretch only.
+  const query = params.toString();
+  const window_ = useMemo(() => windowFrom(params), [query]); // eslint-disable-line react-hooks/exhaustive-deps
+  const setWindow = (changes: Record<string, string | null>) => {
+    const next = new URLSearchParams(query);
+    for (const [name, value] of Object.entries(changes)) {
+      if (value) next.set(name, value);
+      else next.delete(name);
+    }
+    router.replace(`/monitoring${next.size ? `?${next}` : ""}`, { scroll: false });
+  };
+  const setBound = (name: "since" | "until", local: string) => {
+    const t = local ? new Date(local) : null;
+    setWindow({ range: null, [name]: t && !Number.isNaN(t.getTime()) ? t.toISOString() : null });
+  };
   const [inspected, setInspected] = useState<CdcEvent | null>(null);
   const [series, setSeries] = useState<{ t: string }[]>([]);
   const [rate, setRate] = useState<Metrics | null>(null);
@@ -53,7 +69,8 @@ function MonitoringView() {
     setRate(m);
   };
   const { events, mode, refresh, lastLoaded } = useEventStream(
-    { pipeline_id: pipelineId ?? undefined, table: table ?? undefined, event_type: eventType ?? undefined },
+    { pipeline_id: pipelineId ?? undefined, table: table ?? undefined, event_type: eventType ?? undefined,
+      ...window_ },
     pipelines.map((p) => p.id), loadStats, preload);
   useInterval(() => void loadStats(), 2000);
   const tables = Array.from(new Set(pipelines.flatMap((p) => p.tables.map((t) => `${t.schema}.${t.table}`))));
@@ -117,6 +134,17 @@ function MonitoringView() {
         <Select placeholder="All tables" clearable data={tables} value={table} onChange={setTable} />
         <Select placeholder="All types" clearable data={["insert", "update", "delete", "truncate"]} value={eventType}
           onChange={setEventType} />
+        <Select placeholder="Any time" clearable data={RANGES.map(({ value, label }) => ({ value, label }))}
+          value={params.get("range")} data-testid="filter-range" aria-label="Time range"
+          onChange={(v) => setWindow({ range: v, since: null, until: null })} />
+        <TextInput type="datetime-local" aria-label="From" placeholder="From" data-testid="filter-since"
+          value={params.get("range") ? "" : toLocalInput(window_.since)}
+          onChange={(e) => setBound("since", e.currentTarget.value)} />
+        <TextInput type="datetime-local" aria-label="To" placeholder="To" data-testid="filter-until"
+          value={toLocalInput(window_.until)} onChange={(e) => setBound("until", e.currentTarget.value)} />
+        {(params.get("range") || params.get("since") || params.get("until")) && (
+          <Button variant="subtle" size="xs" onClick={() => setWindow({ range: null, since: null, until: null })}>
+            Any time</Button>)}
         <Text size="sm" c="dimmed" data-testid="events-loaded">{events.length.toLocaleString()} events loaded</Text>
       </Group>
       <EventsTable events={events} height={520} onSelect={setInspected} />

@@ -42,6 +42,7 @@ export type SchemaChange = S["SchemaChangePublic"];
 export type SchemaChangePolicy = Pipeline["schema_change_policy"];
 export type SchemaPolicyUpdate = S["SchemaPolicyUpdate"];
 export type RowHistory = S["RowHistory"];
+export type ReplayResult = S["ReplayResult"];
 export type RowChange = S["RowChange"];
 
 /** GET /monitoring/metrics (untyped in the OpenAPI document). `replication`: per pipeline id, from the offsets. */
@@ -49,7 +50,7 @@ export type Metrics = Record<string, unknown> & { events_per_second_1m: number; 
   lag_seconds: number; replication: Record<string, { lag_bytes?: number | null; lag_seconds?: number | null } | null> };
 
 export type EventFilters = { pipeline_id?: string; table?: string; event_type?: string; before_id?: number;
-  limit?: number };
+  limit?: number; since?: string; until?: string };
 
 // The refresh token never reaches page script: the client sends these with X-Token-Transport: cookie.
 export const authApi = {
@@ -82,6 +83,8 @@ export const pipelinesApi = {
   syncStats: (id: string) => api().post<SyncStats>(`/pipelines/${id}/sync-stats`).then((r) => r.data),
   rowHistory: (id: string, table: string, key: string) =>
     api().get<RowHistory>(`/pipelines/${id}/row-history`, { params: { table, key } }).then((r) => r.data),
+  replayRow: (id: string, table: string, key: Record<string, unknown>) =>
+    api().post<ReplayResult>(`/pipelines/${id}/row-history/replay`, { table, key }).then((r) => r.data),
 };
 
 /** Ways back for a broken pipeline, tables on a running one, and the schema change policy. */

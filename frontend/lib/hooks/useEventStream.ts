@@ -6,6 +6,7 @@ import { monitoringApi, type EventFilters } from "@/lib/api/endpoints";
 import { usePolling, useSocketMode } from "@/lib/hooks/useLive";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { eventsReceived, eventsReplaced, summaryReceived } from "@/lib/store/slices/monitoringSlice";
+import { inWindow } from "@/lib/timeRange";
 import { listen, subscribePipeline } from "@/lib/websocket/client";
 
 /** `initial`: how many recent events to load first (pages of 1,000), e.g. 100,000 for a long history. */
@@ -15,9 +16,11 @@ export function useEventStream(filters: EventFilters, subscribeTo: string[], ext
   const mode = useSocketMode();
   const events = useAppSelector((s) => s.monitoring.events);
   const key = JSON.stringify(filters);
-  const matches = useCallback((e: { pipeline_id: string; table_name: string | null; event_type: string }) =>
+  const matches = useCallback((e: { pipeline_id: string; table_name: string | null; event_type: string;
+                                     created_at?: string | null }) =>
     (!filters.pipeline_id || e.pipeline_id === filters.pipeline_id) &&
-    (!filters.table || e.table_name === filters.table) && (!filters.event_type || e.event_type === filters.event_type),
+    (!filters.table || e.table_name === filters.table) && (!filters.event_type || e.event_type === filters.event_type)
+    && inWindow(e.created_at, filters),
   // eslint-disable-next-line react-hooks/exhaustive-deps
   [key]);
   useEffect(() => {

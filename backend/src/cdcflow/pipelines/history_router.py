@@ -3,11 +3,13 @@
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 
-from cdcflow.core.deps import Reader, SessionDep
+from cdcflow.core.deps import PipelineOperator, Reader, SessionDep
 from cdcflow.events import history
+from cdcflow.models import AccessLevel
+from cdcflow.pipelines import replay
 from cdcflow.pipelines.schemas import TABLE_PATTERN
 from cdcflow.pipelines.service import get_pipeline_for
 
@@ -40,6 +42,26 @@ class RowHistory(BaseModel):
     latest: Any = None
 
 
+KeyValue = str | int | float | bool | None
+
+
+class ReplayRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    table: str = Field(pattern=TABLE_PATTERN, max_length=127, description="schema.table")
+    key: dict[str, KeyValue] = Field(min_length=1, max_length=32,
+                                     description='the key columns as the row history gives them ({"id": 42})')
+
+
+class ReplayResult(BaseModel):
+    pipeline_id: uuid.UUID
+    table: str
+    key: dict[str, Any]
+    action: str = Field(description="upserted (the source has the row), deleted (it does not, the target had it) "
+                                    "or absent (neither has it)")
+    row: dict[str, Any] | None = Field(description="the row as read from the source and written to the target")
+
+
 @router.get("/{pipeline_id}/row-history", response_model=RowHistory)
 def get_row_history(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep,
                     table: str = Query(..., pattern=TABLE_PATTERN, max_length=127, description="schema.table"),
@@ -50,3 +72,12 @@ def get_row_history(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep,
     changed, deletes. Needs view access to the pipeline."""
     get_pipeline_for(session, actor, pipeline_id)
     return history.row_history(session, pipeline_id, table, history.resolve_key(session, pipeline_id, table, key))
+
+
+@router.post("/{pipeline_id}/row-history/replay", response_model=ReplayResult)
+def replay_row(pipeline_id: uuid.UUID, body: ReplayRequest, actor: PipelineOperator, session: SessionDep,
+               request: Request) -> dict[str, Any]:
+    """Re-apply one row's current source state onto the target (upsert, or delete when the source no longer has
+    it): the repair for one row without a resync. Needs operate access to the pipeline."""
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE)
+    return replay.replay_row(session, request.app.state.engine_context, actor, pipeline, body.table, body.key)

@@ -6,7 +6,8 @@ import { useEffect, useState, type FormEvent } from "react";
 
 import DiffTable from "@/app/components/DiffTable";
 import ErrorText from "@/app/components/ErrorText";
-import { pipelinesApi, type Pipeline, type RowHistory as History } from "@/lib/api/endpoints";
+import { canOperate } from "@/lib/access";
+import { pipelinesApi, type Pipeline, type ReplayResult, type RowHistory as History } from "@/lib/api/endpoints";
 
 const COLORS: Record<string, string> = { insert: "green", update: "blue", delete: "red" };
 
@@ -22,9 +23,26 @@ export default function RowHistory({ pipeline }: { pipeline: Pipeline }) {
   const [history, setHistory] = useState<History | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [replayed, setReplayed] = useState<ReplayResult | null>(null);
+  const [replaying, setReplaying] = useState(false);
+  // Replay re-reads the row from the source and writes it to the target (operators only; confirmed first).
+  const replay = async (h: History) => {
+    if (!window.confirm(`Replace ${h.table} ${JSON.stringify(h.key)} on the target with the row the source holds `
+      + "now (or delete it there if the source no longer has it)?")) return;
+    setReplaying(true);
+    setError(null);
+    try {
+      setReplayed(await pipelinesApi.replayRow(pipeline.id, h.table, h.key));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setReplaying(false);
+    }
+  };
   const search = async (t: string, k: string) => {
     setBusy(true);
     setError(null);
+    setReplayed(null);
     try {
       setHistory(await pipelinesApi.rowHistory(pipeline.id, t, k));
       const url = new URL(window.location.href);
@@ -72,6 +90,16 @@ export default function RowHistory({ pipeline }: { pipeline: Pipeline }) {
                 + `${JSON.stringify(history.key)}; ${history.exists ? "the row exists" : "the row was deleted"}.`}
             {history.truncated && " Only the first 1,000 are shown."}
           </Text>
+          {canOperate(pipeline.access) && history.items.length > 0 && (
+            <Group gap="xs">
+              <Button size="xs" variant="light" loading={replaying} onClick={() => void replay(history)}
+                title="Re-apply the row's current source state onto the target">Replay onto target</Button>
+              {replayed && <Text size="xs" data-testid="replay-result">
+                {replayed.action === "upserted" ? "The target now holds the source's row."
+                  : replayed.action === "deleted" ? "The source no longer has this row: deleted on the target."
+                    : "Neither the source nor the target has this row."}</Text>}
+            </Group>
+          )}
           <Timeline bulletSize={18} lineWidth={2} data-testid="history-timeline">
             {history.items.map((c) => (
               <Timeline.Item key={c.id} data-testid="history-item" data-event-type={c.event_type}

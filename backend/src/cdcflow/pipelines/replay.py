@@ -1,0 +1,138 @@
+"""Replay one row onto the target: the row as the source holds it now is upserted into the target (or deleted from
+it, when the source no longer has it). The repair for one row that went wrong on the target, without a resync.
+
+The source, not the event log, is the truth replayed: the log may be pruned by retention, or hold an older image
+than the source when the pipeline lags. Values travel as JSON (row_to_json on the source, json_populate_record on
+the target), so every type round-trips through its own text form and columns are matched by name: a column the
+target lacks (ignored by the schema policy) is left out, and one only the target has keeps its value.
+
+A change still in flight for the same row lands after the replay and wins, as it would have anyway; the sink
+applies the row's later changes in order, so the target converges to the source either way.
+"""
+
+import uuid
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import sql
+from sqlalchemy.orm import Session
+
+from cdcflow.audit.service import record
+from cdcflow.connections.service import endpoint_for
+from cdcflow.core.deps import Actor
+from cdcflow.core.errors import AppError
+from cdcflow.engine.endpoints import DatabaseEndpoint
+from cdcflow.models import Connection, Pipeline
+from cdcflow.pipelines.runner import EngineContext
+
+
+class ReplayFailed(AppError):
+    """The source or target could not be read or written; the message says which and why."""
+
+    status_code, code = 502, "replay_failed"
+
+
+class InvalidRow(AppError):
+    """A table or key that does not name one row of this pipeline; the shape of a request validation error."""
+
+    status_code, code = 422, "validation_error"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__("The request is invalid",
+                         {"fields": [{"loc": ["body", field], "message": message, "type": "value_error"}]})
+
+
+def _table_ident(table: str) -> sql.Composed:
+    schema, _, name = table.partition(".")
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+
+
+def _primary_key(conn: psycopg.Connection, table: str) -> list[str]:
+    rows = conn.execute("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                        "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(%s) AND i.indisprimary "
+                        "ORDER BY array_position(i.indkey, a.attnum)", (_quoted(table),)).fetchall()
+    return [r[0] for r in rows]
+
+
+def _columns(conn: psycopg.Connection, table: str) -> list[str]:
+    rows = conn.execute("SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
+                        "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum", (_quoted(table),)).fetchall()
+    return [r[0] for r in rows]
+
+
+def _quoted(table: str) -> str:
+    schema, _, name = table.partition(".")
+    return '"{}"."{}"'.format(schema.replace('"', '""'), name.replace('"', '""'))
+
+
+def _key_match(alias: str, key_columns: list[str]) -> sql.Composed:
+    return sql.SQL(" AND ").join(sql.SQL("t.{c} = {a}.{c}").format(c=sql.Identifier(c), a=sql.Identifier(alias))
+                                 for c in key_columns)
+
+
+def _connect(endpoint: DatabaseEndpoint, timeout: int, what: str) -> psycopg.Connection:
+    try:
+        return psycopg.connect(**endpoint.libpq_kwargs(timeout), autocommit=True)
+    except psycopg.Error as exc:
+        raise ReplayFailed(f"Cannot connect to the {what} database: {str(exc).strip().splitlines()[0]}") from None
+
+
+def read_source_row(conn: psycopg.Connection, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    key_columns = _primary_key(conn, table)
+    if not key_columns:
+        raise InvalidRow("table", f"{table} has no primary key on the source")
+    if sorted(key_columns) != sorted(key):
+        raise InvalidRow("key", f"The key of {table} is ({', '.join(key_columns)})")
+    query = sql.SQL("SELECT row_to_json(t) FROM {tbl} t, json_populate_record(NULL::{tbl}, %s::json) k "
+                    "WHERE {match}").format(tbl=_table_ident(table), match=_key_match("k", key_columns))
+    row = conn.execute(query, (orjson.dumps(key).decode(),)).fetchone()
+    return None if row is None else row[0]
+
+
+def apply_to_target(conn: psycopg.Connection, table: str, key: dict[str, Any], row: dict[str, Any] | None) -> str:
+    """Upsert `row` (or delete the key when `row` is None); returns what was done."""
+    if conn.execute("SELECT to_regclass(%s)", (_quoted(table),)).fetchone()[0] is None:
+        raise InvalidRow("table", f"{table} does not exist on the target")
+    key_columns = _primary_key(conn, table)
+    if sorted(key_columns) != sorted(key):
+        raise InvalidRow("key", f"The key of {table} on the target is ({', '.join(key_columns) or 'none'})")
+    tbl = _table_ident(table)
+    if row is None:
+        query = sql.SQL("DELETE FROM {tbl} t USING json_populate_record(NULL::{tbl}, %s::json) k WHERE {match}")
+        done = conn.execute(query.format(tbl=tbl, match=_key_match("k", key_columns)),
+                            (orjson.dumps(key).decode(),)).rowcount
+        return "deleted" if done else "absent"
+    columns = [c for c in _columns(conn, table) if c in row]
+    others = [c for c in columns if c not in key_columns]
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    update = (sql.SQL("DO UPDATE SET {}").format(sql.SQL(", ").join(
+        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in others)) if others
+        else sql.SQL("DO NOTHING"))
+    query = sql.SQL("INSERT INTO {tbl} ({cols}) SELECT {cols} FROM json_populate_record(NULL::{tbl}, %s::json) "
+                    "ON CONFLICT ({keys}) {update}").format(
+        tbl=tbl, cols=cols, keys=sql.SQL(", ").join(map(sql.Identifier, key_columns)), update=update)
+    conn.execute(query, (orjson.dumps(row).decode(),))
+    return "upserted"
+
+
+def replay_row(session: Session, ctx: EngineContext, actor: Actor, pipeline: Pipeline, table: str,
+               key: dict[str, Any]) -> dict[str, Any]:
+    if table not in {f"{t.schema_name}.{t.table_name}" for t in pipeline.tables}:
+        raise InvalidRow("table", f"{table} is not one of this pipeline's tables")
+    timeout = ctx.settings.connection_test_timeout_seconds
+    source = endpoint_for(ctx.box, session.get(Connection, pipeline.source_connection_id), ctx.policy)
+    target = endpoint_for(ctx.box, session.get(Connection, pipeline.target_connection_id), ctx.policy)
+    pipeline_id: uuid.UUID = pipeline.id
+    # Nothing of cdcflow's is locked while the two databases are read and written.
+    session.commit()
+    try:
+        with _connect(source, timeout, "source") as conn:
+            row = read_source_row(conn, table, key)
+        with _connect(target, timeout, "target") as conn:
+            action = apply_to_target(conn, table, key, row)
+    except psycopg.Error as exc:
+        raise ReplayFailed(f"Replaying the row failed: {str(exc).strip().splitlines()[0]}") from None
+    record(session, actor, "pipeline.replay_row", f"pipeline:{pipeline_id}", {"table": table, "key": key, "action": action})
+    session.commit()
+    return {"pipeline_id": pipeline_id, "table": table, "key": key, "action": action, "row": row}
