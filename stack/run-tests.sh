@@ -14,7 +14,13 @@ export CDCFLOW_WEB_PORT="${CDCFLOW_TEST_WEB_PORT:-3010}"
 export CDCFLOW_ADMIN_PASSWORD="${CDCFLOW_TEST_ADMIN_PASSWORD:-test-admin-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 
 # Throwaway: stop everything, then remove the run's data (and its cluster under /var/lib/cdcflow-pg, if any).
-cleanup() { stack/stackctl reset >/dev/null 2>&1 || stack/stackctl down || true; }
+# A failed run's logs are copied beside the stack first (.stack/test-failed-logs), for whoever looks into it next.
+cleanup() {
+  if [ "${status:-0}" -ne 0 ] && [ -d "$CDCFLOW_STACK_DIR/logs" ]; then
+    rm -rf "$CDCFLOW_STACK_DIR-failed-logs" && cp -r "$CDCFLOW_STACK_DIR/logs" "$CDCFLOW_STACK_DIR-failed-logs" || true
+  fi
+  stack/stackctl reset >/dev/null 2>&1 || stack/stackctl down || true
+}
 trap cleanup EXIT INT TERM
 
 started=$SECONDS
