@@ -22,6 +22,14 @@ async function sql(database: string, text: string): Promise<void> {
   try { await client.query(text); } finally { await client.end(); }
 }
 
+async function selectRows(database: string, text: string): Promise<Record<string, unknown>[]> {
+  const url = new URL(SUPER_DSN);
+  url.pathname = `/${database}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try { return (await client.query(text)).rows; } finally { await client.end(); }
+}
+
 let token = "";
 async function call(method: string, path: string, body?: unknown, bearer = token) {
   const res = await fetch(`${API}/api/v1${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body),
@@ -315,6 +323,20 @@ test("event inspector and row history show this test's changes", async ({ page }
   await expect(page).toHaveURL(/history_key=1/);
   await page.reload();
   await expect(page.getByTestId("row-history").getByTestId("history-item")).toHaveCount(3, SLOW);
+
+  // Replay: row 2 went wrong on the target; one click (confirmed) puts the source's row back.
+  const row2 = `SELECT id, email, tier, balance::text FROM ${SCHEMA}.accounts WHERE id = 2`;
+  await until("row 2 on the target", async () => (await selectRows("demo_target", row2)).length === 1
+    && (await selectRows("demo_target", row2))[0].tier === "bronze", 120_000);
+  await sql("demo_target", `UPDATE ${SCHEMA}.accounts SET tier = 'wrong', balance = -1 WHERE id = 2`);
+  const panel = page.getByTestId("row-history");
+  await panel.locator('input[name="history-key"]').fill("2");
+  await panel.getByRole("button", { name: "Show history" }).click();
+  await expect(panel.getByTestId("history-item")).toHaveCount(2, SLOW);
+  page.once("dialog", (d) => void d.accept());
+  await panel.getByRole("button", { name: "Replay onto target" }).click();
+  await expect(panel.getByTestId("replay-result")).toHaveText("The target now holds the source's row.", SLOW);
+  expect(await selectRows("demo_target", row2)).toEqual(await selectRows("demo_source", row2));
 });
 
 test("bugs 7, 8 and 11: lag in human units and time, continuous chart axes, nothing cut at 800 px", async ({ page }) => {
@@ -398,6 +420,16 @@ test("Monitoring: filters live in the URL, lists search, and the inspector opens
   await expect(page).toHaveURL(/type=insert/);
   await expect(page).toHaveURL(new RegExp(`pipeline=${live}`));
   await expect(rows).toHaveCount(2, SLOW);
+
+  // A time range is in the URL too: a window long before this run holds none of its events; the last hour does.
+  await page.goto(`/monitoring?pipeline=${live}&since=2001-01-01T00:00:00Z&until=2001-01-02T00:00:00Z`);
+  await expect(page.getByTestId("events-loaded")).toHaveText("0 events loaded", SLOW);
+  await expect(page.getByTestId("filter-since")).not.toHaveValue("");
+  await page.getByTestId("filter-range").click();
+  await page.getByRole("option", { name: "Last hour", exact: true }).click();
+  await expect(page).toHaveURL(/range=1h/);
+  await expect(page).not.toHaveURL(/since=/);
+  await expect(rows).not.toHaveCount(0, SLOW);
 
   await page.goto("/pipelines");
   await page.getByTestId("pipelines-search").fill(`i15-live-${RUN}`);
