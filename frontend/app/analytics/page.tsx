@@ -44,7 +44,7 @@ export default function AnalyticsPage() {
           <ResponsiveContainer>
             <LineChart data={latency.map((p) => ({ ...p, label: new Date(p.t).toLocaleString([], { hour: "2-digit", day: "2-digit" }) }))}>
               <CartesianGrid strokeDasharray="3 3" /><XAxis dataKey="label" fontSize={11} /><YAxis fontSize={11} />
-              <Tooltip /><Line dataKey="average_latency_ms" stroke="#7950f2" dot={false} />
+              <Tooltip /><Line dataKey="average_latency_ms" stroke="#7950f2" dot={false} isAnimationActive={false} />
             </LineChart>
           </ResponsiveContainer>
         </div>

@@ -25,9 +25,10 @@ export default function EventsChart({ points, height = 220, bucket = "minute", h
           <YAxis fontSize={11} allowDecimals={false} />
           <Tooltip />
           <Legend />
-          <Bar dataKey="insert" stackId="a" fill="#40c057" />
-          <Bar dataKey="update" stackId="a" fill="#228be6" />
-          <Bar dataKey="delete" stackId="a" fill="#fa5252" />
+          {/* No animation: the chart refreshes every few seconds, and each redraw would grow the bars from zero again. */}
+          <Bar dataKey="insert" stackId="a" fill="#40c057" isAnimationActive={false} />
+          <Bar dataKey="update" stackId="a" fill="#228be6" isAnimationActive={false} />
+          <Bar dataKey="delete" stackId="a" fill="#fa5252" isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
     </div>
