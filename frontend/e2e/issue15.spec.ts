@@ -12,7 +12,7 @@ const ADMIN = { username: process.env.CDCFLOW_ADMIN_USER ?? "admin", password: p
 const RUN = Math.random().toString(16).slice(2, 8);
 const SCHEMA = `i15_${RUN}`;
 // Page loads, hydration and the connectors starting take long on a busy two-core machine.
-const SLOW = { timeout: 30_000 };
+const SLOW = { timeout: 60_000 };
 
 async function sql(database: string, text: string): Promise<void> {
   const url = new URL(SUPER_DSN);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import type { CdcEvent } from "@/lib/api/endpoints";
 import monitoring, { eventsReceived, eventsReplaced } from "@/lib/store/slices/monitoringSlice";
-import pipelines, { pipelineRemoved, pipelineUpdated } from "@/lib/store/slices/pipelineSlice";
+import pipelines, { fetchPipelineDetail, pipelineRemoved, pipelineUpdated } from "@/lib/store/slices/pipelineSlice";
 
 const ev = (id: number, event_type = "insert"): CdcEvent => ({
   id, pipeline_id: "p", event_type, table_name: "public.t", source_lsn: null, latency_ms: 5, kafka_topic: "t",
@@ -46,5 +46,14 @@ describe("pipelineSlice", () => {
     expect(s.items.map((x) => [x.id, x.status])).toEqual([["b", "NOT_STARTED"], ["a", "RUNNING"]]);
     s = pipelines(s, pipelineRemoved("b"));
     expect(s.items.map((x) => x.id)).toEqual(["a"]);
+  });
+
+  it("renders the pipeline from a detail answer whose status or progress failed, keeping the last ones", () => {
+    const detail = (payload: object) => ({ type: fetchPipelineDetail.fulfilled.type, payload });
+    let s = pipelines(undefined, detail({ pipeline: p("a"), status: { status: "RUNNING" }, progress: { tables: [] } }));
+    s = pipelines(s, detail({ pipeline: p("a", "RUNNING"), status: undefined, progress: undefined }));
+    expect(s.items.map((x) => [x.id, x.status])).toEqual([["a", "RUNNING"]]);
+    expect(s.status.a).toEqual({ status: "RUNNING" });
+    expect(s.progress.a).toEqual({ tables: [] });
   });
 });

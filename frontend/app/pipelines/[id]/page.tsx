@@ -2,7 +2,7 @@
 import { Alert, Anchor, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import Link from "next/link";
 import { useParams } from "next/navigation";
-import { useState } from "react";
+import { useRef, useState } from "react";
 
 import AccessPanel from "@/app/components/AccessPanel";
 import Actions from "@/app/pipelines/[id]/Actions";
@@ -45,8 +45,18 @@ export default function PipelinePage() {
   const [metrics, setMetrics] = useState<Metrics | null>(null);
   // Deleted, or never visible to this user: say so once and stop asking (not "Loading…" forever).
   const [missing, setMissing] = useState(false);
+  // One refresh at a time: on a slow network or a busy machine, polls that overlap only queue up more work.
+  const loading = useRef(false);
   const loadDetail = async () => {
-    if (missing) return;
+    if (missing || loading.current) return;
+    loading.current = true;
+    try {
+      await refreshDetail();
+    } finally {
+      loading.current = false;
+    }
+  };
+  const refreshDetail = async () => {
     const result = await dispatch(fetchPipelineDetail(id));
     if (fetchPipelineDetail.rejected.match(result) && result.error.code === "not_found") {
       dispatch(pipelineRemoved(id));

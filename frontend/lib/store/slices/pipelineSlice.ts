@@ -14,10 +14,14 @@ type State = {
 const initialState: State = { items: [], loading: false, loaded: false, error: null, status: {}, progress: {} };
 
 export const fetchPipelines = createAsyncThunk("pipelines/fetch", () => pipelinesApi.list());
+// The pipeline itself is what the page needs to render; a slow or failed status or progress answer keeps the
+// previous one instead of holding the whole page on its skeleton.
 export const fetchPipelineDetail = createAsyncThunk("pipelines/detail", async (id: string) => {
-  const [pipeline, status, progress] = await Promise.all([pipelinesApi.get(id), pipelinesApi.status(id),
+  const [pipeline, status, progress] = await Promise.allSettled([pipelinesApi.get(id), pipelinesApi.status(id),
     pipelinesApi.progress(id)]);
-  return { pipeline, status, progress };
+  if (pipeline.status === "rejected") throw pipeline.reason;
+  return { pipeline: pipeline.value, status: status.status === "fulfilled" ? status.value : undefined,
+    progress: progress.status === "fulfilled" ? progress.value : undefined };
 });
 
 const pipelineSlice = createSlice({
@@ -47,8 +51,8 @@ const pipelineSlice = createSlice({
         const i = s.items.findIndex((p) => p.id === pipeline.id);
         if (i >= 0) s.items[i] = pipeline;
         else s.items.push(pipeline);
-        s.status[pipeline.id] = status;
-        s.progress[pipeline.id] = progress;
+        if (status) s.status[pipeline.id] = status;
+        if (progress) s.progress[pipeline.id] = progress;
       });
   },
 });
