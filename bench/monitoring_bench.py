@@ -1,5 +1,5 @@
 """Monitoring at scale: 10 million CDC events across 20 pipelines, then p50/p95 over HTTP of the dashboard, the
-metrics and the first and a deep page of events, side by side with the seed's plain aggregation query.
+metrics, the first and a deep page of events and one row's history, side by side with the seed's plain aggregation query.
 
     make bench-monitoring      (or: backend/.venv/bin/python bench/monitoring_bench.py --events 10000000)
 
@@ -58,7 +58,8 @@ def fill(dsn: str, events: int, pipelines: int, chunk: int = 500_000) -> float:
                        'bench.' || p.id || '.public.table_' || (g % 10), 0, g,
                        now() - ((({events} - g) * 2592000.0 / {events}) * interval '1 second'),
                        now() - ((({events} - g) * 2592000.0 / {events}) * interval '1 second'),
-                       jsonb_build_object('op', e.op, 'event_type', e.kind, 'after', jsonb_build_object('id', g))
+                       jsonb_build_object('op', e.op, 'event_type', e.kind, 'after', jsonb_build_object('id', g),
+                                          'key', jsonb_build_object('id', g / 200))
                 FROM generate_series({lo}, {hi - 1}) g
                 JOIN bench_pipelines p ON p.n = g % {pipelines}
                 CROSS JOIN LATERAL (SELECT CASE WHEN g % 10 < 6 THEN 'insert' WHEN g % 10 < 9 THEN 'update'
@@ -141,6 +142,13 @@ def main() -> int:
             "GET /monitoring/events?pipeline_id (first page)": timed(
                 get("/api/v1/monitoring/events", limit=100, pipeline_id=pid), args.requests),
         }
+        # Row history: one row's timeline (each key has 10 events in its pipeline and table) at full log size.
+        key = args.events // 400
+        history = http.get(f"/api/v1/pipelines/{pid}/row-history", params={"table": "public.table_0",
+                                                                            "key": str(key)}).json()
+        assert len(history["items"]) == 10, history
+        results["GET /pipelines/{id}/row-history"] = timed(
+            get(f"/api/v1/pipelines/{pid}/row-history", table="public.table_0", key=str(key)), args.requests)
         seed_n = max(3, args.requests // 10)
         with psycopg.connect(dsn) as conn:
             results["seed aggregation query (SQL, no HTTP)"] = timed(lambda: conn.execute(SEED_QUERY).fetchall(),
