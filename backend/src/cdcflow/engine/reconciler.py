@@ -16,6 +16,7 @@ from cdcflow.core.loop import LoopService
 from cdcflow.engine.connect.client import ConnectClient
 from cdcflow.models import CdcStatus, Pipeline, PipelineStatus
 from cdcflow.monitoring.health import LOST_SLOT_ERROR
+from cdcflow.pipelines.states import fire
 from cdcflow.pipelines.status import connect_snapshot
 
 logger = logging.getLogger(__name__)
@@ -52,12 +53,13 @@ class Reconciler(LoopService):
             return
         if pipeline.status == PipelineStatus.RUNNING and problem:
             logger.warning("pipeline %s -> ERROR: %s", pipeline.id, problem)
-            pipeline.status, pipeline.cdc_status, pipeline.last_error = PipelineStatus.ERROR, CdcStatus.ERROR, problem
+            fire(pipeline, "connector_failed")
+            pipeline.cdc_status, pipeline.last_error = CdcStatus.ERROR, problem
         elif pipeline.status == PipelineStatus.ERROR and pipeline.cdc_status == CdcStatus.ERROR and not problem \
                 and pipeline.last_error != LOST_SLOT_ERROR:  # running connectors cannot bring back lost WAL
             logger.info("pipeline %s recovered -> RUNNING", pipeline.id)
-            pipeline.status, pipeline.cdc_status, pipeline.last_error = (PipelineStatus.RUNNING, CdcStatus.RUNNING,
-                                                                         None)
+            fire(pipeline, "recovered")
+            pipeline.cdc_status, pipeline.last_error = CdcStatus.RUNNING, None
 
 
 def _problem(snapshot: dict) -> str | None:

@@ -32,7 +32,7 @@ from cdcflow.monitoring.health import (
     evaluate_platform_health,
 )
 from cdcflow.pipelines.runner import EngineContext
-from cdcflow.pipelines.states import check_transition
+from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)
 # Statuses whose data plane is expected to flow (sink offsets sampled); a slot is watched in any started status.
@@ -183,7 +183,7 @@ class HealthMonitor(LoopService):
             if pipeline is None or (pipeline.status == PipelineStatus.ERROR and pipeline.last_error == LOST_SLOT_ERROR):
                 return
             try:
-                pipeline.status = check_transition("fail", pipeline.status)
+                fire(pipeline, "slot_lost")
             except Conflict:
                 return  # a start or stop job owns the pipeline now; the next pass looks again
             pipeline.cdc_status, pipeline.last_error = CdcStatus.ERROR, LOST_SLOT_ERROR

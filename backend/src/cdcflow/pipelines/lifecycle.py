@@ -22,7 +22,7 @@ from cdcflow.models import AccessLevel, CdcStatus, Connection, Pipeline, Pipelin
 from cdcflow.pipelines import recovery
 from cdcflow.pipelines.runner import EngineContext, start_pipeline_job, stop_pipeline_job
 from cdcflow.pipelines.service import get_pipeline_for
-from cdcflow.pipelines.states import check_transition
+from cdcflow.pipelines.states import check_transition, fire
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, p
         return resume(session, ctx, actor, pipeline_id)
     if jobs.active(pipeline.id):
         raise Conflict("A job for this pipeline is still running; try again in a moment")
-    pipeline.status = check_transition("start", pipeline.status)
+    fire(pipeline, "start")
     _require_primary_keys(ctx, session, pipeline)
     pipeline.last_error = None
     _lease(ctx, session, pipeline.id, "start")
@@ -89,7 +89,7 @@ def stop(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pi
             ctx.leases.request_cancel(session, pipeline.id)
         record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}", {"cancelled_start": True})
         return pipeline
-    pipeline.status = check_transition("stop", pipeline.status)
+    fire(pipeline, "stop")
     _lease(ctx, session, pipeline.id, "stop")
     record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}")
     session.commit()
@@ -110,9 +110,10 @@ def _each_connector(ctx: EngineContext, pipeline: Pipeline, action: str) -> None
 def _pause_or_resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, action: str,
                      cdc_status: CdcStatus) -> Pipeline:
     pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
-    next_status = check_transition(action, pipeline.status)
+    check_transition(action, pipeline.status)
     _each_connector(ctx, pipeline, action)
-    pipeline.status, pipeline.cdc_status = next_status, cdc_status
+    fire(pipeline, action)
+    pipeline.cdc_status = cdc_status
     record(session, actor, f"pipeline.{action}", f"pipeline:{pipeline.id}")
     return pipeline
 

@@ -39,10 +39,10 @@ from cdcflow.models import (
     Pipeline,
     PipelineMode,
     PipelineRun,
-    PipelineStatus,
     PipelineTable,
 )
 from cdcflow.pipelines.schema_sync import capture_baselines, ignored_fields
+from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def start_pipeline_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threa
         undo.run()
 
         def fail(p: Pipeline) -> None:
-            p.status = PipelineStatus.STOPPED if cancelled else PipelineStatus.ERROR
+            fire(p, "cancel_start" if cancelled else "start_failed")
             p.last_error = None if cancelled else message
             if p.full_load_status == FullLoadStatus.RUNNING:
                 p.full_load_status = FullLoadStatus.NOT_STARTED if cancelled else FullLoadStatus.FAILED
@@ -215,7 +215,8 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
 
     if not cdc:
         def finished(p: Pipeline) -> None:
-            p.status, p.last_error = PipelineStatus.STOPPED, None
+            fire(p, "loaded")
+            p.last_error = None
 
         ctx.finish(pipeline_id, finished)
         return
@@ -228,7 +229,8 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
                       topics, undo, signals)
 
     def running(p: Pipeline) -> None:
-        p.status, p.cdc_status, p.last_error = PipelineStatus.RUNNING, CdcStatus.RUNNING, None
+        fire(p, "started")
+        p.cdc_status, p.last_error = CdcStatus.RUNNING, None
         p.debezium_connector_name, p.sink_connector_name = names.source_connector, names.sink_connector
         p.kafka_topics = topics
 
@@ -339,9 +341,11 @@ def stop_pipeline_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: thread
 
     def stopped(p: Pipeline) -> None:
         if error:
-            p.status, p.last_error = PipelineStatus.ERROR, f"Stop failed: {error}"
+            fire(p, "stop_failed")
+            p.last_error = f"Stop failed: {error}"
         else:
-            p.status, p.last_error = PipelineStatus.STOPPED, None
+            fire(p, "stopped")
+            p.last_error = None
             if p.cdc_status in (CdcStatus.RUNNING, CdcStatus.PAUSED, CdcStatus.STARTING, CdcStatus.ERROR):
                 p.cdc_status = CdcStatus.STOPPED
 

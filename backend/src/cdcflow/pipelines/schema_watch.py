@@ -25,7 +25,7 @@ from cdcflow.engine.names import ResourceNames
 from cdcflow.models import CdcStatus, Pipeline, PipelineMode, PipelineRun, PipelineStatus
 from cdcflow.pipelines import schema_sync
 from cdcflow.pipelines.schema_drops import run_deferred_drops
-from cdcflow.pipelines.states import check_transition
+from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ def pause_for_review(ctx, view: schema_sync.PipelineView, result: schema_sync.Sy
 
     def paused(p: Pipeline) -> None:
         if p.status in (PipelineStatus.RUNNING, PipelineStatus.ERROR):
-            p.status = check_transition("schema_pause", p.status)
+            fire(p, "schema_pause")
             p.cdc_status, p.last_error = CdcStatus.PAUSED, message
 
     ctx.update(view.id, paused)

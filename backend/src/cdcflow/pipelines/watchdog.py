@@ -24,7 +24,7 @@ from cdcflow.engine.leases import Lapsed
 from cdcflow.engine.names import ResourceNames
 from cdcflow.models import CdcStatus, FullLoadStatus, Pipeline, PipelineMode
 from cdcflow.pipelines.runner import EngineContext, _load_plan, start_pipeline_job, stop_pipeline_job
-from cdcflow.pipelines.states import check_transition
+from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def release_interrupted_start(ctx: EngineContext, pipeline_id: uuid.UUID, lapsed
     message = " ".join(parts)
 
     def interrupted(p: Pipeline) -> None:
-        p.status = check_transition("cancel_start" if lapsed.cancel_requested else "interrupt", p.status)
+        fire(p, "cancel_start" if lapsed.cancel_requested else "interrupt")
         p.last_error = None if lapsed.cancel_requested else message
         if p.full_load_status == FullLoadStatus.RUNNING:
             p.full_load_status = FullLoadStatus.NOT_STARTED if lapsed.cancel_requested else FullLoadStatus.FAILED
