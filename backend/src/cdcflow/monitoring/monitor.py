@@ -178,7 +178,7 @@ class HealthMonitor(LoopService):
 
     def _fail_lost_slot(self, pipeline_id: uuid.UUID) -> None:
         """The source removed WAL the slot still needed: streaming cannot resume, whatever Connect says."""
-        for session in session_scope(self.ctx.session_factory):
+        with session_scope(self.ctx.session_factory) as session:
             pipeline = session.get(Pipeline, pipeline_id, with_for_update=True)
             if pipeline is None or (pipeline.status == PipelineStatus.ERROR and pipeline.last_error == LOST_SLOT_ERROR):
                 return

@@ -63,15 +63,19 @@ def _lease(ctx: EngineContext, session: Session, pipeline_id: uuid.UUID, kind: s
 
 
 def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
-    # Access first, then the outbound policy before the row lock: resolving the hosts is a network call.
-    _require_allowed_addresses(ctx, session, get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE))
-    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
+    # Access, then the checks that go to the network (the outbound policy resolves hosts, the primary keys are read
+    # from the source) before the row lock; the locked re-check below decides.
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE)
+    _require_allowed_addresses(ctx, session, pipeline)
     if pipeline.status == PipelineStatus.PAUSED:
         return resume(session, ctx, actor, pipeline_id)
+    check_transition("start", pipeline.status)
+    _require_primary_keys(ctx, session, pipeline)
+    session.commit()
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
     if jobs.active(pipeline.id):
         raise Conflict("A job for this pipeline is still running; try again in a moment")
     fire(pipeline, "start")
-    _require_primary_keys(ctx, session, pipeline)
     pipeline.last_error = None
     _lease(ctx, session, pipeline.id, "start")
     record(session, actor, "pipeline.start", f"pipeline:{pipeline.id}")
@@ -109,10 +113,12 @@ def _each_connector(ctx: EngineContext, pipeline: Pipeline, action: str) -> None
 
 def _pause_or_resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, action: str,
                      cdc_status: CdcStatus) -> Pipeline:
-    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE)
     check_transition(action, pipeline.status)
+    session.commit()  # no row lock while Connect is called
     _each_connector(ctx, pipeline, action)
-    fire(pipeline, action)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
+    fire(pipeline, action)  # Conflict if the status moved meanwhile
     pipeline.cdc_status = cdc_status
     record(session, actor, f"pipeline.{action}", f"pipeline:{pipeline.id}")
     return pipeline
@@ -134,10 +140,16 @@ def resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
 
 
 def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, force: bool) -> None:
-    """Connectors, slot, publication, topics and secrets go; then the row is soft-deleted."""
-    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE, for_update=True)
+    """Connectors, slot, publication, topics and secrets go; then the row is soft-deleted.
+
+    The cleanup calls Connect, the source and Kafka with no row lock held; the soft delete re-checks the status
+    under the lock (a start that slipped in meanwhile makes it a 409, and that start recreates what it needs)."""
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE)
     check_transition("delete", pipeline.status)
-    names = ResourceNames(pipeline.id)
+    topics = list(pipeline.kafka_topics or [])
+    source = session.get(Connection, pipeline.source_connection_id)
+    session.commit()
+    names = ResourceNames(pipeline_id)
     problems: list[str] = []
     try:
         with ctx.connect() as connect:
@@ -145,7 +157,6 @@ def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
             connect.delete(names.sink_connector)
     except ConnectError as exc:
         problems.append(f"connectors: {exc}")
-    source = session.get(Connection, pipeline.source_connection_id)
     try:
         timeout = ctx.settings.connection_test_timeout_seconds
         adapter = source_adapter(endpoint_for(ctx.box, source, ctx.policy), timeout)
@@ -159,10 +170,12 @@ def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
                        "with force=true (a leftover replication slot keeps WAL on the source)",
                        {"problems": problems})
     try:
-        delete_topics(ctx.settings.kafka_bootstrap_servers, list(pipeline.kafka_topics or []))
+        delete_topics(ctx.settings.kafka_bootstrap_servers, topics)
     except Exception as exc:  # noqa: BLE001  (topics age out by retention; not worth blocking the delete)
-        logger.warning("could not delete topics of pipeline %s: %s", pipeline.id, exc)
-    ctx.secrets().remove(pipeline.id)
+        logger.warning("could not delete topics of pipeline %s: %s", pipeline_id, exc)
+    ctx.secrets().remove(pipeline_id)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE, for_update=True)
+    check_transition("delete", pipeline.status)
     pipeline.deleted_at = func.now()
     drop_grants(session, ResourceType.PIPELINE, pipeline.id)
     record(session, actor, "pipeline.delete", f"pipeline:{pipeline.id}",

@@ -69,14 +69,14 @@ class EngineContext:
         return ConnectSecrets(self.settings.connect_secrets_dir)
 
     def update(self, pipeline_id: uuid.UUID, fn: Callable[[Pipeline], None]) -> None:
-        for session in session_scope(self.session_factory):
+        with session_scope(self.session_factory) as session:
             pipeline = session.get(Pipeline, pipeline_id, with_for_update=True)
             fn(pipeline)
 
     def finish(self, pipeline_id: uuid.UUID, fn: Callable[[Pipeline], None]) -> bool:
         """A job's final status and the release of its lease, in one transaction; skipped (False) when another
         API process has taken the job over meanwhile."""
-        for session in session_scope(self.session_factory):
+        with session_scope(self.session_factory) as session:
             pipeline = session.get(Pipeline, pipeline_id, with_for_update=True)
             if self.leases is not None and not self.leases.release(session, pipeline_id):
                 logger.warning("job outcome dropped: another API process took this pipeline's job over")
@@ -87,7 +87,7 @@ class EngineContext:
     def holds_lease(self, pipeline_id: uuid.UUID) -> bool:
         if self.leases is None:
             return True
-        for session in session_scope(self.session_factory):
+        with session_scope(self.session_factory) as session:
             return self.leases.holds(session, pipeline_id)
         return False
 
@@ -115,7 +115,7 @@ def _is_cdc(mode: PipelineMode) -> bool:
 
 
 def _load_plan(ctx: EngineContext, pipeline_id: uuid.UUID):
-    for session in session_scope(ctx.session_factory):
+    with session_scope(ctx.session_factory) as session:
         p = session.get(Pipeline, pipeline_id)
         source = session.get(Connection, p.source_connection_id)
         target = session.get(Connection, p.target_connection_id)
@@ -288,7 +288,7 @@ def _full_load(ctx: EngineContext, pipeline_id: uuid.UUID, tables: list[TableDef
     def done(p: Pipeline) -> None:
         p.full_load_status = FullLoadStatus.COMPLETED
 
-    for session in session_scope(ctx.session_factory):
+    with session_scope(ctx.session_factory) as session:
         session.add(PipelineRun(pipeline_id=pipeline_id, run_type="FULL_LOAD", status="COMPLETED",
                                 started_at=started, completed_at=completed,
                                 run_metadata={"snapshot_lsn": lsn, "tables": figures, "rows": total_rows,
@@ -310,7 +310,7 @@ class _ProgressReporter:
             return
         self._last = now
         by_name = {t.qualified: t for t in progress.snapshot()}
-        for session in session_scope(self.ctx.session_factory):
+        with session_scope(self.ctx.session_factory) as session:
             session.execute(update(Pipeline).where(Pipeline.id == self.pipeline_id)
                             .values(updated_at=func.now()))  # heartbeat for the reconciler
             rows = session.scalars(select(PipelineTable).where(PipelineTable.pipeline_id == self.pipeline_id))

@@ -121,7 +121,7 @@ class SchemaWatcher(LoopService):
     # ------------------------------------------------------------------ one pass
 
     def run_once(self) -> None:
-        for session in session_scope(self.ctx.session_factory):
+        with session_scope(self.ctx.session_factory) as session:
             pipelines = list(session.scalars(select(Pipeline.id).where(
                 Pipeline.deleted_at.is_(None), Pipeline.sink_connector_name.is_not(None),
                 Pipeline.mode != PipelineMode.FULL_LOAD_ONLY,

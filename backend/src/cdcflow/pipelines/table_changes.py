@@ -37,12 +37,9 @@ logger = logging.getLogger(__name__)
 
 def add_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID,
               table: str) -> Pipeline:
-    pipeline = get_pipeline(session, pipeline_id, for_update=True)
-    check_transition("add_table", pipeline.status)
-    if any(t.qualified_name == table for t in pipeline.tables):
-        raise Conflict(f"Table {table} is already part of this pipeline")
-    if jobs.active(pipeline.id):
-        raise Conflict("A job for this pipeline is still running; try again in a moment")
+    pipeline = get_pipeline(session, pipeline_id)
+    _check_add(pipeline, jobs, table)
+    session.commit()  # the source is read below: no row lock meanwhile
     view = schema_sync.load_view(ctx, pipeline_id)
     found, missing = source_adapter(view.source, ctx.settings.connection_test_timeout_seconds).read_tables([table])
     if missing:
@@ -50,6 +47,8 @@ def add_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Acto
     if not found[0].primary_key:
         raise Unprocessable(f"Table {table} has no primary key and cannot be replicated",
                             {"tables_without_primary_key": [table]})
+    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    _check_add(pipeline, jobs, table)  # again, under the lock: the decision is made here
     schema, name = table.split(".", 1)
     position = max((t.position for t in pipeline.tables), default=-1) + 1
     pipeline.tables.append(PipelineTable(schema_name=schema, table_name=name, position=position, state="PENDING",
@@ -58,6 +57,14 @@ def add_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Acto
     session.commit()
     jobs.submit(pipeline.id, lambda cancel: add_table_job(ctx, pipeline_id, table, cancel))
     return get_pipeline(session, pipeline_id)
+
+
+def _check_add(pipeline: Pipeline, jobs: JobRunner, table: str) -> None:
+    check_transition("add_table", pipeline.status)
+    if any(t.qualified_name == table for t in pipeline.tables):
+        raise Conflict(f"Table {table} is already part of this pipeline")
+    if jobs.active(pipeline.id):
+        raise Conflict("A job for this pipeline is still running; try again in a moment")
 
 
 def remove_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID,

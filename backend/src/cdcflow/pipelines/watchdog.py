@@ -50,14 +50,14 @@ class JobWatchdog(LoopService):
             self.jobs.cancel(pipeline_id)
         for pipeline_id in cancels:
             self.jobs.cancel(pipeline_id)
-        for session in session_scope(self.ctx.session_factory):
+        with session_scope(self.ctx.session_factory) as session:
             taken = leases.take_over_lapsed(session, running)
         for lapsed in taken:
             self.take_over(lapsed)
 
     def take_over(self, lapsed: Lapsed) -> None:
         ctx, pipeline_id = self.ctx, lapsed.pipeline_id
-        for session in session_scope(ctx.session_factory):
+        with session_scope(ctx.session_factory) as session:
             pipeline = session.get(Pipeline, pipeline_id)
             mode, full_load_status = pipeline.mode, pipeline.full_load_status
         logger.warning("taking over the %s job of pipeline %s (owner %s, last heartbeat %s)", lapsed.kind,
