@@ -20,7 +20,7 @@ from cdcflow.engine.leases import JobLeases
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.postgres.ddl import read_table
 from cdcflow.pipelines.watchdog import JobWatchdog
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 from cdcflow.pipelines.status import table_percent
 from tests.stack_support import alive, daemon_pid, kill9, stackctl
 from tests.support import connect, dsn_for, table_fingerprint, wait_until

@@ -31,7 +31,7 @@ from cdcflow.monitoring.health import (
     evaluate_pipeline_health,
     evaluate_platform_health,
 )
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)

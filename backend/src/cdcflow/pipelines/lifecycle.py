@@ -6,21 +6,29 @@ import uuid
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from cdcflow.access.service import drop_grants
 from cdcflow.audit.service import record
 from cdcflow.connections.service import endpoint_for
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, ServiceUnavailable, Unprocessable
-from cdcflow.engine.adapters import source_adapter
 from cdcflow.engine.connect.client import ConnectError
+from cdcflow.engine.context import EngineContext
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.outbound import HostUnresolvable, OutboundRefused
+from cdcflow.engine.ports import source_adapter
 from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.engine.topics import delete_topics
-from cdcflow.access.service import drop_grants
-from cdcflow.models import AccessLevel, CdcStatus, Connection, Pipeline, PipelineStatus, ResourceType
+from cdcflow.models import (
+    AccessLevel,
+    CdcStatus,
+    Connection,
+    Pipeline,
+    PipelineStatus,
+    ResourceType,
+)
 from cdcflow.pipelines import recovery
-from cdcflow.pipelines.runner import EngineContext, start_pipeline_job, stop_pipeline_job
+from cdcflow.pipelines.runner import start_pipeline_job, stop_pipeline_job
 from cdcflow.pipelines.service import get_pipeline_for
 from cdcflow.pipelines.states import check_transition, fire
 

@@ -15,10 +15,11 @@ from cdcflow.audit.service import record
 from cdcflow.connections.service import endpoint_for
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
-from cdcflow.engine.adapters import source_adapter
 from cdcflow.engine.connect.client import ConnectError
+from cdcflow.engine.context import EngineContext
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.ports import source_adapter
 from cdcflow.engine.schema_evolution import PROPAGATE
 from cdcflow.models import (
     CdcStatus,
@@ -31,8 +32,12 @@ from cdcflow.models import (
 )
 from cdcflow.pipelines import schema_sync
 from cdcflow.pipelines.resync import request_resync
-from cdcflow.pipelines.runner import EngineContext, start_pipeline_job
-from cdcflow.pipelines.schema_watch import follow_up, pause_for_review, update_sink_exclusions
+from cdcflow.pipelines.runner import start_pipeline_job
+from cdcflow.pipelines.schema_watch import (
+    follow_up,
+    pause_for_review,
+    update_sink_exclusions,
+)
 from cdcflow.pipelines.service import get_pipeline
 from cdcflow.pipelines.states import check_transition, fire
 

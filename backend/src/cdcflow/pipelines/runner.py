@@ -9,27 +9,22 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 from cdcflow.connections.service import endpoint_for
-from cdcflow.core.config import Settings
-from cdcflow.core.crypto import SecretBox
 from cdcflow.core.db import session_scope
-from cdcflow.engine.adapters import source_adapter, target_adapter
+from cdcflow.engine.catalog import TableDef
 from cdcflow.engine.connect.client import ConnectClient, ConnectError
 from cdcflow.engine.connect.configs import sink_config, source_config
-from cdcflow.engine.connect.secrets import ConnectSecrets
+from cdcflow.engine.context import EngineContext
 from cdcflow.engine.fullload.copier import Cancelled
 from cdcflow.engine.fullload.progress import LoadProgress
 from cdcflow.engine.fullload.runner import LoadOptions, LoadTable, run_full_load
-from cdcflow.engine.leases import JobLeases
 from cdcflow.engine.names import ResourceNames
-from cdcflow.engine.outbound import OutboundPolicy
-from cdcflow.engine.postgres.ddl import TableDef, same_types
+from cdcflow.engine.ports import source_adapter, target_adapter
+from cdcflow.engine.postgres.ddl import same_types
 from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.engine.topics import ensure_topics
 from cdcflow.models import (
@@ -49,47 +44,6 @@ logger = logging.getLogger(__name__)
 
 class StartFailed(Exception):
     """A start step failed; the message is meant for the user."""
-
-
-@dataclass
-class EngineContext:
-    settings: Settings
-    box: SecretBox
-    session_factory: sessionmaker[Session]
-    leases: JobLeases | None = None
-    policy: OutboundPolicy = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.policy = OutboundPolicy.from_settings(self.settings)
-
-    def connect(self) -> ConnectClient:
-        return ConnectClient.from_settings(self.settings, timeout=15)
-
-    def secrets(self) -> ConnectSecrets:
-        return ConnectSecrets(self.settings.connect_secrets_dir)
-
-    def update(self, pipeline_id: uuid.UUID, fn: Callable[[Pipeline], None]) -> None:
-        with session_scope(self.session_factory) as session:
-            pipeline = session.get(Pipeline, pipeline_id, with_for_update=True)
-            fn(pipeline)
-
-    def finish(self, pipeline_id: uuid.UUID, fn: Callable[[Pipeline], None]) -> bool:
-        """A job's final status and the release of its lease, in one transaction; skipped (False) when another
-        API process has taken the job over meanwhile."""
-        with session_scope(self.session_factory) as session:
-            pipeline = session.get(Pipeline, pipeline_id, with_for_update=True)
-            if self.leases is not None and not self.leases.release(session, pipeline_id):
-                logger.warning("job outcome dropped: another API process took this pipeline's job over")
-                return False
-            fn(pipeline)
-        return True
-
-    def holds_lease(self, pipeline_id: uuid.UUID) -> bool:
-        if self.leases is None:
-            return True
-        with session_scope(self.session_factory) as session:
-            return self.leases.holds(session, pipeline_id)
-        return False
 
 
 class Undo:

@@ -18,17 +18,18 @@ from sqlalchemy.orm import Session
 from cdcflow.audit.service import record
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound, Unprocessable
-from cdcflow.engine.adapters import source_adapter, target_adapter
+from cdcflow.engine.ports import source_adapter, target_adapter
 from cdcflow.engine.connect.client import ConnectClient
 from cdcflow.engine.connect.configs import sink_config, source_config
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.postgres.ddl import ident
 from cdcflow.engine.postgres.inspect import open_connection
 from cdcflow.engine.topics import ensure_topics
 from cdcflow.models import Pipeline, PipelineStatus, PipelineTable
 from cdcflow.pipelines import schema_sync
 from cdcflow.pipelines.resync import request_resync
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 from cdcflow.pipelines.service import get_pipeline
 from cdcflow.pipelines.states import check_transition
 
@@ -120,7 +121,7 @@ def add_table_job(ctx: EngineContext, pipeline_id: uuid.UUID, table: str, cancel
                                                             definition.name)).fetchone()
             if not published:
                 conn.execute(sql.SQL("ALTER PUBLICATION {} ADD TABLE {}").format(
-                    sql.Identifier(names.publication), definition.ident))
+                    sql.Identifier(names.publication), ident(definition)))
         target = target_adapter(view.target, timeout)
         (created, needs_pk), = target.ensure_tables([definition])
         if needs_pk:

@@ -18,12 +18,13 @@ import uuid
 
 from cdcflow.core.db import session_scope
 from cdcflow.core.loop import LoopService
-from cdcflow.engine.adapters import source_adapter
+from cdcflow.engine.context import EngineContext
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.leases import Lapsed
 from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.ports import source_adapter
 from cdcflow.models import CdcStatus, FullLoadStatus, Pipeline, PipelineMode
-from cdcflow.pipelines.runner import EngineContext, _load_plan, start_pipeline_job, stop_pipeline_job
+from cdcflow.pipelines.runner import _load_plan, start_pipeline_job, stop_pipeline_job
 from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)
