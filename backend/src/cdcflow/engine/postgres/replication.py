@@ -17,9 +17,9 @@ def tables_without_primary_key(tables: list[TableDef]) -> list[str]:
 def set_replica_identity_full(conn: psycopg.Connection, tables: list[TableDef]) -> None:
     """FULL: the old row travels whole, so an unchanged TOAST value is never replaced by a placeholder."""
     for t in tables:
-        ident = conn.execute("SELECT relreplident FROM pg_class WHERE oid = %s::regclass",
-                             (f'"{t.schema}"."{t.name}"',)).fetchone()[0]
-        if ident != "f":
+        replident = conn.execute("SELECT relreplident FROM pg_class WHERE oid = %s::regclass",
+                                 (f'"{t.schema}"."{t.name}"',)).fetchone()[0]
+        if replident != "f":
             conn.execute(sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(ident(t)))
 
 
