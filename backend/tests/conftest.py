@@ -70,7 +70,7 @@ def users(app) -> dict[str, dict[str, str]]:
     from cdcflow.users.service import create_user
 
     created = {}
-    for session in session_scope(app.state.session_factory):
+    with session_scope(app.state.session_factory) as session:
         for role in Role:
             username = f"t-{role.value}-{_uuid.uuid4().hex[:8]}"
             password = f"pw-{role.value}-{_uuid.uuid4().hex}"

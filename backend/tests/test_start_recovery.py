@@ -20,7 +20,7 @@ from cdcflow.engine.leases import JobLeases
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.postgres.ddl import read_table
 from cdcflow.pipelines.watchdog import JobWatchdog
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 from cdcflow.pipelines.status import table_percent
 from tests.stack_support import alive, daemon_pid, kill9, stackctl
 from tests.support import connect, dsn_for, table_fingerprint, wait_until
@@ -167,7 +167,7 @@ def lapsed(app, client, auth, stack_env):
             "name": f"wd-{uuid.uuid4().hex[:8]}", "mode": "full_load_and_cdc", "source_connection_id": src,
             "target_connection_id": tgt, "tables": [f"{schema}.t"]}).json()["id"]
         created.append(pid)
-        for session in session_scope(app.state.session_factory):
+        with session_scope(app.state.session_factory) as session:
             session.execute(text("UPDATE pipelines SET status = :s, full_load_status = :f WHERE id = :id"),
                             {"s": status, "f": full_load_status, "id": pid})
             session.execute(text("UPDATE pipeline_tables SET state = 'COPYING', rows_copied = 5 WHERE pipeline_id = "
@@ -183,7 +183,7 @@ def lapsed(app, client, auth, stack_env):
     yield make, JobWatchdog(ctx, jobs, interval=1), source
     jobs.shutdown()
     for pid in created:
-        for session in session_scope(app.state.session_factory):
+        with session_scope(app.state.session_factory) as session:
             session.execute(text("DELETE FROM pipeline_jobs WHERE pipeline_id = :id"), {"id": pid})
             session.execute(text("UPDATE pipelines SET status = 'STOPPED' WHERE id = :id"), {"id": pid})
         client.delete(f"/api/v1/pipelines/{pid}", params={"force": "true"}, headers=auth["operator"])
@@ -233,7 +233,7 @@ def test_a_job_that_lost_its_lease_does_not_overwrite_the_new_owner(app, lapsed)
     pid = make("STARTING", "RUNNING", "0 seconds")  # fresh: no watchdog of this test run takes it meanwhile
     ctx = watchdog.ctx
     # The "dead" process was only stalled: its job now finishes, after the second process took the lease.
-    for session in session_scope(app.state.session_factory):
+    with session_scope(app.state.session_factory) as session:
         session.execute(text("UPDATE pipeline_jobs SET owner = :me WHERE pipeline_id = :id"),
                         {"me": ctx.leases.owner, "id": pid})
     stalled = EngineContext(ctx.settings, ctx.box, ctx.session_factory, JobLeases("dead-host:1:x", 15))

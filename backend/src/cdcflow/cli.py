@@ -38,7 +38,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
         return 2
     engine = make_engine(get_settings())
     try:
-        for session in session_scope(make_session_factory(engine)):
+        with session_scope(make_session_factory(engine)) as session:
             created = ensure_admin(session, args.username, password)
     finally:
         engine.dispose()
@@ -60,7 +60,7 @@ def cmd_reencrypt_secrets(args: argparse.Namespace) -> int:
     engine = make_engine(settings)
     rewritten = 0
     try:
-        for session in session_scope(make_session_factory(engine)):
+        with session_scope(make_session_factory(engine)) as session:
             for conn in session.scalars(select(Connection).with_for_update()):
                 if box.needs_rotation(conn.password_encrypted):
                     conn.password_encrypted = box.encrypt(box.decrypt(conn.password_encrypted))

@@ -45,7 +45,7 @@ from cdcflow.pipelines.lifecycle_router import router as lifecycle_router
 from cdcflow.pipelines.recovery_router import router as recovery_router
 from cdcflow.pipelines.resync import ResyncTracker
 from cdcflow.pipelines.watchdog import JobWatchdog
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 from cdcflow.pipelines.router import router as pipelines_router
 from cdcflow.pipelines.schema_watch import SchemaWatcher
 from cdcflow.users.router import router as users_router

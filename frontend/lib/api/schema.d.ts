@@ -1751,6 +1751,11 @@ export interface components {
             retained_wal_bytes?: number | null;
             /** Health */
             health?: string | null;
+            /**
+             * Allowed Actions
+             * @description The actions the pipeline's status allows now (the lifecycle table in pipelines/states.py); what the caller may do also depends on `access`
+             */
+            allowed_actions: ("start" | "stop" | "pause" | "resume" | "restart" | "reset" | "resync" | "add_table" | "remove_table" | "delete")[];
         };
         /**
          * PipelineStatus

@@ -72,7 +72,7 @@ class DeliveryWorker(LoopService):
     def _claim(self) -> list[Claimed]:
         hold = self.settings.alert_delivery_timeout_seconds * 2 + 10
         claimed = []
-        for session in session_scope(self.session_factory):
+        with session_scope(self.session_factory) as session:
             rows = session.scalars(
                 select(AlertDelivery).where(AlertDelivery.status == "pending",
                                             AlertDelivery.next_attempt_at <= text("now()"),
@@ -88,9 +88,8 @@ class DeliveryWorker(LoopService):
         return claimed
 
     def _record(self, claimed: Claimed, result: SendResult) -> None:
-        # No early return inside session_scope: leaving its loop early rolls the transaction back.
         max_attempts = self.settings.alert_delivery_max_attempts
-        for session in session_scope(self.session_factory):
+        with session_scope(self.session_factory) as session:
             d = session.get(AlertDelivery, claimed.id, with_for_update=True)
             if d is not None:
                 self._outcome(d, claimed, result, max_attempts)

@@ -51,7 +51,7 @@ class AlertEvaluator(LoopService):
             return
         obs = self.observer.observe(kinds)
         now = datetime.now(UTC)
-        for session in session_scope(self.session_factory):
+        with session_scope(self.session_factory) as session:
             for rule in session.scalars(select(AlertRule).where(AlertRule.enabled).order_by(AlertRule.name)):
                 self.evaluate(session, rule, obs, now)
 

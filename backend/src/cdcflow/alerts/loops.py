@@ -6,7 +6,7 @@ from cdcflow.alerts.observe import CurrentObservations, monitor_health
 from cdcflow.core.loop import LoopService
 from cdcflow.events.service import EventLoggerService
 from cdcflow.monitoring.monitor import HealthMonitor
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 
 
 def alert_loops(ctx: EngineContext, event_logger: EventLoggerService | None,

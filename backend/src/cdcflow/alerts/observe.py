@@ -24,7 +24,7 @@ from cdcflow.engine.postgres.inspect import open_connection
 from cdcflow.events.service import EventLoggerService
 from cdcflow.models import Connection, Pipeline, PipelineStatus
 from cdcflow.monitoring.lag import last_event
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.pipelines.status import connect_snapshot
 

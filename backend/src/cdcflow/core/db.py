@@ -1,6 +1,7 @@
 """Engine and session factory for the metadata database; the request's session owns commit/rollback."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,8 +23,10 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+@contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Commit on success, roll back on any error: one unit of work per request or job."""
+    """`with session_scope(f) as session:` commits when the block ends (a `return` inside too) and rolls back when
+    it raises: one unit of work per request or job."""
     session = factory()
     try:
         yield session

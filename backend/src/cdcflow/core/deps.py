@@ -46,7 +46,8 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    yield from session_scope(request.app.state.session_factory)
+    with session_scope(request.app.state.session_factory) as session:
+        yield session
 
 
 def get_secret_box(request: Request) -> SecretBox:

@@ -96,7 +96,7 @@ def ensure_connections(settings: Settings, source_dsn: str, target_dsn: str) -> 
     engine = make_engine(settings)
     created = []
     try:
-        for session in session_scope(make_session_factory(engine)):
+        with session_scope(make_session_factory(engine)) as session:
             box, outbound = secret_box_from_settings(settings), OutboundPolicy.from_settings(settings)
             for name, kind, dsn in (("Demo source", "source", source_dsn), ("Demo target", "target", target_dsn)):
                 if session.scalar(select(Connection.id).where(Connection.name == name,

@@ -70,7 +70,7 @@ class JobLeases:
         """Heartbeat for our running jobs; returns (leases lost to another process, cancels requested)."""
         if not pipeline_ids:
             return set(), set()
-        for session in session_scope(factory):
+        with session_scope(factory) as session:
             rows = session.execute(update(PipelineJob).where(PipelineJob.owner == self.owner,
                                                              PipelineJob.pipeline_id.in_(pipeline_ids))
                                    .values(heartbeat_at=text("now()"))

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from cdcflow.core.db import session_scope
 from cdcflow.core.loop import LoopService
 from cdcflow.engine.connect.client import ConnectClient
+from cdcflow.engine.connect.view import connector_snapshot
 from cdcflow.models import CdcStatus, Pipeline, PipelineStatus
 from cdcflow.monitoring.health import LOST_SLOT_ERROR
-from cdcflow.pipelines.status import connect_snapshot
+from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)
 
@@ -33,31 +34,37 @@ class Reconciler(LoopService):
         self.healing = healing
 
     def run_once(self) -> None:
-        with self.connect() as connect:
-            for session in session_scope(self.session_factory):
-                pipelines = session.scalars(select(Pipeline).where(
-                    Pipeline.deleted_at.is_(None),
-                    Pipeline.status.in_([PipelineStatus.RUNNING, PipelineStatus.ERROR]))
-                    .with_for_update(skip_locked=True))
-                for pipeline in pipelines:
-                    self._reconcile(pipeline, connect)
-
-    def _reconcile(self, pipeline: Pipeline, connect: ConnectClient) -> None:
-        if pipeline.sink_connector_name is None:
-            return  # never reached CDC (full load only, or failed before the connectors)
-        snapshot = connect_snapshot(connect, pipeline)
-        problem = _problem(snapshot)
-        if pipeline.status == PipelineStatus.RUNNING and problem and self.healing and \
-                self.healing(pipeline.id, problem):
+        # Read, then ask Connect with no transaction open, then lock each row and re-check before writing: a row
+        # lock is never held across an HTTP call (docs/architecture.md, transaction discipline).
+        with self.session_factory() as session:
+            seen = session.execute(select(Pipeline.id, Pipeline.status).where(
+                Pipeline.deleted_at.is_(None), Pipeline.sink_connector_name.is_not(None),
+                Pipeline.status.in_([PipelineStatus.RUNNING, PipelineStatus.ERROR]))).all()
+        if not seen:
             return
+        with self.connect() as connect:
+            problems = {pid: (status, _problem(connector_snapshot(connect, pid))) for pid, status in seen}
+        for pipeline_id, (status, problem) in problems.items():
+            if status == PipelineStatus.RUNNING and problem and self.healing and self.healing(pipeline_id, problem):
+                continue
+            with session_scope(self.session_factory) as session:
+                pipeline = session.scalar(select(Pipeline).where(Pipeline.id == pipeline_id)
+                                          .with_for_update(skip_locked=True))
+                if pipeline is not None and pipeline.status == status:  # unchanged since Connect was asked
+                    self._reconcile(pipeline, problem)
+
+    def _reconcile(self, pipeline: Pipeline, problem: str | None) -> None:
+        if pipeline.sink_connector_name is None or pipeline.deleted_at is not None:
+            return  # never reached CDC (full load only, or failed before the connectors)
         if pipeline.status == PipelineStatus.RUNNING and problem:
             logger.warning("pipeline %s -> ERROR: %s", pipeline.id, problem)
-            pipeline.status, pipeline.cdc_status, pipeline.last_error = PipelineStatus.ERROR, CdcStatus.ERROR, problem
+            fire(pipeline, "connector_failed")
+            pipeline.cdc_status, pipeline.last_error = CdcStatus.ERROR, problem
         elif pipeline.status == PipelineStatus.ERROR and pipeline.cdc_status == CdcStatus.ERROR and not problem \
                 and pipeline.last_error != LOST_SLOT_ERROR:  # running connectors cannot bring back lost WAL
             logger.info("pipeline %s recovered -> RUNNING", pipeline.id)
-            pipeline.status, pipeline.cdc_status, pipeline.last_error = (PipelineStatus.RUNNING, CdcStatus.RUNNING,
-                                                                         None)
+            fire(pipeline, "recovered")
+            pipeline.cdc_status, pipeline.last_error = CdcStatus.RUNNING, None
 
 
 def _problem(snapshot: dict) -> str | None:

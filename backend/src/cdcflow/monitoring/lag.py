@@ -11,7 +11,7 @@ from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.postgres.inspect import open_connection
 from cdcflow.engine.postgres.lag import lsn_to_int, slot_lag
 from cdcflow.models import Connection, Pipeline
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 
 
 def last_event(session, pipeline_id: uuid.UUID) -> dict[str, Any] | None:

@@ -31,8 +31,8 @@ from cdcflow.monitoring.health import (
     evaluate_pipeline_health,
     evaluate_platform_health,
 )
-from cdcflow.pipelines.runner import EngineContext
-from cdcflow.pipelines.states import check_transition
+from cdcflow.engine.context import EngineContext
+from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)
 # Statuses whose data plane is expected to flow (sink offsets sampled); a slot is watched in any started status.
@@ -178,12 +178,12 @@ class HealthMonitor(LoopService):
 
     def _fail_lost_slot(self, pipeline_id: uuid.UUID) -> None:
         """The source removed WAL the slot still needed: streaming cannot resume, whatever Connect says."""
-        for session in session_scope(self.ctx.session_factory):
+        with session_scope(self.ctx.session_factory) as session:
             pipeline = session.get(Pipeline, pipeline_id, with_for_update=True)
             if pipeline is None or (pipeline.status == PipelineStatus.ERROR and pipeline.last_error == LOST_SLOT_ERROR):
                 return
             try:
-                pipeline.status = check_transition("fail", pipeline.status)
+                fire(pipeline, "slot_lost")
             except Conflict:
                 return  # a start or stop job owns the pipeline now; the next pass looks again
             pipeline.cdc_status, pipeline.last_error = CdcStatus.ERROR, LOST_SLOT_ERROR

@@ -6,23 +6,31 @@ import uuid
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from cdcflow.access.service import drop_grants
 from cdcflow.audit.service import record
 from cdcflow.connections.service import endpoint_for
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, ServiceUnavailable, Unprocessable
-from cdcflow.engine.adapters import source_adapter
 from cdcflow.engine.connect.client import ConnectError
+from cdcflow.engine.context import EngineContext
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.outbound import HostUnresolvable, OutboundRefused
+from cdcflow.engine.ports import source_adapter
 from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.engine.topics import delete_topics
-from cdcflow.access.service import drop_grants
-from cdcflow.models import AccessLevel, CdcStatus, Connection, Pipeline, PipelineStatus, ResourceType
+from cdcflow.models import (
+    AccessLevel,
+    CdcStatus,
+    Connection,
+    Pipeline,
+    PipelineStatus,
+    ResourceType,
+)
 from cdcflow.pipelines import recovery
-from cdcflow.pipelines.runner import EngineContext, start_pipeline_job, stop_pipeline_job
+from cdcflow.pipelines.runner import start_pipeline_job, stop_pipeline_job
 from cdcflow.pipelines.service import get_pipeline_for
-from cdcflow.pipelines.states import check_transition
+from cdcflow.pipelines.states import check_transition, fire
 
 logger = logging.getLogger(__name__)
 
@@ -63,15 +71,19 @@ def _lease(ctx: EngineContext, session: Session, pipeline_id: uuid.UUID, kind: s
 
 
 def start(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID) -> Pipeline:
-    # Access first, then the outbound policy before the row lock: resolving the hosts is a network call.
-    _require_allowed_addresses(ctx, session, get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE))
-    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
+    # Access, then the checks that go to the network (the outbound policy resolves hosts, the primary keys are read
+    # from the source) before the row lock; the locked re-check below decides.
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE)
+    _require_allowed_addresses(ctx, session, pipeline)
     if pipeline.status == PipelineStatus.PAUSED:
         return resume(session, ctx, actor, pipeline_id)
+    check_transition("start", pipeline.status)
+    _require_primary_keys(ctx, session, pipeline)
+    session.commit()
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
     if jobs.active(pipeline.id):
         raise Conflict("A job for this pipeline is still running; try again in a moment")
-    pipeline.status = check_transition("start", pipeline.status)
-    _require_primary_keys(ctx, session, pipeline)
+    fire(pipeline, "start")
     pipeline.last_error = None
     _lease(ctx, session, pipeline.id, "start")
     record(session, actor, "pipeline.start", f"pipeline:{pipeline.id}")
@@ -89,7 +101,7 @@ def stop(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pi
             ctx.leases.request_cancel(session, pipeline.id)
         record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}", {"cancelled_start": True})
         return pipeline
-    pipeline.status = check_transition("stop", pipeline.status)
+    fire(pipeline, "stop")
     _lease(ctx, session, pipeline.id, "stop")
     record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}")
     session.commit()
@@ -109,10 +121,13 @@ def _each_connector(ctx: EngineContext, pipeline: Pipeline, action: str) -> None
 
 def _pause_or_resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, action: str,
                      cdc_status: CdcStatus) -> Pipeline:
-    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
-    next_status = check_transition(action, pipeline.status)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE)
+    check_transition(action, pipeline.status)
+    session.commit()  # no row lock while Connect is called
     _each_connector(ctx, pipeline, action)
-    pipeline.status, pipeline.cdc_status = next_status, cdc_status
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE, for_update=True)
+    fire(pipeline, action)  # Conflict if the status moved meanwhile
+    pipeline.cdc_status = cdc_status
     record(session, actor, f"pipeline.{action}", f"pipeline:{pipeline.id}")
     return pipeline
 
@@ -133,10 +148,16 @@ def resume(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
 
 
 def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, force: bool) -> None:
-    """Connectors, slot, publication, topics and secrets go; then the row is soft-deleted."""
-    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE, for_update=True)
+    """Connectors, slot, publication, topics and secrets go; then the row is soft-deleted.
+
+    The cleanup calls Connect, the source and Kafka with no row lock held; the soft delete re-checks the status
+    under the lock (a start that slipped in meanwhile makes it a 409, and that start recreates what it needs)."""
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE)
     check_transition("delete", pipeline.status)
-    names = ResourceNames(pipeline.id)
+    topics = list(pipeline.kafka_topics or [])
+    source = session.get(Connection, pipeline.source_connection_id)
+    session.commit()
+    names = ResourceNames(pipeline_id)
     problems: list[str] = []
     try:
         with ctx.connect() as connect:
@@ -144,7 +165,6 @@ def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
             connect.delete(names.sink_connector)
     except ConnectError as exc:
         problems.append(f"connectors: {exc}")
-    source = session.get(Connection, pipeline.source_connection_id)
     try:
         timeout = ctx.settings.connection_test_timeout_seconds
         adapter = source_adapter(endpoint_for(ctx.box, source, ctx.policy), timeout)
@@ -158,10 +178,12 @@ def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
                        "with force=true (a leftover replication slot keeps WAL on the source)",
                        {"problems": problems})
     try:
-        delete_topics(ctx.settings.kafka_bootstrap_servers, list(pipeline.kafka_topics or []))
+        delete_topics(ctx.settings.kafka_bootstrap_servers, topics)
     except Exception as exc:  # noqa: BLE001  (topics age out by retention; not worth blocking the delete)
-        logger.warning("could not delete topics of pipeline %s: %s", pipeline.id, exc)
-    ctx.secrets().remove(pipeline.id)
+        logger.warning("could not delete topics of pipeline %s: %s", pipeline_id, exc)
+    ctx.secrets().remove(pipeline_id)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE, for_update=True)
+    check_transition("delete", pipeline.status)
     pipeline.deleted_at = func.now()
     drop_grants(session, ResourceType.PIPELINE, pipeline.id)
     record(session, actor, "pipeline.delete", f"pipeline:{pipeline.id}",

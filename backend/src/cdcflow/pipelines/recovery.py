@@ -15,10 +15,11 @@ from cdcflow.audit.service import record
 from cdcflow.connections.service import endpoint_for
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
-from cdcflow.engine.adapters import source_adapter
 from cdcflow.engine.connect.client import ConnectError
+from cdcflow.engine.context import EngineContext
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.ports import source_adapter
 from cdcflow.engine.schema_evolution import PROPAGATE
 from cdcflow.models import (
     CdcStatus,
@@ -31,10 +32,14 @@ from cdcflow.models import (
 )
 from cdcflow.pipelines import schema_sync
 from cdcflow.pipelines.resync import request_resync
-from cdcflow.pipelines.runner import EngineContext, start_pipeline_job
-from cdcflow.pipelines.schema_watch import follow_up, pause_for_review, update_sink_exclusions
+from cdcflow.pipelines.runner import start_pipeline_job
+from cdcflow.pipelines.schema_watch import (
+    follow_up,
+    pause_for_review,
+    update_sink_exclusions,
+)
 from cdcflow.pipelines.service import get_pipeline
-from cdcflow.pipelines.states import check_transition
+from cdcflow.pipelines.states import check_transition, fire
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +78,7 @@ def restart_failed(session: Session, ctx: EngineContext, actor: Actor, pipeline_
     if not restarted:
         raise Conflict("The pipeline has no connectors to restart; start it instead")
     pipeline = get_pipeline(session, pipeline_id, for_update=True)
-    pipeline.status = check_transition("restart", pipeline.status)
+    fire(pipeline, "restart")
     pipeline.cdc_status, pipeline.last_error = CdcStatus.RUNNING, None
     record(session, actor, "pipeline.restart", f"pipeline:{pipeline.id}", {"failed_only": failed_only})
     return pipeline
@@ -165,7 +170,7 @@ def reset(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, p
                             {"field": "confirm"})
     if jobs.active(pipeline.id):
         raise Conflict("A job for this pipeline is still running; try again in a moment")
-    pipeline.status = check_transition("reset", pipeline.status)
+    fire(pipeline, "reset")
     pipeline.last_error = None
     if ctx.leases is not None:  # STARTING always has a lease: the watchdog takes the job over if this process dies
         ctx.leases.acquire(session, pipeline.id, "start")
@@ -214,7 +219,8 @@ def reset_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threading.Even
         message = f"Reset failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"[:2000]
 
         def failed(p: Pipeline) -> None:
-            p.status, p.last_error = check_transition("interrupt", p.status), message
+            fire(p, "reset_failed")
+            p.last_error = message
 
         ctx.finish(pipeline_id, failed)  # and the lease goes with it
         return

@@ -3,27 +3,27 @@
 from typing import Any
 
 from cdcflow.models import Pipeline, PipelineStatus
+from cdcflow.pipelines.states import allowed_actions
+
+# The order worth trying. "restart_failed" and "review_schema" are the table's restart and resume, offered when there
+# is something to restart or to review; delete is not a recovery step.
+_ORDER = ("restart_failed", "review_schema", "start", "resume", "resync", "add_table", "remove_table", "pause", "stop",
+          "reset")
 
 
 def available_actions(pipeline: Pipeline, connect: dict[str, Any]) -> list[str]:
-    """What the user can do now, in the order worth trying (the UI shows these as buttons)."""
+    """What the user can do now, in the order worth trying (the UI shows these as buttons): the lifecycle table's
+    actions for the status (pipelines/states.py), and what Connect's view and held schema changes add."""
+    s = PipelineStatus(pipeline.status)
+    allowed = set(allowed_actions(s)) - {"restart", "delete"}
     failed = connect.get("reachable") and any(
         t["state"] == "FAILED" for role in ("source", "sink") for t in ((connect.get(role) or {}).get("tasks") or []))
-    pending = any((t.schema_state or {}).get("pending") for t in pipeline.tables)
-    s = pipeline.status
-    if s == PipelineStatus.ERROR:
-        has_connectors = any((connect.get(role) or {}).get("exists") for role in ("source", "sink"))
-        return (["restart_failed"] if failed or has_connectors else []) + ["start", "reset", "stop"]
-    if s == PipelineStatus.PAUSED:
-        return (["review_schema"] if pending else []) + ["resume", "remove_table", "reset", "stop"]
-    if s == PipelineStatus.RUNNING:
-        return (["restart_failed"] if failed else []) + ["resync", "add_table", "remove_table", "pause", "stop",
-                                                         "reset"]
-    if s == PipelineStatus.STOPPED:
-        return ["start", "reset"]
-    if s == PipelineStatus.NOT_STARTED:
-        return ["start"]
-    return []
+    has_connectors = any((connect.get(role) or {}).get("exists") for role in ("source", "sink"))
+    if "restart" in allowed_actions(s) and (failed or (s == PipelineStatus.ERROR and has_connectors)):
+        allowed.add("restart_failed")
+    if s == PipelineStatus.PAUSED and any((t.schema_state or {}).get("pending") for t in pipeline.tables):
+        allowed.add("review_schema")
+    return [a for a in _ORDER if a in allowed]
 
 
 def schema_pending(pipeline: Pipeline) -> list[dict[str, Any]]:

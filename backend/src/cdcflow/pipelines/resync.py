@@ -66,7 +66,7 @@ def request_resync(ctx, pipeline_id: uuid.UUID, tables: list[str], reason: str, 
         ensure_signals(ctx, view, connect)
     signal_id = signals.new_signal_id()
     now = datetime.now(UTC)
-    for session in session_scope(ctx.session_factory):
+    with session_scope(ctx.session_factory) as session:
         for row in session.scalars(select(PipelineTable).where(PipelineTable.pipeline_id == pipeline_id)
                                    .with_for_update()):
             if row.qualified_name in tables:
@@ -136,7 +136,7 @@ class ResyncTracker:
             return
         kind, data, signal_id = note.get("type"), note.get("additional_data") or {}, note.get("id")
         now = datetime.now(UTC)
-        for session in session_scope(self.ctx.session_factory):
+        with session_scope(self.ctx.session_factory) as session:
             rows = [r for r in session.scalars(select(PipelineTable).where(
                 PipelineTable.pipeline_id == uuid.UUID(pipeline_id)).with_for_update())
                 if (r.schema_state or {}).get("resync", {}).get("id") == signal_id]

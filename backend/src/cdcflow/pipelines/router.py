@@ -9,7 +9,7 @@ from cdcflow.access import policy
 from cdcflow.core.deps import Actor, PipelineWriter, PolicyDep, Reader, SecretBoxDep, SessionDep, SettingsDep
 from cdcflow.models import AccessLevel, Pipeline, PipelineMode, PipelineStatus
 from cdcflow.monitoring.health import HealthReport
-from cdcflow.pipelines import lifecycle, service
+from cdcflow.pipelines import lifecycle, service, states
 from cdcflow.pipelines.schemas import (
     PipelineCreate,
     PipelineList,
@@ -33,7 +33,7 @@ def to_public(p: Pipeline, access: AccessLevel, report: HealthReport | None = No
         wal_warning_bytes=p.wal_warning_bytes, wal_critical_bytes=p.wal_critical_bytes,
         retained_wal_bytes=report.wal.retained_bytes if report and report.wal else None,
         health=report.health if report else None, schema_change_policy=p.schema_change_policy,
-        drop_removed_columns=p.drop_removed_columns,
+        drop_removed_columns=p.drop_removed_columns, allowed_actions=states.allowed_actions(p.status),
         tables=[PipelineTablePublic(schema_name=t.schema_name, table=t.table_name, state=t.state,
                                     rows_copied=t.rows_copied, rows_estimated=t.rows_estimated,
                                     bytes_copied=t.bytes_copied, error=t.error,

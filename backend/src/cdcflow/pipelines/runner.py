@@ -9,27 +9,22 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 from cdcflow.connections.service import endpoint_for
-from cdcflow.core.config import Settings
-from cdcflow.core.crypto import SecretBox
 from cdcflow.core.db import session_scope
-from cdcflow.engine.adapters import source_adapter, target_adapter
+from cdcflow.engine.catalog import TableDef
 from cdcflow.engine.connect.client import ConnectClient, ConnectError
 from cdcflow.engine.connect.configs import sink_config, source_config
-from cdcflow.engine.connect.secrets import ConnectSecrets
+from cdcflow.engine.context import EngineContext
 from cdcflow.engine.fullload.copier import Cancelled
 from cdcflow.engine.fullload.progress import LoadProgress
 from cdcflow.engine.fullload.runner import LoadOptions, LoadTable, run_full_load
-from cdcflow.engine.leases import JobLeases
 from cdcflow.engine.names import ResourceNames
-from cdcflow.engine.outbound import OutboundPolicy
-from cdcflow.engine.postgres.ddl import TableDef, same_types
+from cdcflow.engine.ports import source_adapter, target_adapter
+from cdcflow.engine.postgres.ddl import same_types
 from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.engine.topics import ensure_topics
 from cdcflow.models import (
@@ -39,57 +34,16 @@ from cdcflow.models import (
     Pipeline,
     PipelineMode,
     PipelineRun,
-    PipelineStatus,
     PipelineTable,
 )
 from cdcflow.pipelines.schema_sync import capture_baselines, ignored_fields
+from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)
 
 
 class StartFailed(Exception):
     """A start step failed; the message is meant for the user."""
-
-
-@dataclass
-class EngineContext:
-    settings: Settings
-    box: SecretBox
-    session_factory: sessionmaker[Session]
-    leases: JobLeases | None = None
-    policy: OutboundPolicy = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.policy = OutboundPolicy.from_settings(self.settings)
-
-    def connect(self) -> ConnectClient:
-        return ConnectClient.from_settings(self.settings, timeout=15)
-
-    def secrets(self) -> ConnectSecrets:
-        return ConnectSecrets(self.settings.connect_secrets_dir)
-
-    def update(self, pipeline_id: uuid.UUID, fn: Callable[[Pipeline], None]) -> None:
-        for session in session_scope(self.session_factory):
-            pipeline = session.get(Pipeline, pipeline_id, with_for_update=True)
-            fn(pipeline)
-
-    def finish(self, pipeline_id: uuid.UUID, fn: Callable[[Pipeline], None]) -> bool:
-        """A job's final status and the release of its lease, in one transaction; skipped (False) when another
-        API process has taken the job over meanwhile."""
-        for session in session_scope(self.session_factory):
-            pipeline = session.get(Pipeline, pipeline_id, with_for_update=True)
-            if self.leases is not None and not self.leases.release(session, pipeline_id):
-                logger.warning("job outcome dropped: another API process took this pipeline's job over")
-                return False
-            fn(pipeline)
-        return True
-
-    def holds_lease(self, pipeline_id: uuid.UUID) -> bool:
-        if self.leases is None:
-            return True
-        for session in session_scope(self.session_factory):
-            return self.leases.holds(session, pipeline_id)
-        return False
 
 
 class Undo:
@@ -115,7 +69,7 @@ def _is_cdc(mode: PipelineMode) -> bool:
 
 
 def _load_plan(ctx: EngineContext, pipeline_id: uuid.UUID):
-    for session in session_scope(ctx.session_factory):
+    with session_scope(ctx.session_factory) as session:
         p = session.get(Pipeline, pipeline_id)
         source = session.get(Connection, p.source_connection_id)
         target = session.get(Connection, p.target_connection_id)
@@ -138,7 +92,7 @@ def start_pipeline_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: threa
         undo.run()
 
         def fail(p: Pipeline) -> None:
-            p.status = PipelineStatus.STOPPED if cancelled else PipelineStatus.ERROR
+            fire(p, "cancel_start" if cancelled else "start_failed")
             p.last_error = None if cancelled else message
             if p.full_load_status == FullLoadStatus.RUNNING:
                 p.full_load_status = FullLoadStatus.NOT_STARTED if cancelled else FullLoadStatus.FAILED
@@ -215,7 +169,8 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
 
     if not cdc:
         def finished(p: Pipeline) -> None:
-            p.status, p.last_error = PipelineStatus.STOPPED, None
+            fire(p, "loaded")
+            p.last_error = None
 
         ctx.finish(pipeline_id, finished)
         return
@@ -228,7 +183,8 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
                       topics, undo, signals)
 
     def running(p: Pipeline) -> None:
-        p.status, p.cdc_status, p.last_error = PipelineStatus.RUNNING, CdcStatus.RUNNING, None
+        fire(p, "started")
+        p.cdc_status, p.last_error = CdcStatus.RUNNING, None
         p.debezium_connector_name, p.sink_connector_name = names.source_connector, names.sink_connector
         p.kafka_topics = topics
 
@@ -286,7 +242,7 @@ def _full_load(ctx: EngineContext, pipeline_id: uuid.UUID, tables: list[TableDef
     def done(p: Pipeline) -> None:
         p.full_load_status = FullLoadStatus.COMPLETED
 
-    for session in session_scope(ctx.session_factory):
+    with session_scope(ctx.session_factory) as session:
         session.add(PipelineRun(pipeline_id=pipeline_id, run_type="FULL_LOAD", status="COMPLETED",
                                 started_at=started, completed_at=completed,
                                 run_metadata={"snapshot_lsn": lsn, "tables": figures, "rows": total_rows,
@@ -308,7 +264,7 @@ class _ProgressReporter:
             return
         self._last = now
         by_name = {t.qualified: t for t in progress.snapshot()}
-        for session in session_scope(self.ctx.session_factory):
+        with session_scope(self.ctx.session_factory) as session:
             session.execute(update(Pipeline).where(Pipeline.id == self.pipeline_id)
                             .values(updated_at=func.now()))  # heartbeat for the reconciler
             rows = session.scalars(select(PipelineTable).where(PipelineTable.pipeline_id == self.pipeline_id))
@@ -339,9 +295,11 @@ def stop_pipeline_job(ctx: EngineContext, pipeline_id: uuid.UUID, cancel: thread
 
     def stopped(p: Pipeline) -> None:
         if error:
-            p.status, p.last_error = PipelineStatus.ERROR, f"Stop failed: {error}"
+            fire(p, "stop_failed")
+            p.last_error = f"Stop failed: {error}"
         else:
-            p.status, p.last_error = PipelineStatus.STOPPED, None
+            fire(p, "stopped")
+            p.last_error = None
             if p.cdc_status in (CdcStatus.RUNNING, CdcStatus.PAUSED, CdcStatus.STARTING, CdcStatus.ERROR):
                 p.cdc_status = CdcStatus.STOPPED
 

@@ -42,7 +42,7 @@ def _sink_offset(connect: ConnectClient, names: ResourceNames, topic: str) -> in
 def run_deferred_drops(ctx, pipeline_id: uuid.UUID, tracker) -> None:
     from cdcflow.pipelines.schema_sync import load_view, pipeline_lock
 
-    for session in session_scope(ctx.session_factory):
+    with session_scope(ctx.session_factory) as session:
         waiting = {t.qualified_name: list((t.schema_state or {}).get("drops", [])) for t in session.scalars(
             select(PipelineTable).where(PipelineTable.pipeline_id == pipeline_id))}
     waiting = {k: v for k, v in waiting.items() if v}
@@ -83,7 +83,7 @@ def run_deferred_drops(ctx, pipeline_id: uuid.UUID, tracker) -> None:
             _save(ctx, pipeline_id, table, remaining, {d["column"] for d in drops} - {d["column"] for d in remaining})
     for table, column, ddl in events:
         now = datetime.now(UTC)
-        for session in session_scope(ctx.session_factory):
+        with session_scope(ctx.session_factory) as session:
             run = PipelineRun(pipeline_id=pipeline_id, run_type="SCHEMA_CHANGE", status="APPLIED", table_name=table,
                               started_at=now, completed_at=now,
                               run_metadata={"table": table, "outcome": "APPLIED", "applied": [ddl], "changes": [{
@@ -97,7 +97,7 @@ def _save(ctx, pipeline_id: uuid.UUID, table: str, drops: list[dict], done: set[
     """Merge this pass into the stored list under the row lock: another process may have moved a drop on (or done
     it) meanwhile, and progress is never undone."""
     mine = {d["column"]: d for d in drops}
-    for session in session_scope(ctx.session_factory):
+    with session_scope(ctx.session_factory) as session:
         row = session.scalar(select(PipelineTable).where(
             PipelineTable.pipeline_id == pipeline_id, PipelineTable.schema_name == table.split(".", 1)[0],
             PipelineTable.table_name == table.split(".", 1)[1]).with_for_update())

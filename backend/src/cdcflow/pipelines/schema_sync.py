@@ -73,7 +73,7 @@ class SyncResult:
 
 
 def load_view(ctx, pipeline_id: uuid.UUID) -> PipelineView | None:
-    for session in session_scope(ctx.session_factory):
+    with session_scope(ctx.session_factory) as session:
         p = session.get(Pipeline, pipeline_id)
         if p is None or p.deleted_at is not None:
             return None
@@ -170,7 +170,7 @@ def _persist(ctx, view: PipelineView, sources: dict[str, dict], lsn: str, result
     """New baselines for tables whose changes are all handled; pending changes kept for review; one SCHEMA_CHANGE
     row per table whose changes are new (a change held for review is recorded once, not every pass)."""
     now = datetime.now(UTC)
-    for session in session_scope(ctx.session_factory):
+    with session_scope(ctx.session_factory) as session:
         rows = {t.qualified_name: t for t in session.scalars(
             select(PipelineTable).where(PipelineTable.pipeline_id == view.id).with_for_update())}
         for plan in result.plans:
@@ -229,7 +229,7 @@ def capture_baselines(ctx, pipeline_id: uuid.UUID, source: DatabaseEndpoint, ove
                       only: list[str] | None = None) -> None:
     """At start: remember each table's source definition (kept across restarts, so a DDL made while the pipeline
     was stopped is still seen as a change; replaced after a fresh full load, which copied the current one)."""
-    for session in session_scope(ctx.session_factory):
+    with session_scope(ctx.session_factory) as session:
         rows = list(session.scalars(select(PipelineTable).where(PipelineTable.pipeline_id == pipeline_id)))
         names = [r.qualified_name for r in rows if (only is None or r.qualified_name in only) and
                  (overwrite or not (r.schema_state or {}).get("source"))]
@@ -237,7 +237,7 @@ def capture_baselines(ctx, pipeline_id: uuid.UUID, source: DatabaseEndpoint, ove
         return
     with _connect(source, ctx.settings.connection_test_timeout_seconds) as conn:
         relations = read_relations(conn, names)
-    for session in session_scope(ctx.session_factory):
+    with session_scope(ctx.session_factory) as session:
         for row in session.scalars(select(PipelineTable).where(PipelineTable.pipeline_id == pipeline_id)
                                    .with_for_update()):
             if row.qualified_name in names and row.qualified_name in relations:

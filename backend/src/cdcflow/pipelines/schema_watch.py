@@ -25,7 +25,7 @@ from cdcflow.engine.names import ResourceNames
 from cdcflow.models import CdcStatus, Pipeline, PipelineMode, PipelineRun, PipelineStatus
 from cdcflow.pipelines import schema_sync
 from cdcflow.pipelines.schema_drops import run_deferred_drops
-from cdcflow.pipelines.states import check_transition
+from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class SchemaWatcher(LoopService):
     # ------------------------------------------------------------------ one pass
 
     def run_once(self) -> None:
-        for session in session_scope(self.ctx.session_factory):
+        with session_scope(self.ctx.session_factory) as session:
             pipelines = list(session.scalars(select(Pipeline.id).where(
                 Pipeline.deleted_at.is_(None), Pipeline.sink_connector_name.is_not(None),
                 Pipeline.mode != PipelineMode.FULL_LOAD_ONLY,
@@ -199,7 +199,7 @@ def pause_for_review(ctx, view: schema_sync.PipelineView, result: schema_sync.Sy
 
     def paused(p: Pipeline) -> None:
         if p.status in (PipelineStatus.RUNNING, PipelineStatus.ERROR):
-            p.status = check_transition("schema_pause", p.status)
+            fire(p, "schema_pause")
             p.cdc_status, p.last_error = CdcStatus.PAUSED, message
 
     ctx.update(view.id, paused)

@@ -14,6 +14,7 @@ from cdcflow.models import (
     PipelineStatus,
     SchemaChangePolicy,
 )
+from cdcflow.pipelines.states import PipelineAction
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
 TABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$]{0,62}\.[A-Za-z_][A-Za-z0-9_$]{0,62}$"
@@ -116,6 +117,9 @@ class PipelinePublic(BaseModel):
     # slot, also while it is stopped, and the health that follows from it and the rest of the data plane.
     retained_wal_bytes: int | None = None
     health: str | None = None
+    allowed_actions: list[PipelineAction] = Field(
+        description="The actions the pipeline's status allows now (the lifecycle table in pipelines/states.py); "
+                    "what the caller may do also depends on `access`")
 
 
 class PipelineList(BaseModel):

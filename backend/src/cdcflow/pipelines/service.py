@@ -29,8 +29,8 @@ LOCKED_STATES = (PipelineStatus.STARTING, PipelineStatus.RUNNING, PipelineStatus
 
 def get_pipeline(session: Session, pipeline_id: uuid.UUID, for_update: bool = False) -> Pipeline:
     query = select(Pipeline).where(Pipeline.id == pipeline_id, Pipeline.deleted_at.is_(None))
-    if for_update:
-        query = query.with_for_update()
+    if for_update:  # and refreshed: a row read earlier in this session may have changed before the lock
+        query = query.with_for_update().execution_options(populate_existing=True)
     pipeline = session.scalar(query)
     if pipeline is None:
         raise NotFound("Pipeline not found")
@@ -138,11 +138,23 @@ def _set_wal_thresholds(pipeline: Pipeline, body: PipelineUpdate) -> None:
     pipeline.wal_warning_bytes, pipeline.wal_critical_bytes = warning, critical
 
 
-def update_pipeline(session: Session, box: SecretBox, outbound: OutboundPolicy, actor: Actor,
-                    pipeline_id: uuid.UUID, body: PipelineUpdate, timeout: int) -> Pipeline:
-    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE, for_update=True)
+def _require_editable(pipeline: Pipeline, body: PipelineUpdate) -> None:
     if pipeline.status in LOCKED_STATES and not body.only_thresholds():
         raise Conflict(f"Pipeline is {pipeline.status.value}; stop it before editing")
+
+
+def update_pipeline(session: Session, box: SecretBox, outbound: OutboundPolicy, actor: Actor,
+                    pipeline_id: uuid.UUID, body: PipelineUpdate, timeout: int) -> Pipeline:
+    estimates = None
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE)
+    if body.tables is not None and body.tables != [t.qualified_name for t in pipeline.tables]:
+        # The new selection is checked against the source before the row lock (a network call).
+        _require_editable(pipeline, body)
+        source = _connection(session, actor, pipeline.source_connection_id, ConnectionType.SOURCE, "source")
+        session.commit()
+        estimates = _verify_tables(box, outbound, source, body.tables, timeout)
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.MANAGE, for_update=True)
+    _require_editable(pipeline, body)
     changes = body.model_dump(exclude_unset=True)
     _set_wal_thresholds(pipeline, body)
     if body.name is not None:
@@ -160,7 +172,8 @@ def update_pipeline(session: Session, box: SecretBox, outbound: OutboundPolicy, 
     if body.drop_removed_columns is not None:
         pipeline.drop_removed_columns = body.drop_removed_columns
     if body.tables is not None and body.tables != [t.qualified_name for t in pipeline.tables]:
-        source = _connection(session, actor, pipeline.source_connection_id, ConnectionType.SOURCE, "source")
-        _set_tables(pipeline, body.tables, _verify_tables(box, outbound, source, body.tables, timeout))
+        if estimates is None:  # the selection changed under us since it was verified
+            raise Conflict("The pipeline's tables changed meanwhile; reload and try again")
+        _set_tables(pipeline, body.tables, estimates)
     record(session, actor, "pipeline.update", f"pipeline:{pipeline.id}", {k: str(v) for k, v in changes.items()})
     return pipeline

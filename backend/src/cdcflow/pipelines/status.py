@@ -8,45 +8,33 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cdcflow.engine.connect.client import ConnectClient, ConnectError, summarize_trace
-from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.connect.client import ConnectClient, ConnectError
+from cdcflow.engine.connect.view import (
+    connector_snapshot,
+    connector_statuses,
+    snapshot_of,
+    unreachable,
+)
 from cdcflow.models import Pipeline, PipelineRun
 from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.monitoring.observe import ConnectObservation
 from cdcflow.pipelines.recovery_view import available_actions, schema_pending
 
 
-def connector_view(status: dict[str, Any] | None) -> dict[str, Any]:
-    if status is None:
-        return {"exists": False, "state": None, "worker_id": None, "tasks": []}
-    return {
-        "exists": True,
-        "state": status["connector"]["state"],
-        "worker_id": status["connector"].get("worker_id"),
-        "error": summarize_trace(status["connector"]["trace"]) if status["connector"].get("trace") else None,
-        "tasks": [{"id": t["id"], "state": t["state"], "worker_id": t.get("worker_id"),
-                   "error": summarize_trace(t["trace"]) if t.get("trace") else None, "trace": t.get("trace")}
-                  for t in status.get("tasks", [])],
-    }
-
-
 def connect_snapshot(connect: ConnectClient, pipeline: Pipeline) -> dict[str, Any]:
-    return _connect_view(connect, pipeline)[0]
+    return connector_snapshot(connect, pipeline.id)
 
 
 def _connect_view(connect: ConnectClient, pipeline: Pipeline) -> tuple[dict[str, Any], ConnectObservation]:
     """The pipeline's connectors as Connect reports them now: the response's view, and the same as an
     observation for the health rules."""
-    names = ResourceNames(pipeline.id)
     now = time.time()
     try:
-        raw = {name: connect.status_or_none(name) for name in (names.source_connector, names.sink_connector)}
+        raw = connector_statuses(connect, pipeline.id)
     except ConnectError as exc:
-        return ({"reachable": False, "error": str(exc), "source": None, "sink": None},
-                ConnectObservation(False, now, str(exc)))
-    view = {"reachable": True, "error": None, "source": connector_view(raw[names.source_connector]),
-            "sink": connector_view(raw[names.sink_connector])}
-    return view, ConnectObservation(True, now, None, {n: s for n, s in raw.items() if s is not None})
+        return unreachable(str(exc)), ConnectObservation(False, now, str(exc))
+    return snapshot_of(pipeline.id, raw), ConnectObservation(True, now, None,
+                                                            {n: s for n, s in raw.items() if s is not None})
 
 
 def pipeline_status(session: Session, pipeline: Pipeline, connect: ConnectClient,

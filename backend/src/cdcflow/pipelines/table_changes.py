@@ -18,17 +18,18 @@ from sqlalchemy.orm import Session
 from cdcflow.audit.service import record
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound, Unprocessable
-from cdcflow.engine.adapters import source_adapter, target_adapter
+from cdcflow.engine.ports import source_adapter, target_adapter
 from cdcflow.engine.connect.client import ConnectClient
 from cdcflow.engine.connect.configs import sink_config, source_config
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.postgres.ddl import ident
 from cdcflow.engine.postgres.inspect import open_connection
 from cdcflow.engine.topics import ensure_topics
 from cdcflow.models import Pipeline, PipelineStatus, PipelineTable
 from cdcflow.pipelines import schema_sync
 from cdcflow.pipelines.resync import request_resync
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 from cdcflow.pipelines.service import get_pipeline
 from cdcflow.pipelines.states import check_transition
 
@@ -37,12 +38,9 @@ logger = logging.getLogger(__name__)
 
 def add_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID,
               table: str) -> Pipeline:
-    pipeline = get_pipeline(session, pipeline_id, for_update=True)
-    check_transition("add_table", pipeline.status)
-    if any(t.qualified_name == table for t in pipeline.tables):
-        raise Conflict(f"Table {table} is already part of this pipeline")
-    if jobs.active(pipeline.id):
-        raise Conflict("A job for this pipeline is still running; try again in a moment")
+    pipeline = get_pipeline(session, pipeline_id)
+    _check_add(pipeline, jobs, table)
+    session.commit()  # the source is read below: no row lock meanwhile
     view = schema_sync.load_view(ctx, pipeline_id)
     found, missing = source_adapter(view.source, ctx.settings.connection_test_timeout_seconds).read_tables([table])
     if missing:
@@ -50,6 +48,8 @@ def add_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Acto
     if not found[0].primary_key:
         raise Unprocessable(f"Table {table} has no primary key and cannot be replicated",
                             {"tables_without_primary_key": [table]})
+    pipeline = get_pipeline(session, pipeline_id, for_update=True)
+    _check_add(pipeline, jobs, table)  # again, under the lock: the decision is made here
     schema, name = table.split(".", 1)
     position = max((t.position for t in pipeline.tables), default=-1) + 1
     pipeline.tables.append(PipelineTable(schema_name=schema, table_name=name, position=position, state="PENDING",
@@ -58,6 +58,14 @@ def add_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Acto
     session.commit()
     jobs.submit(pipeline.id, lambda cancel: add_table_job(ctx, pipeline_id, table, cancel))
     return get_pipeline(session, pipeline_id)
+
+
+def _check_add(pipeline: Pipeline, jobs: JobRunner, table: str) -> None:
+    check_transition("add_table", pipeline.status)
+    if any(t.qualified_name == table for t in pipeline.tables):
+        raise Conflict(f"Table {table} is already part of this pipeline")
+    if jobs.active(pipeline.id):
+        raise Conflict("A job for this pipeline is still running; try again in a moment")
 
 
 def remove_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID,
@@ -113,7 +121,7 @@ def add_table_job(ctx: EngineContext, pipeline_id: uuid.UUID, table: str, cancel
                                                             definition.name)).fetchone()
             if not published:
                 conn.execute(sql.SQL("ALTER PUBLICATION {} ADD TABLE {}").format(
-                    sql.Identifier(names.publication), definition.ident))
+                    sql.Identifier(names.publication), ident(definition)))
         target = target_adapter(view.target, timeout)
         (created, needs_pk), = target.ensure_tables([definition])
         if needs_pk:

@@ -15,7 +15,7 @@ from cdcflow.core.errors import ServiceUnavailable
 from cdcflow.engine.postgres.ddl import read_table
 from cdcflow.engine.postgres.inspect import EndpointUnreachable, open_connection
 from cdcflow.models import Connection, Pipeline, PipelineRun
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 
 
 def table_checksum(conn: psycopg.Connection, schema: str, table: str, key: tuple[str, ...]) -> tuple[int, str] | None:

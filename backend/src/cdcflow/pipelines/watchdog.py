@@ -18,13 +18,14 @@ import uuid
 
 from cdcflow.core.db import session_scope
 from cdcflow.core.loop import LoopService
-from cdcflow.engine.adapters import source_adapter
+from cdcflow.engine.context import EngineContext
 from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.leases import Lapsed
 from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.ports import source_adapter
 from cdcflow.models import CdcStatus, FullLoadStatus, Pipeline, PipelineMode
-from cdcflow.pipelines.runner import EngineContext, _load_plan, start_pipeline_job, stop_pipeline_job
-from cdcflow.pipelines.states import check_transition
+from cdcflow.pipelines.runner import _load_plan, start_pipeline_job, stop_pipeline_job
+from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +51,14 @@ class JobWatchdog(LoopService):
             self.jobs.cancel(pipeline_id)
         for pipeline_id in cancels:
             self.jobs.cancel(pipeline_id)
-        for session in session_scope(self.ctx.session_factory):
+        with session_scope(self.ctx.session_factory) as session:
             taken = leases.take_over_lapsed(session, running)
         for lapsed in taken:
             self.take_over(lapsed)
 
     def take_over(self, lapsed: Lapsed) -> None:
         ctx, pipeline_id = self.ctx, lapsed.pipeline_id
-        for session in session_scope(ctx.session_factory):
+        with session_scope(ctx.session_factory) as session:
             pipeline = session.get(Pipeline, pipeline_id)
             mode, full_load_status = pipeline.mode, pipeline.full_load_status
         logger.warning("taking over the %s job of pipeline %s (owner %s, last heartbeat %s)", lapsed.kind,
@@ -96,7 +97,7 @@ def release_interrupted_start(ctx: EngineContext, pipeline_id: uuid.UUID, lapsed
     message = " ".join(parts)
 
     def interrupted(p: Pipeline) -> None:
-        p.status = check_transition("cancel_start" if lapsed.cancel_requested else "interrupt", p.status)
+        fire(p, "cancel_start" if lapsed.cancel_requested else "interrupt")
         p.last_error = None if lapsed.cancel_requested else message
         if p.full_load_status == FullLoadStatus.RUNNING:
             p.full_load_status = FullLoadStatus.NOT_STARTED if lapsed.cancel_requested else FullLoadStatus.FAILED

@@ -21,13 +21,9 @@ export default function Actions({ pipeline, onDone }: { pipeline: Pipeline; onDo
   const [pending, setPending] = useState<Action | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const s = pipeline.status;
-  const allowed: Record<Action, boolean> = {
-    start: ["NOT_STARTED", "STOPPED", "ERROR"].includes(s), stop: ["STARTING", "RUNNING", "PAUSED", "ERROR"].includes(s),
-    pause: s === "RUNNING", resume: s === "PAUSED",
-    // Deleting needs manage access; operate (granted) starts and stops only.
-    delete: canManage(pipeline.access) && ["NOT_STARTED", "STOPPED", "ERROR"].includes(s),
-  };
+  // What the status allows comes from the server's lifecycle table; deleting also needs manage access (operate,
+  // when granted, starts and stops only).
+  const allowed = (a: Action) => pipeline.allowed_actions.includes(a) && (a !== "delete" || canManage(pipeline.access));
   const run = async (action: Action) => {
     setBusy(true);
     setError(null);
@@ -49,7 +45,7 @@ export default function Actions({ pipeline, onDone }: { pipeline: Pipeline; onDo
   return (
     <>
       <Group gap="xs">
-        {(Object.keys(CONFIRM) as Action[]).filter((a) => allowed[a]).map((a) => (
+        {(Object.keys(CONFIRM) as Action[]).filter(allowed).map((a) => (
           <Button key={a} size="xs" variant={a === "delete" ? "subtle" : "light"} color={a === "delete" ? "red" : undefined}
             data-testid={`action-${a}`} onClick={() => setPending(a)}>
             {a[0].toUpperCase() + a.slice(1)}

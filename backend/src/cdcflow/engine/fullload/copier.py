@@ -13,7 +13,7 @@ from psycopg import pq, sql
 
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.fullload.progress import LoadProgress
-from cdcflow.engine.postgres.ddl import TableDef
+from cdcflow.engine.postgres.ddl import TableDef, ident
 
 BUFFER_BYTES = 256 * 1024
 REPORT_EVERY_ROWS = 5000
@@ -46,14 +46,14 @@ def _columns(table: TableDef) -> sql.Composable:
 
 def copy_out_sql(task: CopyTask, fmt: sql.SQL) -> sql.Composed:
     if task.pages is None:
-        return sql.SQL("COPY {} ({}) TO STDOUT (FORMAT {})").format(task.table.ident, _columns(task.table), fmt)
+        return sql.SQL("COPY {} ({}) TO STDOUT (FORMAT {})").format(ident(task.table), _columns(task.table), fmt)
     # A TID range scan reads just these blocks; every row version visible in the snapshot has exactly one ctid,
     # so the ranges partition the table exactly.
     first, last = task.pages
     where = sql.SQL("ctid >= {}::tid").format(sql.Literal(f"({first},0)"))
     if last is not None:
         where = sql.SQL("{} AND ctid < {}::tid").format(where, sql.Literal(f"({last},0)"))
-    query = sql.SQL("SELECT {} FROM {} WHERE {}").format(_columns(task.table), task.table.ident, where)
+    query = sql.SQL("SELECT {} FROM {} WHERE {}").format(_columns(task.table), ident(task.table), where)
     return sql.SQL("COPY ({}) TO STDOUT (FORMAT {})").format(query, fmt)
 
 
@@ -100,7 +100,7 @@ def copy_task(source: DatabaseEndpoint, target: DatabaseEndpoint, snapshot: str,
     with open_snapshot_reader(source, snapshot, timeout) as src, \
             psycopg.connect(**target.libpq_kwargs(timeout)) as dst:
         dst.execute("SET synchronous_commit = off")
-        copy_in = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(task.table.ident, _columns(task.table), fmt)
+        copy_in = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(ident(task.table), _columns(task.table), fmt)
         reader = _start_copy(src, copy_out_sql(task, fmt), pq.ExecStatus.COPY_OUT)
         writer = _start_copy(dst, copy_in, pq.ExecStatus.COPY_IN)
         get, put = reader.get_copy_data, writer.put_copy_data

@@ -8,7 +8,7 @@ progress read 99.9 % from the first row on.
 import psycopg
 from psycopg import sql
 
-from cdcflow.engine.postgres.ddl import TableDef
+from cdcflow.engine.postgres.ddl import TableDef, ident
 
 EXACT_COUNT_MAX_PAGES = 16_384    # 128 MB at 8 kB blocks: count(*) costs well under a second or two
 SAMPLE_PERCENT = 1
@@ -30,9 +30,9 @@ def estimate_rows(conn: psycopg.Connection, table: TableDef) -> int | None:
         # What the planner does: the density from the last ANALYZE times the table's current size.
         return round(reltuples / relpages * pages)
     if pages <= EXACT_COUNT_MAX_PAGES:
-        return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table.ident)).fetchone()[0]
+        return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(ident(table))).fetchone()[0]
     sampled = conn.execute(sql.SQL("SELECT count(*) FROM {} TABLESAMPLE SYSTEM ({})").format(
-        table.ident, sql.Literal(SAMPLE_PERCENT))).fetchone()[0]
+        ident(table), sql.Literal(SAMPLE_PERCENT))).fetchone()[0]
     return round(sampled * 100 / SAMPLE_PERCENT) if sampled else None
 
 

@@ -1,10 +1,10 @@
 """Read a source table's definition from the catalog and create the same table (types, NOT NULL, primary key)
 on the target."""
 
-from dataclasses import dataclass
-
 import psycopg
 from psycopg import sql
+
+from cdcflow.engine.catalog import Column, TableDef
 
 _COLUMNS = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -31,28 +31,9 @@ ORDER BY k.ord
 """
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    not_null: bool
-    builtin_type: bool
-
-
-@dataclass(frozen=True)
-class TableDef:
-    schema: str
-    name: str
-    columns: tuple[Column, ...]
-    primary_key: tuple[str, ...]
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-    @property
-    def ident(self) -> sql.Identifier:
-        return sql.Identifier(self.schema, self.name)
+def ident(table: TableDef) -> sql.Identifier:
+    """The table's name as a PostgreSQL identifier (schema-qualified)."""
+    return sql.Identifier(table.schema, table.name)
 
 
 def read_table(conn: psycopg.Connection, schema: str, table: str) -> TableDef | None:
@@ -74,7 +55,7 @@ def create_table_sql(table: TableDef) -> sql.Composed:
              for c in table.columns]
     if table.primary_key:
         parts.append(sql.SQL("PRIMARY KEY ({})").format(sql.SQL(", ").join(map(sql.Identifier, table.primary_key))))
-    return sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(table.ident, sql.SQL(", ").join(parts))
+    return sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(ident(table), sql.SQL(", ").join(parts))
 
 
 def ensure_target_table(conn: psycopg.Connection, table: TableDef) -> TableDef:

@@ -7,7 +7,7 @@ import psycopg
 from psycopg import sql
 
 from cdcflow.engine.endpoints import DatabaseEndpoint
-from cdcflow.engine.postgres.ddl import TableDef
+from cdcflow.engine.postgres.ddl import TableDef, ident
 
 
 def tables_without_primary_key(tables: list[TableDef]) -> list[str]:
@@ -17,10 +17,10 @@ def tables_without_primary_key(tables: list[TableDef]) -> list[str]:
 def set_replica_identity_full(conn: psycopg.Connection, tables: list[TableDef]) -> None:
     """FULL: the old row travels whole, so an unchanged TOAST value is never replaced by a placeholder."""
     for t in tables:
-        ident = conn.execute("SELECT relreplident FROM pg_class WHERE oid = %s::regclass",
-                             (f'"{t.schema}"."{t.name}"',)).fetchone()[0]
-        if ident != "f":
-            conn.execute(sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(t.ident))
+        replident = conn.execute("SELECT relreplident FROM pg_class WHERE oid = %s::regclass",
+                                 (f'"{t.schema}"."{t.name}"',)).fetchone()[0]
+        if replident != "f":
+            conn.execute(sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(ident(t)))
 
 
 def publication_exists(conn: psycopg.Connection, name: str) -> bool:
@@ -29,12 +29,12 @@ def publication_exists(conn: psycopg.Connection, name: str) -> bool:
 
 def create_publication(conn: psycopg.Connection, name: str, tables: list[TableDef]) -> None:
     conn.execute(sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(
-        sql.Identifier(name), sql.SQL(", ").join(t.ident for t in tables)))
+        sql.Identifier(name), sql.SQL(", ").join(ident(t) for t in tables)))
 
 
 def set_publication_tables(conn: psycopg.Connection, name: str, tables: list[TableDef]) -> None:
     conn.execute(sql.SQL("ALTER PUBLICATION {} SET TABLE {}").format(
-        sql.Identifier(name), sql.SQL(", ").join(t.ident for t in tables)))
+        sql.Identifier(name), sql.SQL(", ").join(ident(t) for t in tables)))
 
 
 def drop_publication(conn: psycopg.Connection, name: str) -> None:

@@ -4,7 +4,7 @@ import psycopg
 from psycopg import sql
 
 from cdcflow.engine.endpoints import DatabaseEndpoint
-from cdcflow.engine.postgres.ddl import TableDef, create_table_sql, read_table
+from cdcflow.engine.postgres.ddl import TableDef, create_table_sql, ident, read_table
 from cdcflow.engine.postgres.inspect import open_connection
 
 
@@ -33,12 +33,12 @@ class PostgresTarget:
     def truncate(self, tables: list[TableDef]) -> None:
         if tables:
             with self._connect() as conn:
-                conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(t.ident for t in tables)))
+                conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(ident(t) for t in tables)))
 
     def add_primary_keys(self, tables: list[TableDef]) -> None:
         with self._connect() as conn:
             for t in tables:
                 if t.primary_key:
                     conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
-                        t.ident, sql.SQL(", ").join(map(sql.Identifier, t.primary_key))))
-                conn.execute(sql.SQL("ANALYZE {}").format(t.ident))
+                        ident(t), sql.SQL(", ").join(map(sql.Identifier, t.primary_key))))
+                conn.execute(sql.SQL("ANALYZE {}").format(ident(t)))
