@@ -24,7 +24,7 @@ from cdcflow.core.deps import Actor
 from cdcflow.core.errors import AppError
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.models import Connection, Pipeline
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 
 
 class ReplayFailed(AppError):
