@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     database_connect_timeout: int = 5
     kafka_bootstrap_servers: str = "127.0.0.1:29092"
     kafka_connect_url: str = "http://127.0.0.1:28083"
+    # Every worker of the Connect cluster (comma-separated; stackctl writes it); empty: kafka_connect_url alone.
+    kafka_connect_urls: str = ""
     # Basic-auth credentials for Connect's REST API. The password file is read at each use, so a rotated password
     # needs no API restart; KAFKA_CONNECT_PASSWORD, if set, wins over the file.
     kafka_connect_user: str | None = None
@@ -111,6 +113,11 @@ class Settings(BaseSettings):
             raise ValueError("CDCFLOW_SECRET_KEY must be set (32+ characters) outside development")
         AllowList.parse(self.allowed_db_hosts)  # a typo in the policy stops the start, not every connection
         return self
+
+    def connect_urls(self) -> list[str]:
+        """The Connect workers cdcflow may talk to, in order of preference."""
+        urls = [u.strip() for u in self.kafka_connect_urls.split(",") if u.strip()]
+        return urls or [self.kafka_connect_url]
 
     def connect_auth(self) -> tuple[str, str] | None:
         """(user, password) for Kafka Connect's REST API, or None when no user is configured."""
