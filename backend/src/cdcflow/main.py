@@ -14,9 +14,9 @@ from cdcflow.access.router import connections_router as connection_access_router
 from cdcflow.access.router import pipelines_router as pipeline_access_router
 from cdcflow.alerts.loops import alert_loops
 from cdcflow.alerts.router import router as alerts_router
-from cdcflow.auth.ratelimit import LoginGuard
 from cdcflow.auth.router import router as auth_router
 from cdcflow.auth.sessions import on_sessions_ended
+from cdcflow.auth.throttle import DbLoginGuard
 from cdcflow.connections.router import router as connections_router
 from cdcflow.core.config import Settings, get_settings
 from cdcflow.core.crypto import secret_box_from_settings
@@ -99,7 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.secret_box = secret_box_from_settings(settings)
-    app.state.login_guard = LoginGuard(settings)
+    # In the database: N API processes limit logins as one (auth/throttle.py).
+    app.state.login_guard = DbLoginGuard(settings, app.state.session_factory)
     app.state.jobs = JobRunner()
     app.state.engine_context = EngineContext(settings, app.state.secret_box, app.state.session_factory,
                                              JobLeases(process_identity(), settings.job_lease_seconds))
