@@ -22,6 +22,7 @@ from cdcflow.core.config import Settings, get_settings
 from cdcflow.core.crypto import secret_box_from_settings
 from cdcflow.core.db import make_engine, make_session_factory
 from cdcflow.core.deps import SessionDep
+from cdcflow.core.leader import ClusterLeader, leader_only
 from cdcflow.core.errors import API_ERROR_RESPONSES, error_responses, install_error_handlers
 from cdcflow.core.limits import BodySizeLimitMiddleware
 from cdcflow.core.logging import RequestLogMiddleware
@@ -66,10 +67,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 tracker=ResyncTracker(app.state.engine_context))
         reconciler = Reconciler(app.state.session_factory, lambda: ConnectClient.from_settings(settings, timeout=5),
                                 settings.reconciler_interval_seconds, healing=watcher.claims)
+        # Once per cluster: the services that act on the data plane from a loop follow the leader lock (core/leader.py);
+        # every process keeps its own observers (health, offsets), which only feed its own answers.
+        leader_only(watcher, app.state.leader.is_leader)
+        leader_only(reconciler, app.state.leader.is_leader)
         watchdog = JobWatchdog(app.state.engine_context, app.state.jobs, settings.job_lease_seconds / 3)
         alert_services = alert_loops(app.state.engine_context, app.state.event_logger, app.state.health)
         await app.state.realtime.startup()
         if settings.run_background_services:
+            app.state.leader.start()
             watchdog.start()
             reconciler.start()
             watcher.start()
@@ -89,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reconciler.stop()
         watchdog.stop()
         watcher.stop()
+        app.state.leader.stop()
         app.state.jobs.shutdown()
         app.state.engine.dispose()
 
@@ -102,8 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # In the database: N API processes limit logins as one (auth/throttle.py).
     app.state.login_guard = DbLoginGuard(settings, app.state.session_factory)
     app.state.jobs = JobRunner()
+    identity = process_identity()
+    app.state.leader = ClusterLeader(settings.database_url, identity, settings.leader_interval_seconds,
+                                     settings.database_connect_timeout)
     app.state.engine_context = EngineContext(settings, app.state.secret_box, app.state.session_factory,
-                                             JobLeases(process_identity(), settings.job_lease_seconds))
+                                             JobLeases(identity, settings.job_lease_seconds))
     app.state.realtime = Realtime(settings, app.state.session_factory)
     on_sessions_ended(app.state.session_factory, app.state.realtime.end_sessions)
     app.state.event_logger = EventLoggerService(settings, app.state.realtime.publish)

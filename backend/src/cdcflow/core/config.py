@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     fullload_workers: int = Field(default=4, ge=1, le=64)
     fullload_split_rows: int = Field(default=500_000, ge=1000)
     reconciler_interval_seconds: float = 5.0
+    # How often a process tries to become the cluster leader (core/leader.py), and a leader checks it still is.
+    leader_interval_seconds: float = Field(default=2.0, gt=0, le=60)
     # A start/stop job renews its lease every lease/3 seconds; another API process takes it over once it lapses.
     job_lease_seconds: float = Field(default=15.0, ge=3)
     # Where people open the web app: links in alert notifications point at its pipeline pages.
