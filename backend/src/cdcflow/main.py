@@ -33,6 +33,7 @@ from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.leases import JobLeases, process_identity
 from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
+from cdcflow.events.relay import EventNotifier, RealtimeRelay
 from cdcflow.events.service import EventLoggerService
 from cdcflow.health.router import router as health_router
 from cdcflow.monitoring.health import HealthLimits
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         watchdog = JobWatchdog(app.state.engine_context, app.state.jobs, settings.job_lease_seconds / 3)
         alert_services = alert_loops(app.state.engine_context, app.state.event_logger, app.state.health)
         await app.state.realtime.startup()
+        if app.state.relay is not None:
+            app.state.relay.start()
         if settings.run_background_services:
             app.state.leader.start()
             watchdog.start()
@@ -91,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.event_logger.stop()
         app.state.health.stop()
         app.state.offsets.stop()
+        if app.state.relay is not None:
+            app.state.relay.stop()
         await app.state.realtime.shutdown()
         reconciler.stop()
         watchdog.stop()
@@ -116,7 +121,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                              JobLeases(identity, settings.job_lease_seconds))
     app.state.realtime = Realtime(settings, app.state.session_factory)
     on_sessions_ended(app.state.session_factory, app.state.realtime.end_sessions)
-    app.state.event_logger = EventLoggerService(settings, app.state.realtime.publish)
+    if settings.realtime_relay:
+        # Events reach this process's sockets through PostgreSQL NOTIFY whichever logger stored them (events/relay.py);
+        # the in-process logger announces its own the same way, so each event is pushed once per API process.
+        app.state.relay = RealtimeRelay(settings.database_url, app.state.realtime.publish)
+        app.state.event_logger = EventLoggerService(settings, EventNotifier(settings.database_url))
+    else:
+        app.state.relay = None
+        app.state.event_logger = EventLoggerService(settings, app.state.realtime.publish)
     app.state.offsets = OffsetsCollector(
         app.state.session_factory, settings.kafka_bootstrap_servers,
         lag_probe=lambda pid: pipeline_lag(app.state.engine_context, pid))

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     event_logger_group: str = "cdcflow-event-logger"
     event_logger_topic_regex: str = r"^cdcflow\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[^.]+\..+"
     realtime_cap_per_second: int = Field(default=50, ge=1)
+    # Socket.IO pushes go through PostgreSQL LISTEN/NOTIFY (events/relay.py), so an event stored by any logger process
+    # reaches browsers on any API process; false: the in-process logger pushes to this process's sockets only.
+    realtime_relay: bool = True
     # How often open sockets are re-checked for sessions ended outside this process (ended here: at once).
     realtime_session_recheck_seconds: float = Field(default=15, gt=0)
     cors_origins: list[str] = Field(
