@@ -120,9 +120,12 @@ class Settings(BaseSettings):
         return self
 
     def connect_urls(self) -> list[str]:
-        """The Connect workers cdcflow may talk to, in order of preference."""
-        urls = [u.strip() for u in self.kafka_connect_urls.split(",") if u.strip()]
-        return urls or [self.kafka_connect_url]
+        """The Connect workers cdcflow may talk to, in order of preference: KAFKA_CONNECT_URL first when it is set
+        (or when KAFKA_CONNECT_URLS is not), then every worker KAFKA_CONNECT_URLS lists."""
+        urls = [u.strip().rstrip("/") for u in self.kafka_connect_urls.split(",") if u.strip()]
+        if "kafka_connect_url" in self.model_fields_set or not urls:
+            urls.insert(0, self.kafka_connect_url.rstrip("/"))
+        return list(dict.fromkeys(urls))
 
     def connect_auth(self) -> tuple[str, str] | None:
         """(user, password) for Kafka Connect's REST API, or None when no user is configured."""
