@@ -8,7 +8,7 @@ STACKCTL   := stack/stackctl
 WEB_SRC    := $(shell find frontend/app frontend/lib -type f 2>/dev/null) frontend/package-lock.json \
               frontend/next.config.mjs frontend/proxy.ts frontend/tsconfig.json
 
-.PHONY: help prereqs install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring demo-traffic
+.PHONY: help prereqs install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring bench-scale demo-traffic
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ bench-fullload: install stack-up ## benchmark: cdcflow full load vs pg_dump | ps
 
 bench-events: install stack-up migrate ## benchmark: event logger ingest vs a bare consume loop
 	$(PY) bench/event_logger_bench.py $(BENCH_ARGS)
+
+bench-scale: install stack-up migrate ## benchmark: events/s through an event-logger group of 1 vs 2 processes
+	$(PY) bench/scale_bench.py $(BENCH_ARGS)
 
 bench-monitoring: install stack-up migrate ## benchmark: monitoring endpoints at 10M events vs the seed's query
 	$(PY) bench/monitoring_bench.py $(BENCH_ARGS)

@@ -9,13 +9,18 @@ PG_PORT="${CDCFLOW_PG_PORT:-25432}"
 KAFKA_PORT="${CDCFLOW_KAFKA_PORT:-29092}"
 KAFKA_CONTROLLER_PORT="${CDCFLOW_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 CONNECT_PORT="${CDCFLOW_CONNECT_PORT:-28083}"
+# Kafka Connect workers in the one group: worker i (0-based) serves REST on CONNECT_PORT + i.
+CONNECT_WORKERS="${CDCFLOW_CONNECT_WORKERS:-1}"
+[[ "$CONNECT_WORKERS" =~ ^[1-9][0-9]*$ ]] || { printf '[stack] ERROR: CDCFLOW_CONNECT_WORKERS must be 1 or more\n' >&2; exit 1; }
 API_PORT="${CDCFLOW_API_PORT:-8000}"
 WEB_PORT="${CDCFLOW_WEB_PORT:-3000}"
 HOST=127.0.0.1
 
 # Heaps sized for a 2-core / 24 GiB machine: the broker and the worker share it with PostgreSQL and the app.
 KAFKA_HEAP_OPTS="${CDCFLOW_KAFKA_HEAP:--Xms256m -Xmx512m}"
-CONNECT_HEAP_OPTS="${CDCFLOW_CONNECT_HEAP:--Xms256m -Xmx1g}"
+# Several workers on one machine get a smaller heap each (a Debezium task needs far less than 768 MB).
+if [ "$CONNECT_WORKERS" -gt 1 ]; then CONNECT_HEAP_DEFAULT="-Xms256m -Xmx768m"; else CONNECT_HEAP_DEFAULT="-Xms256m -Xmx1g"; fi
+CONNECT_HEAP_OPTS="${CDCFLOW_CONNECT_HEAP:-$CONNECT_HEAP_DEFAULT}"
 READY_TIMEOUT="${CDCFLOW_READY_TIMEOUT:-300}"  # a busy 2-core machine has taken >120 s to scan Connect plugins
 
 RUN_DIR="$STACK_DIR/run"
@@ -50,7 +55,7 @@ port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 daemon_signature() {
   case "$1" in
     kafka) echo 'kafka\.Kafka' ;;
-    connect) echo 'ConnectDistributed' ;;
+    connect|connect-*) echo 'ConnectDistributed' ;;
     api) echo 'cdcflow serve' ;;
     web) echo 'next-server|next start' ;;
     *) echo "" ;;

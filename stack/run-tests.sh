@@ -11,6 +11,8 @@ export CDCFLOW_KAFKA_CONTROLLER_PORT="${CDCFLOW_TEST_KAFKA_CONTROLLER_PORT:-2910
 export CDCFLOW_CONNECT_PORT="${CDCFLOW_TEST_CONNECT_PORT:-28093}"
 export CDCFLOW_API_PORT="${CDCFLOW_TEST_API_PORT:-8010}"
 export CDCFLOW_WEB_PORT="${CDCFLOW_TEST_WEB_PORT:-3010}"
+# The test stack runs a Connect cluster of two workers (ports CONNECT_PORT and CONNECT_PORT + 1).
+export CDCFLOW_CONNECT_WORKERS="${CDCFLOW_TEST_CONNECT_WORKERS:-2}"
 export CDCFLOW_ADMIN_PASSWORD="${CDCFLOW_TEST_ADMIN_PASSWORD:-test-admin-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 
 # Throwaway: stop everything, then remove the run's data (and its cluster under /var/lib/cdcflow-pg, if any).

@@ -82,10 +82,15 @@ def test_tampered_tokens_are_refused(client, app, users):
     assert client.get("/api/v1/auth/me").status_code == 401
 
 
-def test_failed_logins_are_rate_limited_per_user_and_per_client(users):
+def test_failed_logins_are_rate_limited_per_user_and_per_client(client, auth, users):
     settings = Settings(login_max_failures_per_user=3, login_max_failures_per_client=6)
-    with TestClient(create_app(settings)) as limited:
-        target = users["viewer"]
+    # A user of its own: other tests' failed logins of the shared users count in the database limiter too.
+    target = {"username": f"rl-{uuid.uuid4().hex[:8]}", "password": "right-password-123"}
+    assert client.post("/api/v1/users", headers=auth["admin"], json={**target, "role": "viewer"}).status_code == 201
+    # Its own client address: the limiter's counters are in the database, shared with every app and API process
+    # (and with an earlier run of this test on the same stack).
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    with TestClient(create_app(settings), client=(address, 5000)) as limited:
         for _ in range(3):
             assert limited.post("/api/v1/auth/login", json={"username": target["username"],
                                                             "password": "wrong-wrong"}).status_code == 401

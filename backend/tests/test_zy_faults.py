@@ -226,9 +226,16 @@ def test_broker_killed_for_25_s(plane):
     plane.assert_exact()
 
 
+def connect_workers() -> list[str]:
+    """Every Connect worker of this run's stack (stackctl names them connect, connect-1, ...)."""
+    return sorted(p.stem for p in RUN_DIR.glob("connect*.pid"))
+
+
 def test_connect_worker_killed(plane):
+    """The whole Connect cluster goes (every worker, kill -9); one worker of several is test_zx_connect_cluster.py."""
     plane.start_writer()
-    kill("connect")
+    for worker in connect_workers():
+        kill(worker)
     try:
         down, took = plane.wait_health(lambda s: s["health"] != "ok", 30, "health to leave ok")
         assert took <= 10, f"the Connect outage took {took:.1f} s to show"

@@ -83,6 +83,7 @@ def cmd_event_logger(args: argparse.Namespace) -> int:
 
     from cdcflow.core.config import get_settings
     from cdcflow.events.logger import EventLogger
+    from cdcflow.events.relay import EventNotifier
     from cdcflow.events.service import logger_config
 
     from cdcflow.core.logging import configure_logging
@@ -93,7 +94,8 @@ def cmd_event_logger(args: argparse.Namespace) -> int:
         config.group_id = args.group
     if args.topic_regex:
         config.topic_regex = args.topic_regex
-    event_logger = EventLogger(config)
+    # Its events reach browsers through the API processes' relays (events/relay.py).
+    event_logger = EventLogger(config, EventNotifier(get_settings().database_url))
     signal.signal(signal.SIGTERM, lambda *_: event_logger._stop.set())  # noqa: SLF001
     signal.signal(signal.SIGINT, lambda *_: event_logger._stop.set())  # noqa: SLF001
     print(f"event logger: group {config.group_id}, topics {config.topic_regex}", flush=True)

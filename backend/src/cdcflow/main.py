@@ -14,14 +14,15 @@ from cdcflow.access.router import connections_router as connection_access_router
 from cdcflow.access.router import pipelines_router as pipeline_access_router
 from cdcflow.alerts.loops import alert_loops
 from cdcflow.alerts.router import router as alerts_router
-from cdcflow.auth.ratelimit import LoginGuard
 from cdcflow.auth.router import router as auth_router
 from cdcflow.auth.sessions import on_sessions_ended
+from cdcflow.auth.throttle import DbLoginGuard
 from cdcflow.connections.router import router as connections_router
 from cdcflow.core.config import Settings, get_settings
 from cdcflow.core.crypto import secret_box_from_settings
 from cdcflow.core.db import make_engine, make_session_factory
 from cdcflow.core.deps import SessionDep
+from cdcflow.core.leader import ClusterLeader, leader_only
 from cdcflow.core.errors import API_ERROR_RESPONSES, error_responses, install_error_handlers
 from cdcflow.core.limits import BodySizeLimitMiddleware
 from cdcflow.core.logging import RequestLogMiddleware
@@ -32,6 +33,7 @@ from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.leases import JobLeases, process_identity
 from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
+from cdcflow.events.relay import EventNotifier, RealtimeRelay
 from cdcflow.events.service import EventLoggerService
 from cdcflow.health.router import router as health_router
 from cdcflow.monitoring.health import HealthLimits
@@ -66,10 +68,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 tracker=ResyncTracker(app.state.engine_context))
         reconciler = Reconciler(app.state.session_factory, lambda: ConnectClient.from_settings(settings, timeout=5),
                                 settings.reconciler_interval_seconds, healing=watcher.claims)
+        # Once per cluster: the services that act on the data plane from a loop follow the leader lock (core/leader.py);
+        # every process keeps its own observers (health, offsets), which only feed its own answers.
+        leader_only(watcher, app.state.leader.is_leader)
+        leader_only(reconciler, app.state.leader.is_leader)
         watchdog = JobWatchdog(app.state.engine_context, app.state.jobs, settings.job_lease_seconds / 3)
         alert_services = alert_loops(app.state.engine_context, app.state.event_logger, app.state.health)
         await app.state.realtime.startup()
+        if app.state.relay is not None:
+            app.state.relay.start()
         if settings.run_background_services:
+            app.state.leader.start()
             watchdog.start()
             reconciler.start()
             watcher.start()
@@ -85,10 +94,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.event_logger.stop()
         app.state.health.stop()
         app.state.offsets.stop()
+        if app.state.relay is not None:
+            app.state.relay.stop()
         await app.state.realtime.shutdown()
         reconciler.stop()
         watchdog.stop()
         watcher.stop()
+        app.state.leader.stop()
         app.state.jobs.shutdown()
         app.state.engine.dispose()
 
@@ -99,13 +111,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.secret_box = secret_box_from_settings(settings)
-    app.state.login_guard = LoginGuard(settings)
+    # In the database: N API processes limit logins as one (auth/throttle.py).
+    app.state.login_guard = DbLoginGuard(settings, app.state.session_factory)
     app.state.jobs = JobRunner()
+    identity = process_identity()
+    app.state.leader = ClusterLeader(settings.database_url, identity, settings.leader_interval_seconds,
+                                     settings.database_connect_timeout)
     app.state.engine_context = EngineContext(settings, app.state.secret_box, app.state.session_factory,
-                                             JobLeases(process_identity(), settings.job_lease_seconds))
+                                             JobLeases(identity, settings.job_lease_seconds))
     app.state.realtime = Realtime(settings, app.state.session_factory)
     on_sessions_ended(app.state.session_factory, app.state.realtime.end_sessions)
-    app.state.event_logger = EventLoggerService(settings, app.state.realtime.publish)
+    if settings.realtime_relay:
+        # Events reach this process's sockets through PostgreSQL NOTIFY whichever logger stored them (events/relay.py);
+        # the in-process logger announces its own the same way, so each event is pushed once per API process.
+        app.state.relay = RealtimeRelay(settings.database_url, app.state.realtime.publish)
+        app.state.event_logger = EventLoggerService(settings, EventNotifier(settings.database_url))
+    else:
+        app.state.relay = None
+        app.state.event_logger = EventLoggerService(settings, app.state.realtime.publish)
     app.state.offsets = OffsetsCollector(
         app.state.session_factory, settings.kafka_bootstrap_servers,
         lag_probe=lambda pid: pipeline_lag(app.state.engine_context, pid))

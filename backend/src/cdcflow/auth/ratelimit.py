@@ -22,8 +22,9 @@ Only verified wrong passwords count; a try refused by the limiter is not verifie
 login request (bad JSON, a NUL byte, a missing field) counts as a failure of its client address only.
 
 Memory is bounded: each map keeps at most `login_limiter_max_keys` entries, least recently used out first, and an
-entry expires once it no longer limits anything. The maps are per process; moving them to the database keeps the
-`LoginGuard` interface (check, failed, succeeded, malformed).
+entry expires once it no longer limits anything. The maps are per process: the API runs the same rules on counters
+in the database (auth/throttle.py, DbLoginGuard, same interface) so N API processes limit as one; this class is the
+reference the unit tests drive with a fake clock.
 """
 
 import threading

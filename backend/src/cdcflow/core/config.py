@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     database_connect_timeout: int = 5
     kafka_bootstrap_servers: str = "127.0.0.1:29092"
     kafka_connect_url: str = "http://127.0.0.1:28083"
+    # Every worker of the Connect cluster (comma-separated; stackctl writes it); empty: kafka_connect_url alone.
+    kafka_connect_urls: str = ""
     # Basic-auth credentials for Connect's REST API. The password file is read at each use, so a rotated password
     # needs no API restart; KAFKA_CONNECT_PASSWORD, if set, wins over the file.
     kafka_connect_user: str | None = None
@@ -59,6 +61,8 @@ class Settings(BaseSettings):
     fullload_workers: int = Field(default=4, ge=1, le=64)
     fullload_split_rows: int = Field(default=500_000, ge=1000)
     reconciler_interval_seconds: float = 5.0
+    # How often a process tries to become the cluster leader (core/leader.py), and a leader checks it still is.
+    leader_interval_seconds: float = Field(default=2.0, gt=0, le=60)
     # A start/stop job renews its lease every lease/3 seconds; another API process takes it over once it lapses.
     job_lease_seconds: float = Field(default=15.0, ge=3)
     # Where people open the web app: links in alert notifications point at its pipeline pages.
@@ -82,6 +86,9 @@ class Settings(BaseSettings):
     event_logger_group: str = "cdcflow-event-logger"
     event_logger_topic_regex: str = r"^cdcflow\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[^.]+\..+"
     realtime_cap_per_second: int = Field(default=50, ge=1)
+    # Socket.IO pushes go through PostgreSQL LISTEN/NOTIFY (events/relay.py), so an event stored by any logger process
+    # reaches browsers on any API process; false: the in-process logger pushes to this process's sockets only.
+    realtime_relay: bool = True
     # How often open sockets are re-checked for sessions ended outside this process (ended here: at once).
     realtime_session_recheck_seconds: float = Field(default=15, gt=0)
     cors_origins: list[str] = Field(
@@ -111,6 +118,14 @@ class Settings(BaseSettings):
             raise ValueError("CDCFLOW_SECRET_KEY must be set (32+ characters) outside development")
         AllowList.parse(self.allowed_db_hosts)  # a typo in the policy stops the start, not every connection
         return self
+
+    def connect_urls(self) -> list[str]:
+        """The Connect workers cdcflow may talk to, in order of preference: KAFKA_CONNECT_URL first when it is set
+        (or when KAFKA_CONNECT_URLS is not), then every worker KAFKA_CONNECT_URLS lists."""
+        urls = [u.strip().rstrip("/") for u in self.kafka_connect_urls.split(",") if u.strip()]
+        if "kafka_connect_url" in self.model_fields_set or not urls:
+            urls.insert(0, self.kafka_connect_url.rstrip("/"))
+        return list(dict.fromkeys(urls))
 
     def connect_auth(self) -> tuple[str, str] | None:
         """(user, password) for Kafka Connect's REST API, or None when no user is configured."""

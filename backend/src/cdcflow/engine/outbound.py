@@ -136,7 +136,7 @@ class OutboundPolicy:
         kafka_host = services[0].host if services else "127.0.0.1"
         if settings.kafka_controller_port:
             services.append(ServicePort("Kafka controller", kafka_host, settings.kafka_controller_port))
-        services.append(ServicePort("Kafka Connect", *_host_port(settings.kafka_connect_url, 8083)))
+        services.extend(ServicePort("Kafka Connect", *_host_port(url, 8083)) for url in settings.connect_urls())
         services.append(ServicePort("the cdcflow API", "127.0.0.1", settings.api_port))
         services.append(ServicePort("the cdcflow web app", "127.0.0.1", settings.web_port))
         meta = urlsplit(settings.database_url)

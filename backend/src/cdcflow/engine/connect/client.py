@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -52,29 +53,50 @@ class ConnectError(Exception):
         self.status = status
 
 
+# The worker each set of URLs last answered from, shared by every client of this process: a dead worker costs one
+# failed connection per process, not one per client (clients are short-lived, one per operation).
+_PREFERRED: dict[tuple[str, ...], int] = {}
+_PREFERRED_LOCK = threading.Lock()
+
+
+def parse_urls(urls: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Worker URLs from a list or a comma-separated string, without trailing slashes or duplicates, order kept."""
+    items = urls.split(",") if isinstance(urls, str) else list(urls)
+    cleaned = tuple(dict.fromkeys(u.strip().rstrip("/") for u in items if u and u.strip()))
+    if not cleaned:
+        raise ValueError("no Kafka Connect URL given")
+    return cleaned
+
+
 class ConnectClient:
+    """Talks to any live worker of one Connect cluster. Every worker serves the whole REST API (followers forward
+    writes to the leader), so a request that cannot reach a worker, or that a worker answers with a 5xx, goes to the
+    next one; the worker that answers is remembered for the next clients of this process."""
+
     # While workers rebalance, Connect refuses requests it would otherwise serve; they succeed once the group settles
     # (usually within a few seconds). Bounded: past retry_seconds the refusal is reported like any other error.
     retry_seconds: float = 30.0
     retry_initial_delay: float = 0.25
     retry_max_delay: float = 4.0
 
-    def __init__(self, base_url: str, timeout: float = 30.0, auth: tuple[str, str] | None = None) -> None:
+    def __init__(self, base_url: str | list[str] | tuple[str, ...], timeout: float = 30.0,
+                 auth: tuple[str, str] | None = None) -> None:
+        self.urls = parse_urls(base_url)
         # Basic auth on every call: the worker's REST API refuses anonymous requests (401).
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
-                                  auth=httpx.BasicAuth(*auth) if auth else None)
+        self._http = httpx.Client(timeout=timeout, auth=httpx.BasicAuth(*auth) if auth else None)
         self._unusable: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, timeout: float = 30.0) -> ConnectClient:
+        urls = settings.connect_urls()
         try:
             auth = settings.connect_auth()
         except (OSError, ValueError) as exc:
             # Reported by the first request, like an unreachable worker: every caller already handles ConnectError.
-            client = cls(settings.kafka_connect_url, timeout=timeout)
+            client = cls(urls, timeout=timeout)
             client._unusable = f"Kafka Connect credentials unavailable: {type(exc).__name__}: {exc}"
             return client
-        return cls(settings.kafka_connect_url, timeout=timeout, auth=auth)
+        return cls(urls, timeout=timeout, auth=auth)
 
     def close(self) -> None:
         self._http.close()
@@ -85,17 +107,46 @@ class ConnectClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def url(self) -> str:
+        """The worker requests go to first (the one that answered last)."""
+        with _PREFERRED_LOCK:
+            return self.urls[_PREFERRED.get(self.urls, 0) % len(self.urls)]
+
+    def _sweep(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One try on each worker, preferred first, until one answers below 500 (or every one has failed: then the
+        last answer, or ConnectError(status None) when none could be reached)."""
+        with _PREFERRED_LOCK:
+            first = _PREFERRED.get(self.urls, 0) % len(self.urls)
+        last: httpx.Response | None = None
+        unreachable: list[str] = []
+        for step in range(len(self.urls)):
+            index = (first + step) % len(self.urls)
+            url = self.urls[index]
+            try:
+                response = self._http.request(method, url + path, **kwargs)
+            except httpx.HTTPError as exc:
+                unreachable.append(f"{url}: {type(exc).__name__}")
+                continue
+            last = response
+            if response.status_code < 500:
+                if index != first:
+                    with _PREFERRED_LOCK:
+                        _PREFERRED[self.urls] = index
+                return response
+        if last is None:
+            raise ConnectError("Kafka Connect unreachable at " + ", ".join(unreachable))
+        return last
+
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One REST call; answers that only mean "the cluster is reassigning work" are retried (see _transient)."""
+        """One REST call on any live worker; answers that only mean "the cluster is reassigning work" are retried
+        (see _transient)."""
         if self._unusable:
             raise ConnectError(self._unusable)
         deadline = time.monotonic() + self.retry_seconds
         delay = self.retry_initial_delay
         while True:
-            try:
-                response = self._http.request(method, path, **kwargs)
-            except httpx.HTTPError as exc:
-                raise ConnectError(f"Kafka Connect unreachable at {self._http.base_url}: {type(exc).__name__}") from exc
+            response = self._sweep(method, path, **kwargs)
             if response.status_code < 400:
                 return response
             message = _message(response)

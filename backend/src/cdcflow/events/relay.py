@@ -1,0 +1,124 @@
+"""Socket.IO emission across processes: every event logger (in an API process or `cdcflow event-logger`) announces
+the ids of the events it committed with PostgreSQL NOTIFY; every API process LISTENs, reads those events back and
+hands them to its own Realtime, which applies the room authorization and the per-room cap as for local events.
+
+Why PostgreSQL LISTEN/NOTIFY rather than python-socketio's client managers: every process already holds the
+metadata database, so the channel adds no service to run, secure or monitor (the Redis and AMQP managers need a
+broker cdcflow does not run; the Kafka manager needs another Kafka client library and would put whole event payloads,
+row values included, on a topic readable by anything on the broker). A notification carries only ids (payloads stay
+far under NOTIFY's 8000-byte limit); the rows are read by the API process under its own database role. The
+trade-off: a notification is not queued for a listener that is disconnected at that moment, so an API process whose
+database connection drops misses the live pushes of those seconds (the events are stored all the same and the page
+reads them through GET /monitoring/events). The same holds for a logger killed between its commit and its NOTIFY.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+
+import psycopg
+
+from cdcflow.events.store import StoredEvent
+
+logger = logging.getLogger(__name__)
+CHANNEL = "cdcflow_events"
+MAX_PAYLOAD = 7000  # bytes of comma-separated ids per NOTIFY (PostgreSQL's limit is 8000)
+_SELECT = ("SELECT id, pipeline_id, event_type, table_name, source_lsn, latency_ms, kafka_topic, kafka_partition, "
+           "kafka_offset, started_at, run_metadata FROM pipeline_runs WHERE id = ANY(%s) AND deleted_at IS NULL "
+           "ORDER BY id")
+
+
+def _plain_dsn(dsn: str) -> str:
+    return dsn.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def chunks(ids: list[int], limit: int = MAX_PAYLOAD) -> list[str]:
+    """Comma-separated ids, split so that no payload exceeds `limit` bytes."""
+    out, current = [], ""
+    for text in map(str, ids):
+        if current and len(current) + 1 + len(text) > limit:
+            out.append(current)
+            current = ""
+        current = f"{current},{text}" if current else text
+    if current:
+        out.append(current)
+    return out
+
+
+class EventNotifier:
+    """A logger's `on_stored` callback: NOTIFY the committed events' ids (its own connection, autocommit)."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = _plain_dsn(dsn)
+        self._conn: psycopg.Connection | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, stored: list[StoredEvent]) -> None:
+        with self._lock:
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
+                for payload in chunks([e.id for e in stored]):
+                    self._conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+            except psycopg.Error:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+class RealtimeRelay:
+    """LISTENs on a dedicated connection (re-made when lost) and publishes what any logger stored."""
+
+    def __init__(self, dsn: str, publish: Callable[[list[StoredEvent]], None]) -> None:
+        self.dsn, self.publish = _plain_dsn(dsn), publish
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.listening = threading.Event()
+        self.relayed = 0
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="realtime-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
+                    while not self._stop.is_set():
+                        ids = []
+                        for note in conn.notifies(timeout=0.25):
+                            ids += [int(i) for i in note.payload.split(",") if i]
+                            if len(ids) >= 2000:
+                                break
+                        if ids:
+                            self._relay(conn, ids)
+            except Exception as exc:  # noqa: BLE001  (the relay outlives a database outage)
+                self.listening.clear()
+                logger.warning("realtime relay: %s; listening again in 1 s", exc)
+                self._stop.wait(1)
+        self.listening.clear()
+
+    def _relay(self, conn: psycopg.Connection, ids: list[int]) -> None:
+        rows = conn.execute(_SELECT, (ids,)).fetchall()
+        events = [StoredEvent(id=r[0], pipeline_id=str(r[1]), event_type=r[2], table_name=r[3], source_lsn=r[4],
+                              latency_ms=r[5], kafka_topic=r[6], kafka_partition=r[7], kafka_offset=r[8],
+                              created_at=r[9].isoformat(), run_metadata=r[10]) for r in rows]
+        if events:
+            self.relayed += len(events)
+            self.publish(events)
