@@ -108,7 +108,7 @@ class DbLoginGuard:
     def check(self, username: str, client: str | None) -> None:
         """Raise 429 when this client may not try this username now."""
         keys = self._keys(username, client)
-        for session in session_scope(self.factory):
+        with session_scope(self.factory) as session:
             rows, now = self._rows(session, list(keys.values())), self._now(session)
         wait = max(self._window_wait(rows.get(keys["c"]), self.max_client, now),
                    self._window_wait(rows.get(keys["uc"]), self.max_user, now))
@@ -119,24 +119,24 @@ class DbLoginGuard:
                                   {"retry_after_seconds": max(1, int(wait + 0.999))})
 
     def failed(self, username: str, client: str | None) -> None:
-        for session in session_scope(self.factory):
+        with session_scope(self.factory) as session:
             self._fail(session, self._keys(username, client), ("c", "u", "uc"))
 
     def succeeded(self, username: str, client: str | None) -> None:
         """The client's count for the user restarts and the address becomes known; the per-username delay stays."""
         keys = self._keys(username, client)
-        for session in session_scope(self.factory):
+        with session_scope(self.factory) as session:
             session.execute(text("DELETE FROM login_throttle WHERE key = :key"), {"key": keys["uc"]})
             self._put(session, keys["k"], _Row([], 0, None), self.known_ttl)
 
     def malformed(self, client: str | None) -> None:
-        for session in session_scope(self.factory):
+        with session_scope(self.factory) as session:
             self._fail(session, self._keys("", client), ("c",))
 
     def entry_counts(self) -> dict[str, int]:
         names = {"c": "per_client", "uc": "per_user_client", "u": "per_user", "k": "known_clients"}
         counts = dict.fromkeys(names.values(), 0)
-        for session in session_scope(self.factory):
+        with session_scope(self.factory) as session:
             for prefix, n in session.execute(text(
                     "SELECT split_part(key, ':', 1), count(*) FROM login_throttle WHERE expires_at > now() "
                     "GROUP BY 1")).all():
