@@ -10,7 +10,6 @@ the inserted rows) count each change once.
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import orjson
 import psycopg
 
 from cdcflow.events.parser import ChangeEvent
@@ -34,8 +33,7 @@ JOIN pipelines p ON p.id = s.pipeline_id
 -- The first copy (lowest offset) wins, also when the original and its replay arrive in the same batch.
 ORDER BY s.kafka_topic, s.kafka_partition, s.kafka_offset
 ON CONFLICT DO NOTHING
-RETURNING id, pipeline_id, event_type, table_name, source_lsn, latency_ms, kafka_topic, kafka_partition,
-          kafka_offset, started_at, run_metadata
+RETURNING id, kafka_topic, kafka_partition, kafka_offset
 """
 
 
@@ -98,14 +96,22 @@ class EventStore:
                 with cur.copy("COPY cdcflow_event_staging FROM STDIN") as copy:
                     for e in events:
                         copy.write_row((e.pipeline_id, e.event_type, e.table_name, e.source_lsn, e.latency_ms,
-                                        e.topic, e.partition, e.offset, now,
-                                        orjson.dumps({**e.metadata, "event_type": e.event_type},
-                                                     default=str).decode(), e.source_key))
+                                        e.topic, e.partition, e.offset, now, e.metadata_json.decode(),
+                                        e.source_key))
+                # Only the new rows' ids come back: the rest of each row is what the parser made, so reading
+                # run_metadata back (and parsing its JSON again) would only cost.
                 rows = cur.execute(MOVE).fetchall()
             conn.commit()
         except Exception:
             conn.rollback()
             raise
-        return [StoredEvent(id=r[0], pipeline_id=str(r[1]), event_type=r[2], table_name=r[3], source_lsn=r[4],
-                            latency_ms=r[5], kafka_topic=r[6], kafka_partition=r[7], kafka_offset=r[8],
-                            created_at=r[9].isoformat(), run_metadata=r[10]) for r in rows]
+        by_offset = {(e.topic, e.partition, e.offset): e for e in events}
+        created = now.isoformat()
+        stored = []
+        for row_id, topic, partition, offset in rows:
+            e = by_offset[(topic, partition, offset)]
+            stored.append(StoredEvent(id=row_id, pipeline_id=str(e.pipeline_id), event_type=e.event_type,
+                                      table_name=e.table_name, source_lsn=e.source_lsn, latency_ms=e.latency_ms,
+                                      kafka_topic=topic, kafka_partition=partition, kafka_offset=offset,
+                                      created_at=created, run_metadata=e.metadata))
+        return stored
