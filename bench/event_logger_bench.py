@@ -63,21 +63,47 @@ def bare_consume(bootstrap: str, topic: str, total: int) -> float:
     return elapsed
 
 
-def logger_ingest(bootstrap: str, dsn: str, topic: str, total: int, source_identity: bool = True) -> float:
-    """Seconds to store `total` events; without `source_identity` the change's key is not computed (NULL): no hash,
-    no entry in the unique index on it, exactly the logger before de-duplication by source identity."""
+def postgres_cpu_seconds() -> float | None:
+    """CPU seconds used so far by the stack's PostgreSQL (postmaster and its backends), from /proc: on a shared
+    machine wall time says more about the neighbours than about the logger, CPU time does not."""
+    pid_file = Path(os.environ.get("CDCFLOW_STACK_DIR", REPO / ".stack")) / "pg" / "data" / "postmaster.pid"
+    try:
+        postmaster = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == postmaster or int(fields[1]) == postmaster:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def logger_ingest(bootstrap: str, dsn: str, topic: str, total: int, source_identity: bool = True,
+                  direct_copy: bool = True) -> dict:
+    """Seconds (wall, and CPU of this process and of PostgreSQL) to store `total` events; without `source_identity`
+    the change's key is not computed (NULL): no hash, no entry in the unique index on it, exactly the logger before
+    de-duplication by source identity; without `direct_copy` every batch takes the staging path."""
     identity = event_parser.source_identity
     if not source_identity:
         event_parser.source_identity = lambda *args: None
     try:
-        return _ingest(bootstrap, dsn, topic, total)
+        cpu, pg_cpu = time.process_time(), postgres_cpu_seconds()
+        wall, pg_after, cpu_after = _ingest(bootstrap, dsn, topic, total, direct_copy)
+        return {"seconds": wall, "python_cpu": cpu_after - cpu,
+                "postgres_cpu": None if pg_cpu is None or pg_after is None else pg_after - pg_cpu}
     finally:
         event_parser.source_identity = identity
 
 
-def _ingest(bootstrap: str, dsn: str, topic: str, total: int) -> float:
+def _ingest(bootstrap: str, dsn: str, topic: str, total: int, direct_copy: bool = True) -> tuple:
     config = LoggerConfig(bootstrap_servers=bootstrap, database_url=dsn, group_id=f"bench-{uuid.uuid4().hex[:6]}",
-                          topic_regex="^" + topic.replace(".", r"\.") + "$")
+                          topic_regex="^" + topic.replace(".", r"\.") + "$", direct_copy=direct_copy)
     event_logger = EventLogger(config)
     thread = threading.Thread(target=event_logger.run, daemon=True)
     thread.start()
@@ -87,9 +113,11 @@ def _ingest(bootstrap: str, dsn: str, topic: str, total: int) -> float:
     while event_logger.stats.stored < total:
         time.sleep(0.05)
     elapsed = time.monotonic() - started
+    # Read before the logger closes its connection: an exited backend's CPU time is gone from /proc.
+    pg_cpu, cpu = postgres_cpu_seconds(), time.process_time()
     event_logger._stop.set()  # noqa: SLF001
     thread.join(30)
-    return elapsed
+    return elapsed, pg_cpu, cpu
 
 
 def main() -> int:
@@ -109,50 +137,63 @@ def main() -> int:
 
     bare = bare_consume(bootstrap, topic, args.events)
     print(f"bare consume loop: {args.events / bare:>10,.0f} events/s ({bare:.1f} s)", flush=True)
-    # Offset-only, then the same messages again (rows removed in between) with the source identity, alternating.
-    befores, afters, keyed_before = [], [], 0
+    # The same messages for each variant (rows removed in between), alternating, medians reported.
+    variants = {"offset_only": {"source_identity": False}, "staging_path": {"direct_copy": False},
+                "event_logger": {}}
+    runs: dict[str, list[dict]] = {name: [] for name in variants}
+    stored = keyed = keyed_before = 0
     for _ in range(args.rounds):
-        befores.append(logger_ingest(bootstrap, dsn, topic, args.events, source_identity=False))
-        print(f"logger, unique by Kafka offset only:    {args.events / befores[-1]:>8,.0f} events/s "
-              f"({befores[-1]:.1f} s)", flush=True)
-        with psycopg.connect(dsn) as conn:
-            keyed_before += conn.execute("SELECT count(source_key) FROM pipeline_runs WHERE kafka_topic = %s",
-                                         (topic,)).fetchone()[0]
-        clear(dsn, topic, pipeline_id)
-        afters.append(logger_ingest(bootstrap, dsn, topic, args.events))
-        print(f"logger, also unique by source identity: {args.events / afters[-1]:>8,.0f} events/s "
-              f"({afters[-1]:.1f} s), stored and committed", flush=True)
-        with psycopg.connect(dsn) as conn:
-            stored, keyed = conn.execute("SELECT count(*), count(source_key) FROM pipeline_runs "
-                                         "WHERE kafka_topic = %s", (topic,)).fetchone()
-        if len(afters) < args.rounds:
+        for name, options in variants.items():
+            run = logger_ingest(bootstrap, dsn, topic, args.events, **options)
+            runs[name].append(run)
+            print(f"{name:>14}: {args.events / run['seconds']:>8,.0f} events/s ({run['seconds']:.1f} s), "
+                  f"CPU: logger {run['python_cpu']:.1f} s, PostgreSQL {run['postgres_cpu'] or 0:.1f} s", flush=True)
+            with psycopg.connect(dsn) as conn:
+                count, with_key = conn.execute("SELECT count(*), count(source_key) FROM pipeline_runs "
+                                               "WHERE kafka_topic = %s", (topic,)).fetchone()
+            if name == "offset_only":
+                keyed_before += with_key
+            else:
+                stored, keyed = count, with_key
+                assert count == args.events, f"{name} stored {count}"
             clear(dsn, topic, pipeline_id)
-    before, ingest = statistics.median(befores), statistics.median(afters)
-    ratio = bare / ingest
-    cost = 1 - before / ingest
+
+    def summary(name: str) -> dict:
+        median = {k: statistics.median(r[k] or 0 for r in runs[name]) for k in ("seconds", "python_cpu",
+                                                                              "postgres_cpu")}
+        return {"seconds": round(median["seconds"], 2), "events_per_second": round(args.events / median["seconds"]),
+                "logger_cpu_us_per_event": round(median["python_cpu"] * 1e6 / args.events, 1),
+                "postgres_cpu_us_per_event": round(median["postgres_cpu"] * 1e6 / args.events, 1)}
+
+    logger_run, before, staged = summary("event_logger"), summary("offset_only"), summary("staging_path")
+    ratio = bare / logger_run["seconds"]
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "events": args.events, "stored": stored,
               "bare_consume": {"seconds": round(bare, 2), "events_per_second": round(args.events / bare)},
-              "event_logger": {"seconds": round(ingest, 2), "events_per_second": round(args.events / ingest)},
-              "event_logger_offset_only": {"seconds": round(before, 2),
-                                           "events_per_second": round(args.events / before)},
-              "source_identity_cost": round(cost, 3), "logger_vs_bare": round(ratio, 3), "rounds": args.rounds,
+              "event_logger": logger_run, "event_logger_offset_only": before, "event_logger_staging_path": staged,
+              "source_identity_cost": round(1 - before["seconds"] / logger_run["seconds"], 3),
+              "logger_vs_bare": round(ratio, 3), "rounds": args.rounds,
               "load_average_1m": round(os.getloadavg()[0], 1)}
     assert keyed_before == 0 and keyed == stored, "each variant must run as described"
     Path(args.out + ".json").write_text(json.dumps(report, indent=2) + "\n")
+
+    def row(label: str, r: dict) -> str:
+        return (f"| {label} | {r['seconds']} | {r['events_per_second']:,} | {r['logger_cpu_us_per_event']} | "
+                f"{r['postgres_cpu_us_per_event']} |")
+
     Path(args.out + ".md").write_text("\n".join([
         f"# Event logger ingest vs bare consume ({report['when']})", "",
         f"{args.events:,} Debezium JSON events (with schemas) in one topic partition; {os.cpu_count()} cores; "
-        f"load average {report['load_average_1m']} at the end; median of {args.rounds} alternating round(s).", "",
-        "| path | seconds | events/s |", "|---|---|---|",
+        f"load average {report['load_average_1m']} at the end; median of {args.rounds} alternating round(s). "
+        "CPU columns: microseconds of CPU per event, of the logger process and of PostgreSQL (all its processes): "
+        "on a shared machine they say what the logger costs, the wall time also what the neighbours took.", "",
+        "| path | seconds | events/s | logger CPU µs/event | PostgreSQL CPU µs/event |", "|---|---|---|---|---|",
         f"| bare confluent-kafka consume loop | {report['bare_consume']['seconds']} | "
-        f"{report['bare_consume']['events_per_second']:,} |",
-        f"| event logger, unique by Kafka offset only (before) | {report['event_logger_offset_only']['seconds']} | "
-        f"{report['event_logger_offset_only']['events_per_second']:,} |",
-        f"| event logger, also unique by source identity (parse, COPY + INSERT, offsets committed) | "
-        f"{report['event_logger']['seconds']} | {report['event_logger']['events_per_second']:,} |", "",
-        f"Storing each change once by its source identity (a 16-byte hash per event, a unique index on "
-        f"(source_lsn, source_key)) costs {cost:.1%} of the logger's time. Logger throughput is {ratio:.1%} of the "
-        f"bare loop; stored rows: {stored:,}.", ""]))
+        f"{report['bare_consume']['events_per_second']:,} | | |",
+        row("event logger (parse, COPY straight into pipeline_runs, offsets committed; writes overlap parsing)",
+            logger_run),
+        row("same, every batch through the staging table + INSERT ... ON CONFLICT", staged),
+        row("same as the first, unique by Kafka offset only (no source identity)", before), "",
+        f"Logger throughput is {ratio:.1%} of the bare loop; stored rows: {stored:,}.", ""]))
     print(f"ratio {ratio:.3f} -> {args.out}.json", flush=True)
     clear(dsn, topic, pipeline_id)  # leave the metadata database as it was
     return 0 if stored == args.events else 1

@@ -77,7 +77,8 @@ def test_live_events_reach_another_api_process_and_a_killed_logger_loses_nothing
     loggers: list[LoggerProcess] = []
     received: list[dict] = []
     sio = socketio.Client(reconnection=False)
-    sio.on("replication_event", received.append)
+    # One message per stored batch and room: {"pipeline_id": ..., "events": [...]}.
+    sio.on("replication_events", lambda batch: received.extend(batch["events"]))
     try:
         env.action(pid, "start")
         env.wait_status(pid, "RUNNING")

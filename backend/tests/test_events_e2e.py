@@ -36,7 +36,8 @@ class Listener:
         self.events: list[dict] = []
         self.summaries: list[dict] = []
         self.client = socketio.Client(reconnection=False)
-        self.client.on("replication_event", self.events.append)
+        # One message per stored batch and room: {"pipeline_id", "events": [...]}.
+        self.client.on("replication_events", lambda batch: self.events.extend(batch["events"]))
         self.client.on("replication_events_summary", self.summaries.append)
         self.client.connect(API, auth={"token": token} if token else None, transports=["websocket"],
                             wait_timeout=10)

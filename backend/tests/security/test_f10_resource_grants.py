@@ -386,7 +386,8 @@ class Socket:
         self.events: list[dict] = []
         self.revoked: list[dict] = []
         self.client = socketio.Client(reconnection=False)
-        self.client.on("replication_event", self.events.append)
+        # One message per stored batch and room: {"pipeline_id", "events": [...]}.
+        self.client.on("replication_events", lambda batch: self.events.extend(batch["events"]))
         self.client.on("subscription_revoked", self.revoked.append)
         self.client.connect(API, auth={"token": token}, transports=["websocket"], wait_timeout=10)
 

@@ -1,4 +1,5 @@
 "use client";
+import { memo, useMemo } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
 import { continuous } from "@/lib/time";
@@ -6,16 +7,22 @@ import { continuous } from "@/lib/time";
 type Point = { t: string; insert?: number; update?: number; delete?: number };
 const BUCKET_MS = { minute: 60_000, hour: 3_600_000 } as const;
 
-/** Stacked events per bucket over the whole window: empty buckets stay on the axis as zeros. */
-export default function EventsChart({ points, height = 220, bucket = "minute", hours = 1 }: { points: Point[];
-  height?: number; bucket?: keyof typeof BUCKET_MS; hours?: number }) {
-  const filled = continuous(points, BUCKET_MS[bucket], hours, { insert: 0, update: 0, delete: 0 });
-  const data = filled.map((p) => {
-    const d = new Date(p.t);
-    const label = bucket === "minute" ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-      : d.toLocaleString([], { month: "2-digit", day: "2-digit", hour: "2-digit" });
-    return { ...p, label };
-  });
+type Props = { points: Point[]; height?: number; bucket?: keyof typeof BUCKET_MS; hours?: number };
+
+/** Stacked events per bucket over the whole window: empty buckets stay on the axis as zeros. Memoized on the
+ * points' content: the pages re-render several times a second while events stream, the chart only when a poll
+ * brought different numbers (no animation either: a redraw every poll would keep the main thread busy). */
+function EventsChart({ points, height = 220, bucket = "minute", hours = 1 }: Props) {
+  const content = JSON.stringify(points);
+  const data = useMemo(() => continuous(points, BUCKET_MS[bucket], hours, { insert: 0, update: 0, delete: 0 })
+    .map((p) => {
+      const d = new Date(p.t);
+      const label = bucket === "minute" ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+        : d.toLocaleString([], { month: "2-digit", day: "2-digit", hour: "2-digit" });
+      return { ...p, label };
+    }),
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  [content, bucket, hours]);
   return (
     <div style={{ width: "100%", height }} data-testid="events-chart" data-buckets={data.length}>
       <ResponsiveContainer>
@@ -25,7 +32,6 @@ export default function EventsChart({ points, height = 220, bucket = "minute", h
           <YAxis fontSize={11} allowDecimals={false} />
           <Tooltip />
           <Legend />
-          {/* No animation: the chart refreshes every few seconds, and each redraw would grow the bars from zero again. */}
           <Bar dataKey="insert" stackId="a" fill="#40c057" isAnimationActive={false} />
           <Bar dataKey="update" stackId="a" fill="#228be6" isAnimationActive={false} />
           <Bar dataKey="delete" stackId="a" fill="#fa5252" isAnimationActive={false} />
@@ -34,3 +40,6 @@ export default function EventsChart({ points, height = 220, bucket = "minute", h
     </div>
   );
 }
+
+export default memo(EventsChart, (a, b) => a.height === b.height && a.bucket === b.bucket && a.hours === b.hours &&
+  (a.points === b.points || JSON.stringify(a.points) === JSON.stringify(b.points)));

@@ -2,7 +2,7 @@
 // A virtualized event list: only the visible rows are in the DOM, so 100,000 events scroll smoothly.
 import { Badge, Box, Text } from "@mantine/core";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useRef } from "react";
+import { memo, useRef } from "react";
 
 import type { CdcEvent } from "@/lib/api/endpoints";
 import { normalizeEventType } from "@/lib/opcodes";
@@ -15,7 +15,7 @@ const GRID = "84px 64px minmax(0, 1.2fr) minmax(0, 1fr) 84px 72px";
 const CELL = { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" } as const;
 
 /** `onSelect`: a click (or Enter) on a row opens that event, e.g. in the EventInspector drawer. */
-export default function EventsTable({ events, height = 420, onSelect }: { events: CdcEvent[]; height?: number;
+function EventsTable({ events, height = 420, onSelect }: { events: CdcEvent[]; height?: number;
   onSelect?: (e: CdcEvent) => void }) {
   const parent = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({ count: events.length, getScrollElement: () => parent.current,
@@ -55,3 +55,6 @@ export default function EventsTable({ events, height = 420, onSelect }: { events
     </Box>
   );
 }
+
+// The pages re-render for many reasons while events stream; the list only when its events (or props) change.
+export default memo(EventsTable);

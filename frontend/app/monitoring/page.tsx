@@ -6,6 +6,7 @@ import { Suspense, useEffect, useMemo, useState } from "react";
 import EventsChart from "@/app/components/EventsChart";
 import EventsTable from "@/app/components/EventsTable";
 import LiveBadge from "@/app/components/LiveBadge";
+import PauseLive from "@/app/components/PauseLive";
 import DocLink from "@/app/components/DocLink";
 import EventInspector from "@/app/components/EventInspector";
 import { monitoringApi, type CdcEvent, type Metrics } from "@/lib/api/endpoints";
@@ -86,7 +87,8 @@ function MonitoringView() {
     <Stack>
       <Group justify="space-between">
         <Title order={2}>Monitoring</Title>
-        <LiveBadge mode={mode} lastLoaded={lastLoaded} onRefresh={() => void refresh()} />
+        <Group gap="xs"><PauseLive />
+          <LiveBadge mode={mode} lastLoaded={lastLoaded} onRefresh={() => void refresh()} /></Group>
       </Group>
       <SimpleGrid cols={{ base: 2, md: 4, lg: 8 }}>
         {cards.map(([label, value]) => (

@@ -6,10 +6,13 @@ import { appConfig } from "@/lib/config";
 import { api } from "@/lib/api/client";
 import { tokenStore } from "@/lib/api/tokens";
 import type { CdcEvent, SchemaChange } from "@/lib/api/endpoints";
+import type { Summary } from "@/lib/live/batcher";
 
-export type Summary = { pipeline_id: string; suppressed: number; by_event_type: Record<string, number> };
-type Listener = { onEvent?: (e: CdcEvent) => void; onSummary?: (s: Summary) => void;
+export type { Summary };
+/** `onEvents`: one call per server message, i.e. per stored batch of one pipeline (see lib/live/batcher.ts). */
+type Listener = { onEvents?: (events: CdcEvent[]) => void; onSummary?: (s: Summary) => void;
   onSchemaChange?: (c: SchemaChange) => void };
+type EventBatch = { pipeline_id: string; events: CdcEvent[] };
 
 let socket: Socket | null = null;
 const rooms = new Map<string, number>();
@@ -64,7 +67,9 @@ function ensureSocket(): Socket | null {
     statusListeners.forEach((l) => l(false));
     retryLater();
   });
-  socket.on("replication_event", (e: CdcEvent) => listeners.forEach((l) => l.onEvent?.(e)));
+  socket.on("replication_events", (b: EventBatch) => {
+    if (Array.isArray(b?.events) && b.events.length) listeners.forEach((l) => l.onEvents?.(b.events));
+  });
   socket.on("replication_events_summary", (s: Summary) => listeners.forEach((l) => l.onSummary?.(s)));
   socket.on("schema_change", (c: SchemaChange) => listeners.forEach((l) => l.onSchemaChange?.(c)));
   return socket;

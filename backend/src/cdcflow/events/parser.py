@@ -3,11 +3,13 @@
 Pure functions: no I/O, so every malformed shape is unit-tested.
 """
 
-import hashlib
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from hashlib import blake2b
 from typing import Any
 
 import orjson
@@ -22,7 +24,7 @@ class Malformed(ValueError):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ChangeEvent:
     pipeline_id: uuid.UUID
     event_type: str
@@ -31,19 +33,26 @@ class ChangeEvent:
     primary_key: dict[str, Any] | None
     source_lsn: int | None
     tx_id: int | None
-    source_ts: datetime | None
+    source_ts_ms: int | float | None
     latency_ms: int | None
     topic: str
     partition: int
     offset: int
     metadata: dict[str, Any]
-    source_key: uuid.UUID | None = None
+    source_key: str | None = None  # see source_identity
+    # `metadata` as JSON (what pipeline_runs.run_metadata stores), serialized once by the parser.
+    metadata_json: bytes = b"{}"
+
+    @property
+    def source_ts(self) -> datetime | None:
+        return None if self.source_ts_ms is None else datetime.fromtimestamp(self.source_ts_ms / 1000, UTC)
 
 
-def source_identity(pipeline_id: uuid.UUID, lsn: int | None, tx_id: int | None, table: str, op: str,
-                    key: Any) -> uuid.UUID | None:
-    """What makes a change unique at the source, hashed to 16 bytes: the same change re-sent by Debezium after a
-    crash (it resumes from its last committed offset, so a replay lands at a new Kafka offset) hashes the same.
+def source_identity(pipeline_id: uuid.UUID | str, lsn: int | None, tx_id: int | None, table: str, op: str,
+                    key: Any) -> str | None:
+    """What makes a change unique at the source, hashed to 16 bytes (as 32 hex digits, which the uuid column
+    reads as the same value as the hyphenated form): the same change re-sent by Debezium after a crash (it resumes
+    from its last committed offset, so a replay lands at a new Kafka offset) hashes the same.
 
     Each row change in PostgreSQL's WAL has its own LSN; several events share one only when one record means
     several changes: a primary-key update (a delete and a create: op differs), a TRUNCATE of several tables
@@ -53,9 +62,19 @@ def source_identity(pipeline_id: uuid.UUID, lsn: int | None, tx_id: int | None, 
     """
     if lsn is None:
         return None
-    text = "|".join((str(pipeline_id), str(lsn), "" if tx_id is None else str(tx_id), table, op,
-                     orjson.dumps(key, option=orjson.OPT_SORT_KEYS, default=str).decode()))
-    return uuid.UUID(bytes=hashlib.blake2b(text.encode(), digest_size=16).digest())
+    text = (f"{pipeline_id}|{lsn}|{'' if tx_id is None else tx_id}|{table}|{op}|"
+            f"{orjson.dumps(key, option=orjson.OPT_SORT_KEYS, default=str).decode()}")
+    return blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _topic(topic: str) -> tuple[uuid.UUID, str, str, str]:
+    """(pipeline id, its text, schema, table) of a change topic: a handful of topics carry millions of events."""
+    match = TOPIC.match(topic)
+    if not match:
+        raise Malformed(f"topic {topic!r} is not <prefix>.<pipeline id>.<schema>.<table>")
+    pipeline_id = uuid.UUID(match["pipeline"])
+    return pipeline_id, str(pipeline_id), match["schema"], match["table"]
 
 
 def _payload(raw: bytes | None, what: str) -> Any:
@@ -81,6 +100,19 @@ def _cap(value: Any) -> Any:
     return value
 
 
+def _cap_row(row: Any) -> Any:
+    """_cap for a row image without a call per column: rows are flat maps of scalars (jsonb arrives as a string),
+    so only the rare long string or nested value costs more than a type check. The row is copied only if a value
+    changes (the parsed document is private to this event)."""
+    if type(row) is not dict:
+        return _cap(row)
+    for name, value in row.items():
+        kind = type(value)
+        if (kind is str and len(value) > MAX_VALUE_CHARS) or kind is dict or kind is list:
+            row[name] = _cap(value)
+    return row
+
+
 def cap_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     """Long values are cut; if the event is still too big, before/after are dropped (marked truncated)."""
     capped = _cap(metadata)
@@ -91,40 +123,46 @@ def cap_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 
 def parse(topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
           now: datetime | None = None) -> ChangeEvent | None:
-    """The event, or None for a tombstone (value is null: Kafka compaction marker after a delete)."""
+    """The event, or None for a tombstone (value is null: Kafka compaction marker after a delete).
+
+    Hot path (tens of thousands of calls a second): one JSON parse per message, the rest is plain lookups."""
     if value is None:
         return None
-    match = TOPIC.match(topic)
-    if not match:
-        raise Malformed(f"topic {topic!r} is not <prefix>.<pipeline id>.<schema>.<table>")
+    pipeline_id, pipeline_text, topic_schema, topic_table = _topic(topic)
     payload = _payload(value, "value")
-    if not isinstance(payload, dict):
+    if type(payload) is not dict:
         raise Malformed("value payload is not an object")
     op = payload.get("op")
     if op not in OPS:
         raise Malformed(f"unknown op {op!r}")
     source = payload.get("source")
-    if not isinstance(source, dict):
+    if type(source) is not dict:
         raise Malformed("missing source block")
-    if op != "t" and payload.get("after") is None and payload.get("before") is None:
+    before, after = payload.get("before"), payload.get("after")
+    if op != "t" and after is None and before is None:
         raise Malformed("neither before nor after present")
-    now = now or datetime.now(UTC)
-    ts_ms = source.get("ts_ms")
-    source_ts = datetime.fromtimestamp(ts_ms / 1000, UTC) if isinstance(ts_ms, (int, float)) else None
-    latency = max(0, int((now - source_ts).total_seconds() * 1000)) if source_ts else None
+    get = source.get
+    ts_ms = get("ts_ms")
+    if not isinstance(ts_ms, (int, float)) or isinstance(ts_ms, bool):
+        ts_ms = None
+    now_ms = time.time() * 1000 if now is None else now.timestamp() * 1000
+    latency = max(0, int(now_ms - ts_ms)) if ts_ms is not None else None
     key_payload = _payload(key, "key") if key is not None else None
-    schema = source.get("schema") or match["schema"]
-    table = source.get("table") or match["table"]
-    lsn = source.get("lsn") if isinstance(source.get("lsn"), int) else None
-    tx_id = source.get("txId") if isinstance(source.get("txId"), int) else None
-    pipeline_id, table_name = uuid.UUID(match["pipeline"]), f"{schema}.{table}"
-    return ChangeEvent(
-        pipeline_id=pipeline_id, event_type=OPS[op], op=op, table_name=table_name,
-        primary_key=key_payload if isinstance(key_payload, dict) else None,
-        source_lsn=lsn, tx_id=tx_id,
-        source_ts=source_ts, latency_ms=latency, topic=topic, partition=partition, offset=offset,
-        metadata=cap_metadata({"op": op, "before": payload.get("before"), "after": payload.get("after"),
-                               "key": key_payload, "source": {k: source.get(k) for k in (
-                                   "db", "schema", "table", "lsn", "txId", "sequence", "ts_ms", "snapshot")}}),
-        source_key=source_identity(pipeline_id, lsn, tx_id, table_name, op, key_payload),
-    )
+    table_name = f"{get('schema') or topic_schema}.{get('table') or topic_table}"
+    lsn, tx_id = get("lsn"), get("txId")
+    lsn = lsn if type(lsn) is int else None
+    tx_id = tx_id if type(tx_id) is int else None
+    event_type = OPS[op]
+    metadata = {"op": op, "before": _cap_row(before), "after": _cap_row(after), "key": _cap(key_payload),
+                "source": {"db": get("db"), "schema": get("schema"), "table": get("table"), "lsn": get("lsn"),
+                           "txId": get("txId"), "sequence": get("sequence"), "ts_ms": get("ts_ms"),
+                           "snapshot": get("snapshot")},
+                "event_type": event_type}
+    metadata_json = orjson.dumps(metadata, default=str)
+    if len(metadata_json) > MAX_METADATA_BYTES:
+        metadata = {**metadata, "before": None, "after": None, "truncated": True}
+        metadata_json = orjson.dumps(metadata, default=str)
+    return ChangeEvent(pipeline_id, event_type, op, table_name,
+                       key_payload if type(key_payload) is dict else None, lsn, tx_id, ts_ms, latency, topic,
+                       partition, offset, metadata,
+                       source_identity(pipeline_text, lsn, tx_id, table_name, op, key_payload), metadata_json)

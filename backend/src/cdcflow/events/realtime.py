@@ -7,16 +7,14 @@ Joining a pipeline's room needs view access to it (access.policy, as for GET /pi
 caller may not see answers exactly like one that does not exist. When a grant is revoked or an owner changes,
 `revalidate_user` takes the user's sockets out of the rooms they may no longer see.
 
-`publish` is called by the event logger thread after its batch committed; it hands the events to the event loop.
-Above `cap_per_second` events in one second a room gets one `replication_events_summary` (counts by type and
-table) for the rest of that second instead of every event.
+`publish` is called by the event logger thread after its batch committed; it hands the events to the event loop,
+which sends each room one `replication_events` message per batch, capped per second (events/emission.py).
 """
 
 import asyncio
 import logging
 import time
 import uuid
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,23 +27,12 @@ from cdcflow.auth.sessions import SessionsEnded, authenticate, user_for_claims
 from cdcflow.core.config import Settings
 from cdcflow.core.deps import ROLE_PERMISSIONS, Actor, Permission
 from cdcflow.core.security import AccessClaims, InvalidToken
+from cdcflow.events.emission import RoomBatcher, room_of
 from cdcflow.events.store import StoredEvent
 from cdcflow.models import Pipeline, Role, User
 
 logger = logging.getLogger(__name__)
 ACK_GRACE_SECONDS = 0.5
-
-
-def room_of(pipeline_id: str | uuid.UUID) -> str:
-    return f"pipeline_{pipeline_id}"
-
-
-class _RoomWindow:
-    def __init__(self) -> None:
-        self.second = 0
-        self.sent = 0
-        self.suppressed: Counter = Counter()
-        self.by_table: Counter = Counter()
 
 
 class _BadPayload(Exception):
@@ -81,7 +68,7 @@ class Realtime:
         self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*", logger=False,
                                         engineio_logger=False)
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._windows: dict[str, _RoomWindow] = defaultdict(_RoomWindow)
+        self._batcher = RoomBatcher(self.cap)
         self._subscriptions: dict[str, set[uuid.UUID]] = {}  # sid -> pipelines it joined (touched on the loop only)
         self._flusher: asyncio.Task | None = None
         self._rechecker: asyncio.Task | None = None
@@ -264,35 +251,18 @@ class Realtime:
             asyncio.run_coroutine_threadsafe(
                 self.sio.emit("schema_change", change, room=room_of(pipeline_id)), self.loop)
 
-    async def _emit(self, events: list[StoredEvent]) -> None:
-        now = int(time.time())
-        for event in events:
-            room = room_of(event.pipeline_id)
-            window = self._windows[room]
-            if window.second != now:
-                await self._send_summary(room, window)
-                window.second, window.sent = now, 0
-            if window.sent < self.cap:
-                window.sent += 1
-                await self.sio.emit("replication_event", event.public(), room=room)
-            else:
-                window.suppressed[event.event_type] += 1
-                window.by_table[event.table_name] += 1
+    def _listening(self, room: str) -> bool:
+        return bool(self.sio.manager.rooms.get("/", {}).get(room))
 
-    async def _send_summary(self, room: str, window: _RoomWindow) -> None:
-        if not window.suppressed:
-            return
-        await self.sio.emit("replication_events_summary", {
-            "pipeline_id": room.removeprefix("pipeline_"), "second": window.second,
-            "suppressed": sum(window.suppressed.values()), "by_event_type": dict(window.suppressed),
-            "by_table": dict(window.by_table), "cap_per_second": self.cap}, room=room)
-        window.suppressed.clear()
-        window.by_table.clear()
+    async def _emit(self, events: list[StoredEvent]) -> None:
+        for name, room, payload in self._batcher.take(events, int(time.time()), self._listening):
+            await self.sio.emit(name, payload, room=room)
 
     async def _flush_summaries(self) -> None:
         while True:
             await asyncio.sleep(1)
-            now = int(time.time())
-            for room, window in list(self._windows.items()):
-                if window.second < now:
-                    await self._send_summary(room, window)
+            try:
+                for name, room, payload in self._batcher.due(int(time.time())):
+                    await self.sio.emit(name, payload, room=room)
+            except Exception:
+                logger.exception("Socket.IO summary flush failed")

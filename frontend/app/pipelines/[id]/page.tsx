@@ -20,6 +20,7 @@ import EventsTable from "@/app/components/EventsTable";
 import CdcPanel from "@/app/pipelines/[id]/CdcPanel";
 import RowHistory from "@/app/pipelines/[id]/RowHistory";
 import LiveBadge from "@/app/components/LiveBadge";
+import PauseLive from "@/app/components/PauseLive";
 import StatusBadge from "@/app/components/StatusBadge";
 import { canManage, canOperate } from "@/lib/access";
 import { monitoringApi, pipelinesApi, type CdcEvent, type Dashboard, type Metrics,
@@ -97,6 +98,7 @@ export default function PipelinePage() {
         <Group><Title order={2}>{pipeline.name}</Title><StatusBadge value={pipeline.status} testId="pipeline-status" />
           <Badge variant="outline">{pipeline.mode}</Badge></Group>
         <Group>
+          <PauseLive />
           <LiveBadge mode={mode} lastLoaded={lastLoaded} onRefresh={() => void refresh()} />
           {mayOperate && <Actions pipeline={pipeline} onDone={() => void loadDetail()} />}
           {mayOperate && status?.available_actions?.includes("reset") &&

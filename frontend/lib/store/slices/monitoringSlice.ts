@@ -9,8 +9,11 @@ type State = {
   dashboard: Dashboard | null;
   logger: EventLoggerStatus | null;
   suppressed: number;           // events the server summarized instead of sending (rate cap)
+  suppressedByType: Record<string, number>;
+  paused: boolean;              // "Pause live": the lists stop moving (the counters go on)
 };
-const initialState: State = { events: [], dashboard: null, logger: null, suppressed: 0 };
+const initialState: State = { events: [], dashboard: null, logger: null, suppressed: 0, suppressedByType: {},
+  paused: false };
 
 function merge(current: CdcEvent[], incoming: CdcEvent[], cap: number): CdcEvent[] {
   const newest = current.length ? current[0].id : -Infinity;
@@ -46,12 +49,23 @@ const monitoringSlice = createSlice({
     loggerLoaded(s, a: PayloadAction<EventLoggerStatus>) {
       s.logger = a.payload;
     },
-    summaryReceived(s, a: PayloadAction<number>) {
-      s.suppressed += a.payload;
+    summaryReceived: {
+      reducer(s, a: PayloadAction<{ suppressed: number; byEventType: Record<string, number> }>) {
+        s.suppressed += a.payload.suppressed;
+        for (const [type, n] of Object.entries(a.payload.byEventType)) {
+          s.suppressedByType[type] = (s.suppressedByType[type] ?? 0) + n;
+        }
+      },
+      prepare(suppressed: number, byEventType: Record<string, number> = {}) {
+        return { payload: { suppressed, byEventType } };
+      },
+    },
+    livePaused(s, a: PayloadAction<boolean>) {
+      s.paused = a.payload;
     },
   },
 });
 
-export const { eventsReplaced, eventsReceived, dashboardLoaded, loggerLoaded, summaryReceived } =
+export const { eventsReplaced, eventsReceived, dashboardLoaded, loggerLoaded, summaryReceived, livePaused } =
   monitoringSlice.actions;
 export default monitoringSlice.reducer;
