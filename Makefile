@@ -8,7 +8,7 @@ STACKCTL   := stack/stackctl
 WEB_SRC    := $(shell find frontend/app frontend/lib -type f 2>/dev/null) frontend/package-lock.json \
               frontend/next.config.mjs frontend/proxy.ts frontend/tsconfig.json
 
-.PHONY: help prereqs install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring demo-traffic
+.PHONY: help prereqs install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring bench-cdc demo-traffic
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -75,6 +75,10 @@ bench-events: install stack-up migrate ## benchmark: event logger ingest vs a ba
 
 bench-monitoring: install stack-up migrate ## benchmark: monitoring endpoints at 10M events vs the seed's query
 	$(PY) bench/monitoring_bench.py $(BENCH_ARGS)
+
+bench-cdc: install stack-up migrate ## benchmark: cdcflow's stream vs native logical replication (latency, burst)
+	@$(STACKCTL) api-up
+	$(PY) bench/cdc_bench.py $(BENCH_ARGS)
 
 demo-traffic: $(VENV)/.installed ## steady inserts/updates/deletes on the demo shop (RATE=20 DURATION=)
 	@set -a && . .stack/env && set +a && $(VENV)/bin/cdcflow demo traffic --rate $${RATE:-20} \
