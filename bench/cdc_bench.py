@@ -43,6 +43,7 @@ TABLES = [LAT, *BURST_ONE, *BURST_FOUR]
 DDL = "CREATE TABLE bench.{t} (id bigint PRIMARY KEY, v integer NOT NULL DEFAULT 0, amount numeric(12, 2), " \
       "status text, created_at timestamptz, note text)"
 NATIVE_SLOT = "bench_cdc_native"
+WARMUP_FIRST_ID = 10_000_000
 LATENCY_WAIT = 120  # seconds after the last write for every row to show up on both targets
 
 
@@ -170,6 +171,31 @@ class Api:
         self.call("POST", f"/pipelines/{pipeline['id']}/start", 202)
         self.wait(pipeline["id"], "RUNNING", 300)
         return self.call("GET", f"/pipelines/{pipeline['id']}", 200)
+
+
+# ------------------------------------------------------------------------------------------------ CPU
+
+DAEMONS = ("connect", "kafka", "api")
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by the stack's daemons (from their pid files): on a machine shared with other work,
+    CPU per change is the figure a setting changes, where wall-clock times mostly show the scheduler."""
+    run_dir = Path(os.environ.get("CDCFLOW_STACK_DIR", REPO / ".stack")) / "run"
+    used = {}
+    for name in DAEMONS:
+        try:
+            pid = (run_dir / f"{name}.pid").read_text().strip()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            continue
+    return used
+
+
+def cpu_per_change(before: dict[str, float], changes: int) -> dict[str, float]:
+    after = cpu_seconds()
+    return {f"{k}_cpu_ms_per_change": round((after[k] - before[k]) * 1000 / changes, 3) for k in after if k in before}
 
 
 # ------------------------------------------------------------------------------------------------ latency
@@ -304,6 +330,7 @@ def latency_phase(rate: int, seconds: float, first_id: int, pipeline: dict, sock
     watchers = {db: Visibility(db, lo, hi) for db in (TGT_CDCFLOW, TGT_NATIVE)}
     for w in watchers.values():
         w.start()
+    cpu_before = cpu_seconds()
     n, achieved = write_singles(rate, seconds, first_id)
     written = time.monotonic()
     for w in watchers.values():
@@ -333,6 +360,8 @@ def latency_phase(rate: int, seconds: float, first_id: int, pipeline: dict, sock
         stages["source commit -> Socket.IO received"] = summary([arrived - source[i] for i, (arrived, _) in got.items()
                                                                  if i in source])
     result["cdcflow_stages"] = stages
+    result["cpu"] = cpu_per_change(cpu_before, n)
+    print(f"  CPU per change: {result['cpu']}", flush=True)
     for name, m in result["methods"].items():
         print(f"  {name:8s} p50 {m['p50_ms']} ms  p99 {m['p99_ms']} ms  ({m['count']} rows)", flush=True)
     for stage, s in stages.items():
@@ -347,6 +376,7 @@ def burst_phase(tables: list[str], base_id: int, logged_before: int, burst_timeo
     print(f"burst: 300,000 changes over {label} ...", flush=True)
     per_table_inserts = 200_000 // len(tables)
     per_table_updates = 100_000 // len(tables)
+    cpu_before = cpu_seconds()
     with psycopg.connect(dsn(SRC), autocommit=True) as conn:
         started_wall = time.time() * 1000
         for i in range(20):  # 20 transactions of 10k rows, round robin over the tables
@@ -398,6 +428,8 @@ def burst_phase(tables: list[str], base_id: int, logged_before: int, burst_timeo
         entry["target_equals_source"] = fingerprint(db, tables, base_id) == expected
         result["methods"][name] = entry
         print(f"  {name:8s} {result['methods'][name]}", flush=True)
+    result["cpu"] = cpu_per_change(cpu_before, 300_000)
+    print(f"  CPU per change: {result['cpu']}", flush=True)
     result["event_log_complete_seconds"] = round((logger_done - first_commit) / 1000, 2) if logger_done else None
     print(f"  event log complete after {result['event_log_complete_seconds']} s", flush=True)
     return result
@@ -432,6 +464,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rates", default="100,1000")
     parser.add_argument("--skip-burst", action="store_true")
+    parser.add_argument("--warmup-seconds", type=float, default=15)
     parser.add_argument("--burst-timeout", type=float, default=150, help="seconds one burst may take to drain")
     parser.add_argument("--label", default="", help="what this run's configuration is (kept in the results)")
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "cdc"))
@@ -443,12 +476,13 @@ def main() -> int:
     setup_databases()
     print("starting the cdcflow pipeline ...", flush=True)
     pipeline = api.start_pipeline()
-    # Warm-up: one row through both paths, so connector start-up is not measured as latency.
-    with psycopg.connect(dsn(SRC), autocommit=True) as conn:
-        conn.execute(f"INSERT INTO bench.{LAT} (id) VALUES (0)")
+    # Warm-up: a freshly started Connect worker runs interpreted Java for its first thousands of records (JIT
+    # compilation takes minutes on a busy 2-core machine); measure the stream warm, as it runs for days.
+    print(f"warm-up: {args.warmup_seconds:.0f} s at 200 commits/s ...", flush=True)
+    n, _ = write_singles(200, args.warmup_seconds, WARMUP_FIRST_ID)
     for db in (TGT_CDCFLOW, TGT_NATIVE):
-        if wait_rows(db, LAT, "id = 0", 1, 180) is None:
-            raise RuntimeError(f"warm-up row never reached {db}")
+        if wait_rows(db, LAT, f"id >= {WARMUP_FIRST_ID}", n, 300) is None:
+            raise RuntimeError(f"warm-up rows never all reached {db}")
     try:
         socket = SocketWatch(api.token, pipeline["id"])
     except Exception as exc:  # the figures without this stage still stand; say why it is missing
@@ -519,6 +553,12 @@ def markdown(r: dict) -> str:
     for lat in r["latency"]:
         for stage, s in lat["cdcflow_stages"].items():
             lines.append(f"| {lat['rate']:,}/s | {stage} | {s['p50_ms']} | {s['p99_ms']} | {s['count']} |")
+    lines += ["", "CPU per change (ms) of the stack's daemons during each phase (Connect runs Debezium and the JDBC sink; "
+              "the API runs the event logger):", "", "| phase | " + " | ".join(DAEMONS) + " |",
+              "|---|" + "---|" * len(DAEMONS)]
+    for phase, cpu in [(f"{x['rate']:,} commits/s", x.get("cpu", {})) for x in r["latency"]] + \
+            [(f"burst, {x['tables']} table(s)", x.get("cpu", {})) for x in r["burst"]]:
+        lines.append(f"| {phase} | " + " | ".join(str(cpu.get(f"{d}_cpu_ms_per_change", "–")) for d in DAEMONS) + " |")
     for b in r["burst"]:
         lines.append(f"\nBurst over {b['tables']} table(s): event log complete "
                      f"{b['event_log_complete_seconds']} s after the first source commit.")

@@ -8,6 +8,33 @@ from cdcflow.engine.names import ResourceNames
 POSTGRES_SOURCE = "io.debezium.connector.postgresql.PostgresConnector"
 JDBC_SINK = "io.debezium.connector.jdbc.JdbcSinkConnector"
 
+# Stream tuning, all of it here and in the worker properties (stack/stackctl, connect_init). Measured with
+# `make bench-cdc` (bench/results/cdc*.md, README "Benchmarks"): what each setting bought is in the comment.
+SOURCE_TUNING = {
+    # Debezium's queue poll sleeps this long whenever it finds the queue empty (default 500 ms): at low and medium
+    # rates nearly every change waited out part of that sleep before it was handed to the producer.
+    "poll.interval.ms": "20",
+    # Bigger hand-overs from the streaming thread to the task during bursts (defaults 2048 / 8192).
+    "max.batch.size": "8192",
+    "max.queue.size": "32768",
+    # The producer batches what is ready; linger waits only a few ms for more (Connect's default is 0 for
+    # its producers' sends under load to go out one request each). lz4 shrinks the repetitive JSON-with-schema
+    # records several times for little CPU: fewer bytes for the broker to write and the sink to fetch.
+    "producer.override.linger.ms": "5",
+    "producer.override.batch.size": "262144",
+    "producer.override.compression.type": "lz4",
+}
+
+SINK_TUNING = {
+    # One put() per poll: with 500 records per poll (the default) a burst was written 500 rows per transaction.
+    "consumer.override.max.poll.records": "4096",
+    "consumer.override.max.partition.fetch.bytes": "8388608",
+    # The JDBC sink's statement batch; with the reduction buffer, several changes of one key in a batch are
+    # written once (the last wins, as it would anyway), so a burst of inserts then updates writes each row once.
+    "batch.size": "4096",
+    "use.reduction.buffer": "true",
+}
+
 
 def _jdbc_host(host: str) -> str:
     """IPv6 literals go in brackets inside a JDBC URL (hosts are stored as ::1, never [::1])."""
@@ -47,6 +74,7 @@ def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list
         "tombstones.on.delete": "true",
         # Debezium skips TRUNCATE by default (skipped.operations=t); the sink applies it (truncate.enabled).
         "skipped.operations": "none",
+        **SOURCE_TUNING,
     }
     if signals:
         signal_table = f"{names.signal_schema}.{names.signal_table}"
@@ -78,8 +106,10 @@ def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[s
         "tasks.max": "1",
         "topics": ",".join(topics),
         # stringtype=unspecified lets PostgreSQL type string parameters by their column (numeric from text).
+        # reWriteBatchedInserts: pgjdbc sends a batch of upserts as multi-row INSERT ... ON CONFLICT statements
+        # instead of one round trip per row.
         "connection.url": f"jdbc:postgresql://{_jdbc_host(endpoint.host)}:{endpoint.port}/{endpoint.database}"
-                          f"?sslmode={endpoint.sslmode}&stringtype=unspecified",
+                          f"?sslmode={endpoint.sslmode}&stringtype=unspecified&reWriteBatchedInserts=true",
         "connection.username": endpoint.username,
         "connection.password": password_ref,
         "insert.mode": "upsert",
@@ -89,6 +119,7 @@ def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[s
         "schema.evolution": "none",
         "collection.name.format": "${source.schema}.${source.table}",
         "use.time.zone": "UTC",
+        **SINK_TUNING,
     }
     if exclude_fields:
         config["field.exclude.list"] = ",".join(sorted(exclude_fields))
