@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +84,8 @@ class Realtime:
         self._windows: dict[str, _RoomWindow] = defaultdict(_RoomWindow)
         self._subscriptions: dict[str, set[uuid.UUID]] = {}  # sid -> pipelines it joined (touched on the loop only)
         self._flusher: asyncio.Task | None = None
+        # Per pipeline: (emitted at, source commit -> emit ms) of the latest emitted events, for the latency API.
+        self._emit_delays: dict[str, deque] = defaultdict(lambda: deque(maxlen=1000))
         self._rechecker: asyncio.Task | None = None
         self.recheck_seconds = settings.realtime_session_recheck_seconds
         # sid -> who opened the socket, with the token's version and login session, to end it with the session.
@@ -275,9 +277,18 @@ class Realtime:
             if window.sent < self.cap:
                 window.sent += 1
                 await self.sio.emit("replication_event", event.public(), room=room)
+                source_ms = (event.run_metadata.get("source") or {}).get("ts_ms")
+                if isinstance(source_ms, (int, float)):
+                    now_ms = time.time() * 1000
+                    self._emit_delays[event.pipeline_id].append((now_ms, now_ms - source_ms))
             else:
                 window.suppressed[event.event_type] += 1
                 window.by_table[event.table_name] += 1
+
+    def emit_delays(self, pipeline_id: uuid.UUID, window_seconds: float) -> list[float]:
+        """Source commit -> Socket.IO emit (ms) of this process's recent emissions to the pipeline's room."""
+        since = time.time() * 1000 - window_seconds * 1000
+        return [delay for at, delay in list(self._emit_delays.get(str(pipeline_id), ())) if at >= since]
 
     async def _send_summary(self, room: str, window: _RoomWindow) -> None:
         if not window.suppressed:
