@@ -6,9 +6,10 @@ Needs the stack and the API (`stack/stackctl up && stack/stackctl api-up`) and `
 stack sets it). One source database feeds two targets at once: a cdcflow pipeline (CDC only, over the running API)
 and a native publication + subscription. Measured:
 
-- latency: single-row commits at 100/s and 1,000/s; per row, the source commit time and each target's commit time
-  of that row (pg_xact_commit_timestamp on both sides: exact, no polling), p50/p99. cdcflow's split by stage: source
-  commit -> Kafka record timestamp -> target row committed, and -> event logger stored, -> Socket.IO received.
+- latency: single-row commits at 100/s and 1,000/s; per row, the source commit time (pg_xact_commit_timestamp) to
+  when the row was visible on each target (polled every ~10 ms: a subscriber keeps the origin's commit time), p50/p99.
+  cdcflow's split by stage: source commit -> Kafka record timestamp -> target row committed (the target's own commit
+  time), and -> event logger stored, -> Socket.IO received. CPU per change of Connect, Kafka and the API.
 - burst: 20 x 10k-row inserts, then one 100k-row UPDATE (300k changes), one table and spread over 4 tables; drain
   time = last target commit of the burst - first source commit, checked equal to the source row by row.
 
