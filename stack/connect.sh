@@ -36,6 +36,9 @@ config.storage.replication.factor=1
 offset.storage.replication.factor=1
 status.storage.replication.factor=1
 offset.flush.interval.ms=1000
+# Stream tuning lives in the connector configs cdcflow builds (engine/connect/configs.py): they set producer.override.*
+# and consumer.override.* per connector, which the worker refuses unless this policy allows them.
+connector.client.config.override.policy=All
 # A worker that leaves or dies has its connectors and tasks reassigned at the next rebalance, not held for it for
 # the default 5 minutes (incremental cooperative rebalancing); a dead worker is noticed after session.timeout.ms.
 scheduled.rebalance.max.delay.ms=0

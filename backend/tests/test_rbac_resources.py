@@ -39,6 +39,7 @@ LEVELS = {
     ("POST", P + "/reset"): "operate", ("PUT", P + "/schema-policy"): "manage", ("GET", P + "/schema-changes"): "view",
     ("GET", P + "/row-history"): "view", ("POST", P + "/row-history/replay"): "operate",
     ("GET", "/api/v1/monitoring/pipelines/{pipeline_id}/lsn-latency"): "view",
+    ("GET", "/api/v1/monitoring/pipelines/{pipeline_id}/latency"): "view",
     ("GET", "/api/v1/monitoring/dashboard"): "view", ("GET", "/api/v1/monitoring/metrics"): "view",
     ("GET", "/api/v1/monitoring/events"): "view", ("GET", "/api/v1/monitoring/timeseries"): "view",
     ("GET", "/api/v1/alerts/history"): "view",

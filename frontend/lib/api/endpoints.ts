@@ -24,6 +24,7 @@ export type SyncStats = S["SyncStats"];
 export type Dashboard = S["Dashboard"];
 export type EventsPage = S["EventsPage"];
 export type CdcEvent = S["Event"];
+export type PipelineLatency = S["PipelineLatency"];
 export type EventLoggerStatus = S["EventLoggerStatus"];
 export type UserCreate = S["UserCreate"];
 export type AccessLevel = S["AccessLevel"];
@@ -115,6 +116,8 @@ export const monitoringApi = {
       points: { t: string; insert?: number; update?: number; delete?: number; average_latency_ms?: number }[] }),
   metrics: (pipelineId?: string) =>
     api().get("/monitoring/metrics", { params: { pipeline_id: pipelineId } }).then((r) => r.data as Metrics),
+  latency: (pipelineId: string) =>
+    api().get<PipelineLatency>(`/monitoring/pipelines/${pipelineId}/latency`).then((r) => r.data),
 };
 
 export const usersApi = {

@@ -684,6 +684,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/monitoring/pipelines/{pipeline_id}/latency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Stage Latency
+         * @description Latency by stage (source commit -> Kafka -> target; -> event logger; -> Socket.IO), p50/p99 over the
+         *     pipeline's most recent events, each read from where it happened; null where not observed.
+         */
+        get: operations["get_stage_latency_api_v1_monitoring_pipelines__pipeline_id__latency_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/monitoring/timeseries": {
         parameters: {
             query?: never;
@@ -1554,6 +1575,28 @@ export interface components {
             /** Seconds */
             seconds: number | null;
         };
+        /**
+         * LatencyStage
+         * @description One stage over the pipeline's recent events; percentiles are null when nothing was observed (`note` says
+         *     why), never estimated.
+         */
+        LatencyStage: {
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "source_to_kafka" | "kafka_to_target" | "source_to_target" | "source_to_logger" | "source_to_stored" | "source_to_socketio";
+            /** Label */
+            label: string;
+            /** P50 Ms */
+            p50_ms: number | null;
+            /** P99 Ms */
+            p99_ms: number | null;
+            /** Count */
+            count: number;
+            /** Note */
+            note?: string | null;
+        };
         /** LoggerErrorView */
         LoggerErrorView: {
             /** Kind */
@@ -1644,6 +1687,22 @@ export interface components {
             problems: components["schemas"]["ProblemView"][];
             /** Retained Wal Bytes */
             retained_wal_bytes: number | null;
+        };
+        /** PipelineLatency */
+        PipelineLatency: {
+            /**
+             * Pipeline Id
+             * Format: uuid
+             */
+            pipeline_id: string;
+            /** Status */
+            status: string;
+            /** Sample Events */
+            sample_events: number;
+            /** Window Seconds */
+            window_seconds: number;
+            /** Stages */
+            stages: components["schemas"]["LatencyStage"][];
         };
         /** PipelineList */
         PipelineList: {
@@ -6911,6 +6970,109 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated, or the token is no longer good */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed logins */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (Kafka Connect, a source database) is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_stage_latency_api_v1_monitoring_pipelines__pipeline_id__latency_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineLatency"];
                 };
             };
             /** @description Bad request */

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +72,8 @@ class Realtime:
         self._batcher = RoomBatcher(self.cap)
         self._subscriptions: dict[str, set[uuid.UUID]] = {}  # sid -> pipelines it joined (touched on the loop only)
         self._flusher: asyncio.Task | None = None
+        # Per pipeline: (emitted at, source commit -> emit ms) of the latest emitted events, for the latency API.
+        self._emit_delays: dict[str, deque] = defaultdict(lambda: deque(maxlen=1000))
         self._rechecker: asyncio.Task | None = None
         self.recheck_seconds = settings.realtime_session_recheck_seconds
         # sid -> who opened the socket, with the token's version and login session, to end it with the session.
@@ -257,6 +260,21 @@ class Realtime:
     async def _emit(self, events: list[StoredEvent]) -> None:
         for name, room, payload in self._batcher.take(events, int(time.time()), self._listening):
             await self.sio.emit(name, payload, room=room)
+            if name == "replication_events":
+                self._record_delays(payload)
+
+    def _record_delays(self, payload: dict[str, Any]) -> None:
+        now_ms = time.time() * 1000
+        delays = self._emit_delays[payload["pipeline_id"]]
+        for event in payload["events"]:
+            source_ms = event.get("source_ts_ms")
+            if isinstance(source_ms, (int, float)):
+                delays.append((now_ms, now_ms - source_ms))
+
+    def emit_delays(self, pipeline_id: uuid.UUID, window_seconds: float) -> list[float]:
+        """Source commit -> Socket.IO emit (ms) of this process's recent emissions to the pipeline's room."""
+        since = time.time() * 1000 - window_seconds * 1000
+        return [delay for at, delay in list(self._emit_delays.get(str(pipeline_id), ())) if at >= since]
 
     async def _flush_summaries(self) -> None:
         while True:

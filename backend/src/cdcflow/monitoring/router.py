@@ -15,10 +15,12 @@ from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.monitoring import service
 from cdcflow.monitoring.events import list_events
 from cdcflow.monitoring.lag import last_event, pipeline_lag
+from cdcflow.monitoring.latency import WINDOW_SECONDS, pipeline_latency
 from cdcflow.monitoring.schemas import (
     Dashboard,
     EventLoggerStatus,
     EventsPage,
+    PipelineLatency,
     PlatformHealth,
 )
 from cdcflow.pipelines.service import get_pipeline_for
@@ -95,6 +97,16 @@ def get_lsn_latency(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, 
     newest = last_event(session, pipeline_id)
     return {"pipeline_id": pipeline_id, **(lag or {}), "last_event": newest,
             "latency": service.latency_percentiles(session, pipeline_id)}
+
+
+@router.get("/pipelines/{pipeline_id}/latency", response_model=PipelineLatency)
+async def get_stage_latency(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep,
+                            request: Request) -> dict[str, Any]:
+    """Latency by stage (source commit -> Kafka -> target; -> event logger; -> Socket.IO), p50/p99 over the
+    pipeline's most recent events, each read from where it happened; null where not observed."""
+    get_pipeline_for(session, actor, pipeline_id)
+    emitted = request.app.state.realtime.emit_delays(pipeline_id, WINDOW_SECONDS)
+    return await run_in_threadpool(pipeline_latency, request.app.state.engine_context, pipeline_id, emitted)
 
 
 @router.get("/timeseries")

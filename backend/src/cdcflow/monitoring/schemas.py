@@ -247,3 +247,23 @@ class SyncStats(BaseModel):
     tables: list[TableSync]
     seconds: float
     checked_at: datetime
+
+
+class LatencyStage(BaseModel):
+    """One stage over the pipeline's recent events; percentiles are null when nothing was observed (`note` says
+    why), never estimated."""
+    stage: Literal["source_to_kafka", "kafka_to_target", "source_to_target", "source_to_logger", "source_to_stored",
+                   "source_to_socketio"]
+    label: str
+    p50_ms: float | None
+    p99_ms: float | None
+    count: int
+    note: str | None = None
+
+
+class PipelineLatency(BaseModel):
+    pipeline_id: uuid.UUID
+    status: str
+    sample_events: int
+    window_seconds: int
+    stages: list[LatencyStage]

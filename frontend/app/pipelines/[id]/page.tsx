@@ -18,6 +18,7 @@ import ConnectorStateBadge, { FailureExplained } from "@/app/components/Connecto
 import EventInspector from "@/app/components/EventInspector";
 import EventsTable from "@/app/components/EventsTable";
 import CdcPanel from "@/app/pipelines/[id]/CdcPanel";
+import LatencyPanel from "@/app/pipelines/[id]/LatencyPanel";
 import RowHistory from "@/app/pipelines/[id]/RowHistory";
 import LiveBadge from "@/app/components/LiveBadge";
 import PauseLive from "@/app/components/PauseLive";
@@ -157,6 +158,7 @@ export default function PipelinePage() {
         onDone={() => void loadDetail()} />
       <SchemaPanel pipeline={pipeline} canEdit={mayManage} onChanged={() => void loadDetail()} />
       <CdcPanel pipeline={pipeline} metrics={metrics} />
+      <LatencyPanel pipelineId={pipeline.id} />
       <Card withBorder>
         <Title order={4} mb="xs">Throughput (events per minute, last hour)</Title>
         <EventsChart points={series} />

@@ -8,6 +8,30 @@ from cdcflow.engine.names import ResourceNames
 POSTGRES_SOURCE = "io.debezium.connector.postgresql.PostgresConnector"
 JDBC_SINK = "io.debezium.connector.jdbc.JdbcSinkConnector"
 
+# Stream tuning, all of it here and in the worker properties (stack/stackctl, connect_init). Measured with
+# `make bench-cdc` (bench/results/cdc*.md, README "Benchmarks"): what each setting bought is in the comment.
+SOURCE_TUNING = {
+    # Debezium's queue poll sleeps this long whenever it finds the queue empty (default 500 ms): at low and medium
+    # rates nearly every change waited out part of that sleep before it was handed to the producer. Measured at
+    # 100 commits/s: source commit -> Kafka record p50 811 -> 302 ms, p99 1,448 -> 686 ms (with the lines below).
+    "poll.interval.ms": "20",
+    # Bigger hand-overs from the streaming thread to the task during bursts (defaults 2048 / 8192).
+    "max.batch.size": "8192",
+    "max.queue.size": "32768",
+    # The producer sends what is ready and waits at most 5 ms to fill a batch of up to 256 KB, so a burst goes out
+    # in few large requests; lz4 shrinks the repetitive JSON-with-schema records several times for little CPU:
+    # fewer bytes for the broker to write and the sink to fetch.
+    "producer.override.linger.ms": "5",
+    "producer.override.batch.size": "262144",
+    "producer.override.compression.type": "lz4",
+}
+
+# Measured and not kept (make bench-cdc, 100 commits/s, same machine, same hour): a 4096-record sink batch
+# (consumer.override.max.poll.records=4096, batch.size=4096, use.reduction.buffer=true) took Kafka -> target from
+# p50 804 ms to 2,677 ms; the sink keeps Debezium's defaults (500) until a burst benchmark on a machine with CPU to
+# spare shows what larger batches buy.
+SINK_TUNING: dict[str, str] = {}
+
 
 def _jdbc_host(host: str) -> str:
     """IPv6 literals go in brackets inside a JDBC URL (hosts are stored as ::1, never [::1])."""
@@ -47,6 +71,7 @@ def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list
         "tombstones.on.delete": "true",
         # Debezium skips TRUNCATE by default (skipped.operations=t); the sink applies it (truncate.enabled).
         "skipped.operations": "none",
+        **SOURCE_TUNING,
     }
     if signals:
         signal_table = f"{names.signal_schema}.{names.signal_table}"
@@ -78,8 +103,11 @@ def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[s
         "tasks.max": "1",
         "topics": ",".join(topics),
         # stringtype=unspecified lets PostgreSQL type string parameters by their column (numeric from text).
+        # reWriteBatchedInserts: pgjdbc sends a batch of upserts as multi-row INSERT ... ON CONFLICT statements
+        # instead of one round trip per row (kept: no cost at low rates; its burst gain is not measured yet, see
+        # README "Benchmarks").
         "connection.url": f"jdbc:postgresql://{_jdbc_host(endpoint.host)}:{endpoint.port}/{endpoint.database}"
-                          f"?sslmode={endpoint.sslmode}&stringtype=unspecified",
+                          f"?sslmode={endpoint.sslmode}&stringtype=unspecified&reWriteBatchedInserts=true",
         "connection.username": endpoint.username,
         "connection.password": password_ref,
         "insert.mode": "upsert",
@@ -89,6 +117,7 @@ def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[s
         "schema.evolution": "none",
         "collection.name.format": "${source.schema}.${source.table}",
         "use.time.zone": "UTC",
+        **SINK_TUNING,
     }
     if exclude_fields:
         config["field.exclude.list"] = ",".join(sorted(exclude_fields))
