@@ -100,13 +100,13 @@ def get_lsn_latency(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, 
 
 
 @router.get("/pipelines/{pipeline_id}/latency", response_model=PipelineLatency)
-async def get_stage_latency(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep,
-                            request: Request) -> dict[str, Any]:
+def get_stage_latency(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep,
+                      request: Request) -> dict[str, Any]:
     """Latency by stage (source commit -> Kafka -> target; -> event logger; -> Socket.IO), p50/p99 over the
     pipeline's most recent events, each read from where it happened; null where not observed."""
     get_pipeline_for(session, actor, pipeline_id)
     emitted = request.app.state.realtime.emit_delays(pipeline_id, WINDOW_SECONDS)
-    return await run_in_threadpool(pipeline_latency, request.app.state.engine_context, pipeline_id, emitted)
+    return pipeline_latency(request.app.state.engine_context, pipeline_id, emitted)
 
 
 @router.get("/timeseries")
