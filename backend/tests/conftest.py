@@ -40,6 +40,18 @@ def stack_env() -> dict[str, str]:
     return {k: os.environ[k] for k in keys}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_limiter():
+    """The login limiter lives in the database (one state for every API process, this process's apps included), and
+    every in-process request comes from the same address ("testclient"): without a clean slate per test, the failed
+    logins of earlier tests would lock later tests out. Tests of the limiter fail and succeed within themselves."""
+    import psycopg
+
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, connect_timeout=10) as conn:
+        conn.execute("DELETE FROM login_throttle")
+    yield
+
+
 # ------------------------------------------------------------------------------------------- API fixtures
 
 import uuid as _uuid  # noqa: E402
