@@ -216,7 +216,9 @@ def test_connect_down_at_start_ends_in_error(e2e, stack_env, users):
 
     pid = e2e.create_pipeline("cdc_only")
     e2e.pipelines.append(pid)
-    with TestClient(create_app(Settings(kafka_connect_url="http://127.0.0.1:9"))) as down:
+    # Every worker URL points at a closed port: the client has no live worker to fail over to.
+    nowhere = Settings(kafka_connect_url="http://127.0.0.1:9", kafka_connect_urls="http://127.0.0.1:9")
+    with TestClient(create_app(nowhere)) as down:
         headers = {"Authorization": f"Bearer {login(down, **users['operator'])['access_token']}"}
         assert down.post(f"/api/v1/pipelines/{pid}/start", headers=headers).status_code == 202
         status = wait_until(lambda: (s := down.get(f"/api/v1/pipelines/{pid}/status", headers=headers).json())

@@ -22,12 +22,12 @@ def test_replay_repairs_one_row_on_the_target(client, auth, stack_env, grant):
         env.target.execute(f"CREATE SCHEMA {s}")
         env.target.execute(SCHEMA_DDL.format(s=s))
         env.target.execute(f"ALTER TABLE {s}.customers ADD COLUMN note text")
-        for table in ("items", "customers", "order_lines"):
-            rows = env.source.execute(f"SELECT * FROM {s}.{table}").fetchall()
-            placeholders = ", ".join(["%s"] * len(rows[0]))
+        for table in ("items", "customers", "order_lines"):  # the source's rows, copied as they are
             columns = ", ".join(d.name for d in env.source.execute(f"SELECT * FROM {s}.{table} LIMIT 0").description)
-            with env.target.cursor() as cur:
-                cur.executemany(f"INSERT INTO {s}.{table} ({columns}) VALUES ({placeholders})", rows)
+            with env.source.cursor().copy(f"COPY {s}.{table} TO STDOUT") as out, \
+                    env.target.cursor().copy(f"COPY {s}.{table} ({columns}) FROM STDIN") as into:
+                for data in out:
+                    into.write(data)
         env.target.execute(f"UPDATE {s}.items SET name = 'wrong', price = -1, attrs = '{{}}', payload = NULL, "
                            f"tags = '{{}}' WHERE id = 1")
         env.target.execute(f"DELETE FROM {s}.items WHERE id = 2")
