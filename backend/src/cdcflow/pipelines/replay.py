@@ -78,20 +78,21 @@ def _connect(endpoint: DatabaseEndpoint, timeout: int, what: str) -> psycopg.Con
         raise ReplayFailed(f"Cannot connect to the {what} database: {str(exc).strip().splitlines()[0]}") from None
 
 
-def read_source_row(conn: psycopg.Connection, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+def read_source_row(conn: psycopg.Connection, table: str, key: dict[str, Any]) -> str | None:
+    """The row as JSON text, never parsed on the way: a Python float would round a numeric's digits."""
     key_columns = _primary_key(conn, table)
     if not key_columns:
         raise InvalidRow("table", f"{table} has no primary key on the source")
     if sorted(key_columns) != sorted(key):
         raise InvalidRow("key", f"The key of {table} is ({', '.join(key_columns)})")
-    query = sql.SQL("SELECT row_to_json(t) FROM {tbl} t, json_populate_record(NULL::{tbl}, %s::json) k "
+    query = sql.SQL("SELECT row_to_json(t)::text FROM {tbl} t, json_populate_record(NULL::{tbl}, %s::json) k "
                     "WHERE {match}").format(tbl=_table_ident(table), match=_key_match("k", key_columns))
     row = conn.execute(query, (orjson.dumps(key).decode(),)).fetchone()
     return None if row is None else row[0]
 
 
-def apply_to_target(conn: psycopg.Connection, table: str, key: dict[str, Any], row: dict[str, Any] | None) -> str:
-    """Upsert `row` (or delete the key when `row` is None); returns what was done."""
+def apply_to_target(conn: psycopg.Connection, table: str, key: dict[str, Any], row: str | None) -> str:
+    """Upsert `row` (JSON text; or delete the key when `row` is None); returns what was done."""
     if conn.execute("SELECT to_regclass(%s)", (_quoted(table),)).fetchone()[0] is None:
         raise InvalidRow("table", f"{table} does not exist on the target")
     key_columns = _primary_key(conn, table)
@@ -103,7 +104,8 @@ def apply_to_target(conn: psycopg.Connection, table: str, key: dict[str, Any], r
         done = conn.execute(query.format(tbl=tbl, match=_key_match("k", key_columns)),
                             (orjson.dumps(key).decode(),)).rowcount
         return "deleted" if done else "absent"
-    columns = [c for c in _columns(conn, table) if c in row]
+    present = orjson.loads(row)
+    columns = [c for c in _columns(conn, table) if c in present]
     others = [c for c in columns if c not in key_columns]
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
     update = (sql.SQL("DO UPDATE SET {}").format(sql.SQL(", ").join(
@@ -112,7 +114,7 @@ def apply_to_target(conn: psycopg.Connection, table: str, key: dict[str, Any], r
     query = sql.SQL("INSERT INTO {tbl} ({cols}) SELECT {cols} FROM json_populate_record(NULL::{tbl}, %s::json) "
                     "ON CONFLICT ({keys}) {update}").format(
         tbl=tbl, cols=cols, keys=sql.SQL(", ").join(map(sql.Identifier, key_columns)), update=update)
-    conn.execute(query, (orjson.dumps(row).decode(),))
+    conn.execute(query, (row,))
     return "upserted"
 
 
@@ -135,4 +137,5 @@ def replay_row(session: Session, ctx: EngineContext, actor: Actor, pipeline: Pip
         raise ReplayFailed(f"Replaying the row failed: {str(exc).strip().splitlines()[0]}") from None
     record(session, actor, "pipeline.replay_row", f"pipeline:{pipeline_id}", {"table": table, "key": key, "action": action})
     session.commit()
-    return {"pipeline_id": pipeline_id, "table": table, "key": key, "action": action, "row": row}
+    return {"pipeline_id": pipeline_id, "table": table, "key": key, "action": action,
+            "row": None if row is None else orjson.loads(row)}
