@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from cdcflow.audit.service import record
 from cdcflow.connections.service import endpoint_for
 from cdcflow.core.deps import Actor
-from cdcflow.core.errors import AppError
+from cdcflow.core.errors import AppError, InvalidField
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.models import Connection, Pipeline
 from cdcflow.engine.context import EngineContext
@@ -31,16 +31,6 @@ class ReplayFailed(AppError):
     """The source or target could not be read or written; the message says which and why."""
 
     status_code, code = 502, "replay_failed"
-
-
-class InvalidRow(AppError):
-    """A table or key that does not name one row of this pipeline; the shape of a request validation error."""
-
-    status_code, code = 422, "validation_error"
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__("The request is invalid",
-                         {"fields": [{"loc": ["body", field], "message": message, "type": "value_error"}]})
 
 
 def _table_ident(table: str) -> sql.Composed:
@@ -82,9 +72,9 @@ def read_source_row(conn: psycopg.Connection, table: str, key: dict[str, Any]) -
     """The row as JSON text, never parsed on the way: a Python float would round a numeric's digits."""
     key_columns = _primary_key(conn, table)
     if not key_columns:
-        raise InvalidRow("table", f"{table} has no primary key on the source")
+        raise InvalidField("table", f"{table} has no primary key on the source")
     if sorted(key_columns) != sorted(key):
-        raise InvalidRow("key", f"The key of {table} is ({', '.join(key_columns)})")
+        raise InvalidField("key", f"The key of {table} is ({', '.join(key_columns)})")
     query = sql.SQL("SELECT row_to_json(t)::text FROM {tbl} t, json_populate_record(NULL::{tbl}, %s::json) k "
                     "WHERE {match}").format(tbl=_table_ident(table), match=_key_match("k", key_columns))
     row = conn.execute(query, (orjson.dumps(key).decode(),)).fetchone()
@@ -94,10 +84,10 @@ def read_source_row(conn: psycopg.Connection, table: str, key: dict[str, Any]) -
 def apply_to_target(conn: psycopg.Connection, table: str, key: dict[str, Any], row: str | None) -> str:
     """Upsert `row` (JSON text; or delete the key when `row` is None); returns what was done."""
     if conn.execute("SELECT to_regclass(%s)", (_quoted(table),)).fetchone()[0] is None:
-        raise InvalidRow("table", f"{table} does not exist on the target")
+        raise InvalidField("table", f"{table} does not exist on the target")
     key_columns = _primary_key(conn, table)
     if sorted(key_columns) != sorted(key):
-        raise InvalidRow("key", f"The key of {table} on the target is ({', '.join(key_columns) or 'none'})")
+        raise InvalidField("key", f"The key of {table} on the target is ({', '.join(key_columns) or 'none'})")
     tbl = _table_ident(table)
     if row is None:
         query = sql.SQL("DELETE FROM {tbl} t USING json_populate_record(NULL::{tbl}, %s::json) k WHERE {match}")
@@ -121,7 +111,7 @@ def apply_to_target(conn: psycopg.Connection, table: str, key: dict[str, Any], r
 def replay_row(session: Session, ctx: EngineContext, actor: Actor, pipeline: Pipeline, table: str,
                key: dict[str, Any]) -> dict[str, Any]:
     if table not in {f"{t.schema_name}.{t.table_name}" for t in pipeline.tables}:
-        raise InvalidRow("table", f"{table} is not one of this pipeline's tables")
+        raise InvalidField("table", f"{table} is not one of this pipeline's tables")
     timeout = ctx.settings.connection_test_timeout_seconds
     source = endpoint_for(ctx.box, session.get(Connection, pipeline.source_connection_id), ctx.policy)
     target = endpoint_for(ctx.box, session.get(Connection, pipeline.target_connection_id), ctx.policy)
