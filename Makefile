@@ -8,7 +8,7 @@ STACKCTL   := stack/stackctl
 WEB_SRC    := $(shell find frontend/app frontend/lib -type f 2>/dev/null) frontend/package-lock.json \
               frontend/next.config.mjs frontend/proxy.ts frontend/tsconfig.json
 
-.PHONY: help prereqs install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring bench-scale bench-cdc bench-browser demo-traffic
+.PHONY: help prereqs install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring bench-scale bench-connect-capacity bench-cdc bench-browser demo-traffic
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -78,6 +78,10 @@ bench-scale: install stack-up migrate ## benchmark: events/s through an event-lo
 
 bench-monitoring: install stack-up migrate ## benchmark: monitoring endpoints at 10M events vs the seed's query
 	$(PY) bench/monitoring_bench.py $(BENCH_ARGS)
+
+bench-connect-capacity: install stack-up migrate ## benchmark: how many small pipelines one Connect worker carries before lag rises
+	@$(STACKCTL) api-up
+	$(PY) bench/connect_capacity_bench.py $(BENCH_ARGS)
 
 bench-cdc: install stack-up migrate ## benchmark: cdcflow's stream vs native logical replication (latency, burst)
 	@$(STACKCTL) api-up

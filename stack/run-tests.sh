@@ -39,7 +39,7 @@ status=0
 (cd frontend && npx vitest run) || status=1
 (cd frontend && npx playwright test) || status=1
 # Backend last: its final test reads every log the run produced for leaked passwords.
-(cd backend && .venv/bin/pytest) || status=1
+(cd backend && .venv/bin/pytest --durations=25) || status=1
 if [ "$status" -ne 0 ]; then
   # The run's logs go with its throwaway stack: keep what explains a failure in the CI output.
   for name in api connect kafka; do

@@ -30,7 +30,14 @@ SOURCE_TUNING = {
 # (consumer.override.max.poll.records=4096, batch.size=4096, use.reduction.buffer=true) took Kafka -> target from
 # p50 804 ms to 2,677 ms; the sink keeps Debezium's defaults (500) until a burst benchmark on a machine with CPU to
 # spare shows what larger batches buy.
-SINK_TUNING: dict[str, str] = {}
+SINK_TUNING: dict[str, str] = {
+    # A sink task writes through one connection at a time, but Hibernate's c3p0 pool opens 5 at start (grows to 32).
+    # With 23 pipelines on the test stack that was 115 idle target connections, PostgreSQL's max_connections (200)
+    # ran out and the 24th pipeline's sink could not start (make bench-connect-capacity). One at start, four at most.
+    "connection.pool.min_size": "1",
+    "connection.pool.max_size": "4",
+    "connection.pool.acquire_increment": "1",
+}
 
 
 def _jdbc_host(host: str) -> str:
