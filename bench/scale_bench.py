@@ -1,10 +1,11 @@
 """Scale-out benchmark: events/s stored by a `cdcflow event-logger` consumer group of 1 and then 2 processes (real
-processes, the product's command), over the same messages in a topic of 2 partitions.
+processes, the product's command), over the same number of messages in a topic of 2 partitions.
 
     make bench-scale      (or: backend/.venv/bin/python bench/scale_bench.py --events 100000)
 
-Each run: a fresh consumer group reads the topic from the start; timed from the first stored event to the last
-(pipeline_runs rows of the topic), so process start-up and the group's first rebalance are not counted. Rows are
+Each run: a fresh topic and consumer group; the processes start and join, and only once the group is stable with
+every partition assigned are the events produced; timed from the first stored event to the last (pipeline_runs rows
+of the topic), so neither process start-up nor a rebalance is counted as throughput. Rows are
 removed between runs. Writes bench/results/scale.json and .md.
 """
 
@@ -40,7 +41,23 @@ def stored(dsn: str, topic: str) -> int:
         return conn.execute("SELECT count(*) FROM pipeline_runs WHERE kafka_topic = %s", (topic,)).fetchone()[0]
 
 
-def run_group(processes: int, dsn: str, topic: str, total: int, timeout: float) -> dict:
+def wait_group_stable(admin: AdminClient, group: str, members: int, timeout: float) -> None:
+    """Until the group has `members` members holding every partition between them: a member joining later would
+    make the group rebalance mid-run, and that pause would be timed as throughput."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            desc = admin.describe_consumer_groups([group])[group].result(10)
+            held = sum(len(m.assignment.topic_partitions) for m in desc.members if m.assignment)
+            if len(desc.members) == members and held == PARTITIONS and str(desc.state).endswith("STABLE"):
+                return
+        except Exception:  # the group does not exist until its first member joins
+            pass
+        assert time.monotonic() < deadline, f"group {group} not stable with {members} members"
+        time.sleep(0.5)
+
+
+def run_group(processes: int, dsn: str, topic: str, total: int, timeout: float, bootstrap: str) -> dict:
     group = f"bench-scale-{uuid.uuid4().hex[:6]}"
     logs = Path(os.environ["CDCFLOW_STACK_DIR"]) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -51,6 +68,11 @@ def run_group(processes: int, dsn: str, topic: str, total: int, timeout: float) 
                 [str(CDCFLOW), "event-logger", "--group", group, "--topic-regex", "^" + topic.replace(".", r"\.") + "$"],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
     try:
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        wait_group_stable(admin, group, processes, 120)
+        print(f"  group of {processes} stable; producing {total:,} events ...", flush=True)
+        ops = "ccuud"
+        produce(bootstrap, topic, [(key(i), change_event(ops[i % 5], i, table="orders")) for i in range(total)])
         deadline = time.monotonic() + timeout
         while stored(dsn, topic) == 0:
             assert time.monotonic() < deadline, "no event stored"
@@ -83,17 +105,15 @@ def main() -> int:
     load_stack_env()
     bootstrap, dsn = os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["DATABASE_URL"]
     pipeline_id = bench_pipeline(dsn)
-    # A change topic name the product's loggers never subscribe to: only the benchmark's groups read it.
-    topic = f"cdcflowbench.{pipeline_id}.public.orders"
+    # Change topic names the product's loggers never subscribe to: only the benchmark's groups read them.
     admin = AdminClient({"bootstrap.servers": bootstrap})  # kept in a name: a dropped handle cancels the request
-    admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])[topic].result(30)
-    print(f"producing {args.events:,} Debezium events to {topic} ({PARTITIONS} partitions) ...", flush=True)
-    ops = "ccuud"
-    produce(bootstrap, topic, [(key(i), change_event(ops[i % 5], i, table="orders")) for i in range(args.events)])
     runs = []
     try:
         for processes in (1, 2):
-            runs.append(run_group(processes, dsn, topic, args.events, args.timeout))
+            # A topic per run: each group starts at an empty topic, joins, and only then gets the events.
+            topic = f"cdcflowbench.{pipeline_id}.public.orders{processes}"
+            admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])[topic].result(30)
+            runs.append(run_group(processes, dsn, topic, args.events, args.timeout, bootstrap))
             print(f"{processes} logger process(es): {runs[-1]['events_per_second']:>8,} events/s "
                   f"({runs[-1]['seconds']} s)", flush=True)
             clear(dsn, topic, pipeline_id)
