@@ -228,6 +228,8 @@ class SocketWatch:
         self.arrivals: dict[int, tuple[float, float]] = {}
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("replication_event", self._on_event)
+        # The API sends a room's events in batches ({"pipeline_id", "events": [...]}), one message per emission.
+        self.sio.on("replication_events", lambda batch: [self._on_event(e) for e in batch.get("events") or []])
         self.sio.connect(os.environ["CDCFLOW_API_URL"], auth={"token": token}, transports=["websocket"],
                          socketio_path="socket.io", wait_timeout=20)
         self.sio.call("subscribe_pipeline", {"pipeline_id": pipeline_id}, timeout=20)

@@ -70,6 +70,16 @@ def test_sink_url_brackets_an_ipv6_host():
     assert url.startswith("jdbc:postgresql://[2001:db8::5]:5432/shop?")
 
 
+def test_sink_rewrites_batches_only_with_one_record_per_key():
+    # A multi-row INSERT ... ON CONFLICT may not touch a row twice: rewriting batches is safe only when the
+    # reduction buffer keeps one record per key in a batch.
+    endpoint = DatabaseEndpoint("postgresql", "db", 5432, "shop", "cdc", "pw")
+    config = sink_config(ResourceNames(uuid.uuid4()), endpoint, ["t1"], "ref")
+    if "reWriteBatchedInserts=true" in config["connection.url"]:
+        assert config.get("use.reduction.buffer") == "true"
+    assert int(config["connection.pool.min_size"]) <= 1 <= int(config["connection.pool.max_size"])
+
+
 def test_trace_summary_keeps_the_exception_and_its_root_cause():
     trace = ("org.apache.kafka.connect.errors.ConnectException: boom\n\tat a.b(C.java:1)\n"
              "Caused by: java.sql.SQLException: middle\nCaused by: org.postgresql.util.PSQLException: root cause\n")
