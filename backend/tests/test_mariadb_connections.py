@@ -296,3 +296,12 @@ def test_pipeline_create_checks_tables_on_a_mariadb_source(client, auth, make_co
     # force: until the MariaDB source port lands (engine/ports.py), the source clean-up does not know MariaDB.
     deleted = client.delete(f"/api/v1/pipelines/{created.json()['id']}?force=true", headers=auth["operator"])
     assert deleted.status_code in (200, 202, 204), deleted.text
+
+
+def test_browse_failures_use_the_error_shape(client, auth, make_connection):
+    conn = make_connection(SOURCE_DSN, "source", password="wrong-password")
+    response = client.get(f"/api/v1/connections/{conn['id']}/tables", headers=auth["operator"])
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] and "Authentication failed: wrong username or password" in error["message"]
+    assert "wrong-password" not in response.text and "Traceback" not in response.text
