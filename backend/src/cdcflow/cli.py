@@ -117,13 +117,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from cdcflow.demo.seed import ensure_connections, role_of, seed_schema
 
         created = seed_schema(dsn.rsplit("/", 1)[0] + "/demo_source", role_of(source_dsn))
-        connections = ensure_connections(get_settings(), source_dsn, target_dsn)
-        print(f"demo schema {'created' if created else 'already there'}; connections created: "
+        extra, mariadb_note = [], ""
+        # The MariaDB demo when the stack runs MariaDB (an env file written before it did has no MARIADB_*).
+        mariadb = [os.environ.get(k) for k in ("MARIADB_ADMIN_DSN", "MARIADB_DEMO_SOURCE_DSN",
+                                               "MARIADB_DEMO_TARGET_DSN")]
+        if all(mariadb):
+            from cdcflow.demo import mariadb_seed
+
+            source = mariadb_seed.endpoint_from_dsn(mariadb[1])
+            made = mariadb_seed.seed_schema(mariadb[0], source.database)
+            extra = mariadb_seed.connection_bodies(mariadb[1], mariadb[2])
+            mariadb_note = f"; MariaDB demo tables {'created' if made else 'already there'}"
+        connections = ensure_connections(get_settings(), source_dsn, target_dsn, extra)
+        print(f"demo schema {'created' if created else 'already there'}{mariadb_note}; connections created: "
               f"{', '.join(connections) or 'none (already there)'}")
         return 0
-    from cdcflow.demo.traffic import run_traffic
+    if args.database == "mariadb":
+        maria_source = os.environ.get("MARIADB_DEMO_SOURCE_DSN")
+        if not maria_source:
+            print("MARIADB_DEMO_SOURCE_DSN must be set (source .stack/env, written by stack/stackctl up)",
+                  file=sys.stderr)
+            return 2
+        from cdcflow.demo.mariadb_traffic import run_traffic as run_mariadb_traffic
 
-    totals = run_traffic(source_dsn, args.rate, args.duration)
+        totals = run_mariadb_traffic(maria_source, args.rate, args.duration)
+    else:
+        from cdcflow.demo.traffic import run_traffic
+
+        totals = run_traffic(source_dsn, args.rate, args.duration)
     print(f"done: {totals}")
     return 0
 
@@ -168,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("action", choices=["seed", "traffic"])
     demo.add_argument("--rate", type=float, default=20, help="traffic: changes per second")
     demo.add_argument("--duration", type=float, help="traffic: seconds (default: until Ctrl-C)")
+    demo.add_argument("--database", choices=["postgresql", "mariadb"], default="postgresql",
+                      help="traffic: on the PostgreSQL demo shop (default) or the MariaDB one")
     demo.set_defaults(func=cmd_demo)
 
     from cdcflow.clientcli.commands import add_parsers, run

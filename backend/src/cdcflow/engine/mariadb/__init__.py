@@ -1,0 +1,1 @@
+"""MariaDB: connections, catalog and preflight; source, target, DDL and the snapshot hand-off."""
