@@ -1,4 +1,5 @@
-"""Connector configurations for a pipeline: Debezium PostgreSQL source and Debezium JDBC sink."""
+"""Connector configurations for a pipeline, chosen by database type: Debezium PostgreSQL or MariaDB source, and the
+Debezium JDBC sink into PostgreSQL or MariaDB."""
 
 import re
 
@@ -6,6 +7,7 @@ from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.names import ResourceNames
 
 POSTGRES_SOURCE = "io.debezium.connector.postgresql.PostgresConnector"
+MARIADB_SOURCE = "io.debezium.connector.mariadb.MariaDbConnector"
 JDBC_SINK = "io.debezium.connector.jdbc.JdbcSinkConnector"
 
 # Stream tuning, all of it here and in the worker properties (stack/stackctl, connect_init). Measured with
@@ -38,8 +40,15 @@ def _jdbc_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str],
-                  password_ref: str, signals: bool = False) -> dict[str, str]:
+def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str], password_ref: str,
+                  signals: bool = False, bootstrap: str = "") -> dict[str, str]:
+    if endpoint.database_type == "mariadb":
+        return mariadb_source_config(names, endpoint, tables, password_ref, bootstrap)
+    return postgres_source_config(names, endpoint, tables, password_ref, signals)
+
+
+def postgres_source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str],
+                           password_ref: str, signals: bool = False) -> dict[str, str]:
     """Streams from the slot and publication cdcflow created; no snapshot (the full load did that). With `signals`,
     the signal table (in the publication) takes incremental snapshot requests: how one table is resynced."""
     config = {
@@ -94,20 +103,80 @@ def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list
     return config
 
 
+def server_id(names: ResourceNames) -> int:
+    """The replica server id the MariaDB connector registers with: unique per pipeline, far from the small ids
+    servers are usually given (1..2^30)."""
+    return (1 << 30) + int(names.pipeline_id.hex[:7], 16)
+
+
+def source_partition(names: ResourceNames, endpoint: DatabaseEndpoint) -> dict[str, str]:
+    """The source partition a connector that keeps its position in Connect stores its offset under."""
+    return {"server": names.topic_prefix}
+
+
+def source_offset(endpoint: DatabaseEndpoint, position: dict) -> dict:
+    """Debezium's MariaDB offset for a binlog position: the next event to read is at file:pos, none of it skipped.
+    (file/pos rather than the GTID set: it is exactly the coordinate the snapshot reported.)"""
+    return {"file": position["file"], "pos": int(position["pos"]), "event": 0, "row": 0}
+
+
+def mariadb_source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str], password_ref: str,
+                          bootstrap: str) -> dict[str, str]:
+    """Streams the binlog from the offset cdcflow wrote (the load's snapshot position, or now for CDC only).
+    `recovery` builds the connector's schema history from the current table definitions without reading any row,
+    then streams from the stored offset: the full load already copied the data."""
+    return {
+        "connector.class": MARIADB_SOURCE,
+        "tasks.max": "1",
+        "database.hostname": endpoint.host,
+        "database.port": str(endpoint.port),
+        "database.user": endpoint.username,
+        "database.password": password_ref,
+        "database.server.id": str(server_id(names)),
+        "topic.prefix": names.topic_prefix,
+        "database.include.list": ",".join(sorted({re.escape(t.split(".", 1)[0]) for t in tables})),
+        "table.include.list": ",".join(re.escape(t) for t in tables),
+        "snapshot.mode": "recovery",
+        "snapshot.locking.mode": "none",
+        "schema.history.internal.kafka.bootstrap.servers": bootstrap,
+        # One segment after the id, like the notification topic: the event logger's pattern never matches it.
+        "schema.history.internal.kafka.topic": f"{names.topic_prefix}.__schema_history",
+        "schema.history.internal.store.only.captured.tables.ddl": "true",
+        "include.schema.changes": "false",
+        "decimal.handling.mode": "string",
+        "column.propagate.source.type": ".*",
+        # TINYINT(1) is MariaDB's BOOLEAN: sent as a boolean, so a PostgreSQL target's boolean column takes it.
+        "converters": "boolean",
+        "boolean.type": "io.debezium.connector.binlog.converters.TinyIntOneToBooleanConverter",
+        "heartbeat.interval.ms": "5000",
+        "tombstones.on.delete": "true",
+        "skipped.operations": "none",
+        **SOURCE_TUNING,
+    }
+
+
+def _jdbc_url(endpoint: DatabaseEndpoint) -> str:
+    host = _jdbc_host(endpoint.host)
+    if endpoint.database_type == "mariadb":
+        # No default database: every table is named database.table. Sessions in UTC, like cdcflow's own.
+        return f"jdbc:mariadb://{host}:{endpoint.port}/?connectionTimeZone=UTC&forceConnectionTimeZoneToSession=true"
+    # stringtype=unspecified lets PostgreSQL type string parameters by their column (numeric from text).
+    # Not reWriteBatchedInserts: it folds a batch of upserts into one multi-row INSERT ... ON CONFLICT, which
+    # PostgreSQL refuses when the batch holds the same key twice (an insert and its update: "ON CONFLICT DO
+    # UPDATE command cannot affect row a second time"), and the sink task fails. The full suite caught it.
+    return f"jdbc:postgresql://{host}:{endpoint.port}/{endpoint.database}?sslmode={endpoint.sslmode}" \
+           "&stringtype=unspecified"
+
+
 def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[str],
-                password_ref: str, exclude_fields: list[str] = ()) -> dict[str, str]:
+                password_ref: str, exclude_fields: list[str] = (), source_type: str = "postgresql") -> dict[str, str]:
     """Upserts by primary key, applies deletes and truncates; tables exist already (created from the catalog).
     `exclude_fields` (topic:column) are source columns a pipeline with the ignore policy does not copy."""
     config = {
         "connector.class": JDBC_SINK,
         "tasks.max": "1",
         "topics": ",".join(topics),
-        # stringtype=unspecified lets PostgreSQL type string parameters by their column (numeric from text).
-        # Not reWriteBatchedInserts: it folds a batch of upserts into one multi-row INSERT ... ON CONFLICT, which
-        # PostgreSQL refuses when the batch holds the same key twice (an insert and its update: "ON CONFLICT DO
-        # UPDATE command cannot affect row a second time"), and the sink task fails. The full suite caught it.
-        "connection.url": f"jdbc:postgresql://{_jdbc_host(endpoint.host)}:{endpoint.port}/{endpoint.database}"
-                          f"?sslmode={endpoint.sslmode}&stringtype=unspecified",
+        "connection.url": _jdbc_url(endpoint),
         "connection.username": endpoint.username,
         "connection.password": password_ref,
         "insert.mode": "upsert",
@@ -115,7 +184,9 @@ def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[s
         "delete.enabled": "true",
         "truncate.enabled": "true",
         "schema.evolution": "none",
-        "collection.name.format": "${source.schema}.${source.table}",
+        # A MariaDB source names its database in source.db (it has no schemas): the table keeps its database.table.
+        "collection.name.format": "${source.db}.${source.table}" if source_type == "mariadb"
+                                  else "${source.schema}.${source.table}",
         "use.time.zone": "UTC",
         **SINK_TUNING,
     }
