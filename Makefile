@@ -8,7 +8,7 @@ STACKCTL   := stack/stackctl
 WEB_SRC    := $(shell find frontend/app frontend/lib -type f 2>/dev/null) frontend/package-lock.json \
               frontend/next.config.mjs frontend/proxy.ts frontend/tsconfig.json
 
-.PHONY: help prereqs install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring bench-scale bench-cdc bench-browser demo-traffic
+.PHONY: help prereqs mariadb-server install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring bench-scale bench-cdc bench-browser demo-traffic
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 	mvn -B -q -f stack/pom.xml package
 	@touch $@
 
-install: prereqs $(VENV)/.installed frontend/node_modules/.installed ## virtualenv, npm packages
+install: prereqs mariadb-server $(VENV)/.installed frontend/node_modules/.installed ## virtualenv, npm packages
 jars: prereqs .stack/jars/.resolved ## resolve Kafka, Connect and Debezium from Maven Central
 
 frontend/.next/BUILD_ID: frontend/node_modules/.installed $(WEB_SRC)
@@ -58,6 +58,11 @@ down: ## stop everything `make up` started
 
 status: ## what is running
 	@$(STACKCTL) status
+
+mariadb-server: ## Debian's MariaDB server binaries for the stack (apt when missing; RUNLEVEL=1: the packaged service is not started)
+	@test -x /usr/sbin/mariadbd || { [ "$$(id -u)" = 0 ] && { RUNLEVEL=1 apt-get install -y -q mariadb-server mariadb-client >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && RUNLEVEL=1 apt-get install -y -q mariadb-server mariadb-client >/dev/null; }; }; } || \
+	  { echo "MariaDB is missing: install Debian's mariadb-server package" >&2; exit 1; }
 
 browser: ## Debian's Chromium for the browser tests (installed with apt when missing)
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && { apt-get install -y -q chromium >/dev/null 2>&1 || \

@@ -12,6 +12,7 @@ CONNECT_PORT="${CDCFLOW_CONNECT_PORT:-28083}"
 # Kafka Connect workers in the one group: worker i (0-based) serves REST on CONNECT_PORT + i.
 CONNECT_WORKERS="${CDCFLOW_CONNECT_WORKERS:-1}"
 [[ "$CONNECT_WORKERS" =~ ^[1-9][0-9]*$ ]] || { printf '[stack] ERROR: CDCFLOW_CONNECT_WORKERS must be 1 or more\n' >&2; exit 1; }
+MARIADB_PORT="${CDCFLOW_MARIADB_PORT:-23306}"
 API_PORT="${CDCFLOW_API_PORT:-8000}"
 WEB_PORT="${CDCFLOW_WEB_PORT:-3000}"
 HOST=127.0.0.1
@@ -55,6 +56,7 @@ port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 daemon_signature() {
   case "$1" in
     kafka) echo 'kafka\.Kafka' ;;
+    mariadb) echo 'mariadbd' ;;
     connect|connect-*) echo 'ConnectDistributed' ;;
     api) echo 'cdcflow serve' ;;
     web) echo 'next-server|next start' ;;

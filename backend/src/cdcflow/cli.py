@@ -117,8 +117,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from cdcflow.demo.seed import ensure_connections, role_of, seed_schema
 
         created = seed_schema(dsn.rsplit("/", 1)[0] + "/demo_source", role_of(source_dsn))
-        connections = ensure_connections(get_settings(), source_dsn, target_dsn)
-        print(f"demo schema {'created' if created else 'already there'}; connections created: "
+        extra, mariadb_note = [], ""
+        # The MariaDB demo when the stack runs MariaDB (an env file written before it did has no MARIADB_*).
+        mariadb = [os.environ.get(k) for k in ("MARIADB_ADMIN_DSN", "MARIADB_DEMO_SOURCE_DSN",
+                                               "MARIADB_DEMO_TARGET_DSN")]
+        if all(mariadb):
+            from cdcflow.demo import mariadb_seed
+
+            source = mariadb_seed.endpoint_from_dsn(mariadb[1])
+            made = mariadb_seed.seed_schema(mariadb[0], source.database)
+            extra = mariadb_seed.connection_bodies(mariadb[1], mariadb[2])
+            mariadb_note = f"; MariaDB demo tables {'created' if made else 'already there'}"
+        connections = ensure_connections(get_settings(), source_dsn, target_dsn, extra)
+        print(f"demo schema {'created' if created else 'already there'}{mariadb_note}; connections created: "
               f"{', '.join(connections) or 'none (already there)'}")
         return 0
     from cdcflow.demo.traffic import run_traffic

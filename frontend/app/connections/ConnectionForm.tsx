@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 
 import ErrorText from "@/app/components/ErrorText";
 import { connectionsApi, type Connection, type ConnectionCreate, type ConnectionUpdate } from "@/lib/api/endpoints";
+import { DATABASES, defaultPort, switchDatabaseType, type DatabaseType } from "@/lib/databases";
 import { nameError, portError } from "@/lib/validation";
 
 type Props = { existing?: Connection; onSaved: (c: Connection) => void; onCancel: () => void };
@@ -11,9 +12,13 @@ type Props = { existing?: Connection; onSaved: (c: Connection) => void; onCancel
 export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
   const [form, setForm] = useState({
     name: existing?.name ?? "", connection_type: existing?.connection_type ?? "source",
-    host: existing?.host ?? "127.0.0.1", port: (existing?.port ?? 5432) as number | string, database: existing?.database ?? "",
-    username: existing?.username ?? "", password: "", schema: existing?.schema ?? "public",
+    database_type: (existing?.database_type ?? "postgresql") as DatabaseType,
+    host: existing?.host ?? "127.0.0.1",
+    port: (existing?.port ?? defaultPort(existing?.database_type ?? "postgresql")) as number | string,
+    database: existing?.database ?? "", username: existing?.username ?? "", password: "",
+    schema: existing?.schema ?? "public",
   });
+  const mariadb = form.database_type === "mariadb";
   const [error, setError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
   const set = (k: string, v: unknown) => setForm((f) => ({ ...f, [k]: v }));
@@ -31,11 +36,13 @@ export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
     setSaving(true);
     setError(null);
     try {
-      const { password, port, ...rest } = form;
-      // The database type is chosen once, at creation: the update schema does not take it (it would be a 422).
-      const body: ConnectionUpdate = { ...rest, port: Number(port), ...(password ? { password } : {}) };
+      const { password, port, database_type, ...rest } = form;
+      // A MariaDB database is its own schema. The database type is chosen once, at creation: the update schema
+      // does not take it (it would be a 422).
+      const body: ConnectionUpdate = { ...rest, ...(mariadb ? { schema: rest.database } : {}), port: Number(port),
+        ...(password ? { password } : {}) };
       onSaved(existing ? await connectionsApi.update(existing.id, body)
-        : await connectionsApi.create({ ...body, database_type: "postgresql", password } as ConnectionCreate));
+        : await connectionsApi.create({ ...body, database_type, password } as ConnectionCreate));
     } catch (err) {
       setError(err);
     } finally {
@@ -47,8 +54,14 @@ export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
       <Stack gap="xs">
         <TextInput label="Name" name="name" value={form.name} onChange={(e) => set("name", e.target.value)} required
           error={(touched || form.name) ? errors.name : null} />
-        <Select label="Type" name="connection_type" data={["source", "target"]} value={form.connection_type}
-          onChange={(v) => set("connection_type", v)} allowDeselect={false} />
+        <Group grow>
+          <Select label="Type" name="connection_type" data={["source", "target"]} value={form.connection_type}
+            onChange={(v) => set("connection_type", v)} allowDeselect={false} />
+          <Select label="Database type" name="database_type" data-testid="database-type-select"
+            data={DATABASES.map((d) => ({ value: d.value, label: d.label }))} value={form.database_type}
+            disabled={!!existing} description={existing ? "Chosen at creation" : undefined} allowDeselect={false}
+            onChange={(v) => v && setForm((f) => switchDatabaseType(f, v as DatabaseType))} />
+        </Group>
         <Group grow>
           <TextInput label="Host" name="host" value={form.host} onChange={(e) => set("host", e.target.value)} required />
           {/* No clamping: 99999 is an error to fix, not silently 65535. */}
@@ -58,7 +71,9 @@ export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
         <Group grow>
           <TextInput label="Database" name="database" value={form.database}
             onChange={(e) => set("database", e.target.value)} required />
-          <TextInput label="Schema" name="schema" value={form.schema} onChange={(e) => set("schema", e.target.value)} />
+          {/* MariaDB has no schemas inside a database: the database is the schema. */}
+          {!mariadb && <TextInput label="Schema" name="schema" value={form.schema}
+            onChange={(e) => set("schema", e.target.value)} />}
         </Group>
         <TextInput label="Username" name="username" value={form.username}
           onChange={(e) => set("username", e.target.value)} required />

@@ -1,36 +1,17 @@
 "use client";
-import { Badge, Button, Group, List, Modal, Stack, Table, Text, Title } from "@mantine/core";
+import { Badge, Button, Group, Modal, Stack, Table, Text, Title } from "@mantine/core";
 import { useEffect, useState } from "react";
 
 import AccessPanel from "@/app/components/AccessPanel";
 import ConnectionForm from "@/app/connections/ConnectionForm";
-import DocLink from "@/app/components/DocLink";
 import ErrorText from "@/app/components/ErrorText";
 import { TableSkeleton } from "@/app/components/Skeleton";
+import TestResult from "@/app/components/TestResult";
 import { canManage, canOperate } from "@/lib/access";
 import { connectionsApi, type Connection, type ConnectionTestResult } from "@/lib/api/endpoints";
+import { databaseLabel } from "@/lib/databases";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { connectionRemoved, connectionSaved, fetchConnections } from "@/lib/store/slices/connectionSlice";
-
-function TestResult({ result }: { result: ConnectionTestResult }) {
-  return (
-    <Stack gap={2} data-testid="test-result">
-      <Text size="sm" c={result.ok ? "green" : "red"} fw={600}>
-        {result.ok ? "OK" : "Failed"}{result.server_version ? ` · PostgreSQL ${result.server_version}` : ""}
-        {` · ${result.latency_ms} ms`}
-      </Text>
-      {result.error && <Text size="sm" c="red">{result.error}</Text>}
-      <DocLink doc="preflight" label="About these checks" />
-      <List size="xs">
-        {result.checks.map((c) => (
-          <List.Item key={c.name} c={c.warning ? "orange" : undefined} data-warning={c.warning || undefined}>
-            {c.ok ? (c.warning ? "⚠" : "✓") : "✗"} {c.name}: {c.detail}
-          </List.Item>
-        ))}
-      </List>
-    </Stack>
-  );
-}
 
 export default function ConnectionsPage() {
   const dispatch = useAppDispatch();
@@ -75,7 +56,7 @@ export default function ConnectionsPage() {
       <Table.ScrollContainer minWidth={900}>
         <Table striped withTableBorder data-testid="connections-table">
           <Table.Thead>
-            <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Type</Table.Th><Table.Th>Address</Table.Th>
+            <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Type</Table.Th><Table.Th>Database</Table.Th><Table.Th>Address</Table.Th>
               <Table.Th>User</Table.Th><Table.Th>Test</Table.Th><Table.Th /></Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -85,9 +66,13 @@ export default function ConnectionsPage() {
                 <Table.Tr key={c.id} data-testid={`connection-${c.name}`}>
                   <Table.Td>{c.name}</Table.Td>
                   <Table.Td><Badge variant="light">{c.connection_type}</Badge></Table.Td>
+                  <Table.Td data-testid="database-type">
+                    <Badge variant="outline" color={c.database_type === "mariadb" ? "teal" : "blue"}>
+                      {databaseLabel(c.database_type)}</Badge>
+                  </Table.Td>
                   <Table.Td>{c.host}:{c.port}/{c.database}</Table.Td>
                   <Table.Td>{c.username}</Table.Td>
-                  <Table.Td>{r && r !== "testing" ? <TestResult result={r} /> : null}</Table.Td>
+                  <Table.Td>{r && r !== "testing" ? <TestResult result={r} databaseType={c.database_type} /> : null}</Table.Td>
                   <Table.Td>
                     {canWrite && (
                       <Group gap="xs" justify="flex-end">

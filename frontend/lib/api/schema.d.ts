@@ -1379,7 +1379,7 @@ export interface components {
          * DatabaseType
          * @enum {string}
          */
-        DatabaseType: "postgresql";
+        DatabaseType: "postgresql" | "mariadb";
         /** DeliveryPublic */
         DeliveryPublic: {
             /** Id */

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from cdcflow.engine.hostnames import normalise_host
 from cdcflow.models import AccessLevel, ConnectionType, DatabaseType
@@ -16,6 +16,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
 HOST_PATTERN = r"^[A-Za-z0-9.\-:\[\]]+$"
 Host = Annotated[str, Field(min_length=1, max_length=255, pattern=HOST_PATTERN), AfterValidator(normalise_host)]
 IDENT_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$\-]{0,62}$"
+DEFAULT_PORTS = {DatabaseType.POSTGRESQL: 5432, DatabaseType.MARIADB: 3306}
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
 
@@ -38,6 +39,17 @@ class ConnectionCreate(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
     schema_name: str = Field(default="public", min_length=1, max_length=63, pattern=IDENT_PATTERN, alias="schema")
     options: ConnectionOptions = Field(default_factory=ConnectionOptions)
+
+    @model_validator(mode="after")
+    def _database_defaults(self) -> "ConnectionCreate":
+        """MariaDB's own defaults for what was not sent: port 3306, and the database as the schema (a MariaDB
+        database is what PostgreSQL calls a schema)."""
+        if self.database_type == DatabaseType.MARIADB:
+            if "port" not in self.model_fields_set:
+                self.port = DEFAULT_PORTS[DatabaseType.MARIADB]
+            if "schema_name" not in self.model_fields_set:
+                self.schema_name = self.database
+        return self
 
 
 class ConnectionUpdate(BaseModel):

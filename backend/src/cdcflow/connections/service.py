@@ -22,8 +22,19 @@ from cdcflow.core.errors import (
 )
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.outbound import HostUnresolvable, OutboundPolicy, OutboundRefused
+from cdcflow.engine.mariadb import catalog as mariadb_catalog
+from cdcflow.engine.mariadb import connection as mariadb_connection
+from cdcflow.engine.mariadb import preflight as mariadb_preflight
 from cdcflow.engine.postgres import inspect, preflight
-from cdcflow.models import AccessLevel, Connection, ConnectionType, Pipeline, PipelineStatus, ResourceType
+from cdcflow.models import (
+    AccessLevel,
+    Connection,
+    ConnectionType,
+    DatabaseType,
+    Pipeline,
+    PipelineStatus,
+    ResourceType,
+)
 
 ACTIVE_PIPELINE_STATES = (PipelineStatus.STARTING, PipelineStatus.RUNNING, PipelineStatus.PAUSED,
                           PipelineStatus.STOPPING)
@@ -189,8 +200,9 @@ def endpoint_for(box: SecretBox, conn: Connection, outbound: OutboundPolicy) -> 
 
 def test_connection(box: SecretBox, outbound: OutboundPolicy, conn: Connection, tables: list[str],
                     timeout: int) -> dict[str, Any]:
-    return preflight.test_connection(endpoint_for(box, conn, outbound), conn.connection_type == ConnectionType.SOURCE,
-                                     tables, timeout)
+    checks = mariadb_preflight if conn.database_type == DatabaseType.MARIADB else preflight
+    return checks.test_connection(endpoint_for(box, conn, outbound), conn.connection_type == ConnectionType.SOURCE,
+                                  tables, timeout)
 
 
 def unreachable_error(conn: Connection, exc: inspect.EndpointUnreachable) -> Exception:
@@ -200,21 +212,30 @@ def unreachable_error(conn: Connection, exc: inspect.EndpointUnreachable) -> Exc
     return ServiceUnavailable(f"Cannot reach {conn.name}: {exc}")
 
 
-def list_tables(box: SecretBox, outbound: OutboundPolicy, conn: Connection, timeout: int) -> list[dict[str, Any]]:
+def _browse(box: SecretBox, outbound: OutboundPolicy, conn: Connection, timeout: int, postgres, mariadb):
+    """Run one introspection against the connection's database, whichever kind it is."""
+    endpoint = endpoint_for(box, conn, outbound)
     try:
-        with inspect.open_connection(endpoint_for(box, conn, outbound), timeout) as db:
-            return inspect.list_tables(db)
+        if conn.database_type == DatabaseType.MARIADB:
+            db = mariadb_connection.connect(endpoint, timeout)
+            try:
+                return mariadb(db)
+            finally:
+                db.close()
+        with inspect.open_connection(endpoint, timeout) as db:
+            return postgres(db)
     except inspect.EndpointUnreachable as exc:
         raise unreachable_error(conn, exc) from None
+
+
+def list_tables(box: SecretBox, outbound: OutboundPolicy, conn: Connection, timeout: int) -> list[dict[str, Any]]:
+    return _browse(box, outbound, conn, timeout, inspect.list_tables, mariadb_catalog.list_tables)
 
 
 def list_columns(box: SecretBox, outbound: OutboundPolicy, conn: Connection, schema: str, table: str,
                  timeout: int) -> list[dict[str, Any]]:
-    try:
-        with inspect.open_connection(endpoint_for(box, conn, outbound), timeout) as db:
-            columns = inspect.list_columns(db, schema, table)
-    except inspect.EndpointUnreachable as exc:
-        raise unreachable_error(conn, exc) from None
+    columns = _browse(box, outbound, conn, timeout, lambda db: inspect.list_columns(db, schema, table),
+                      lambda db: mariadb_catalog.list_columns(db, schema, table))
     if not columns:
         raise NotFound(f"Table {schema}.{table} not found in {conn.name}")
     return columns

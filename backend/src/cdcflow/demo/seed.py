@@ -92,23 +92,27 @@ def role_of(dsn: str) -> str:
     return unquote(urlsplit(dsn).username or "")
 
 
-def ensure_connections(settings: Settings, source_dsn: str, target_dsn: str) -> list[str]:
+def ensure_connections(settings: Settings, source_dsn: str, target_dsn: str,
+                       extra: list[dict] | tuple = ()) -> list[str]:
+    """Create the demo connections that do not exist yet (by name); `extra` holds more ConnectionCreate bodies
+    (the MariaDB demo's)."""
+    bodies = []
+    for name, kind, dsn in (("Demo source", "source", source_dsn), ("Demo target", "target", target_dsn)):
+        parts = urlsplit(dsn)
+        bodies.append({"name": name, "connection_type": kind, "host": parts.hostname, "port": parts.port,
+                       "database": parts.path.lstrip("/"), "username": role_of(dsn),
+                       "password": unquote(parts.password or ""), "schema": SCHEMA, "options": {"sslmode": "prefer"}})
     engine = make_engine(settings)
     created = []
     try:
         with session_scope(make_session_factory(engine)) as session:
             box, outbound = secret_box_from_settings(settings), OutboundPolicy.from_settings(settings)
-            for name, kind, dsn in (("Demo source", "source", source_dsn), ("Demo target", "target", target_dsn)):
-                if session.scalar(select(Connection.id).where(Connection.name == name,
+            for body in [*bodies, *extra]:
+                if session.scalar(select(Connection.id).where(Connection.name == body["name"],
                                                               Connection.deleted_at.is_(None))):
                     continue
-                parts = urlsplit(dsn)
-                body = ConnectionCreate(name=name, connection_type=kind, host=parts.hostname, port=parts.port,
-                                        database=parts.path.lstrip("/"), username=role_of(dsn),
-                                        password=unquote(parts.password or ""), schema=SCHEMA,
-                                        options={"sslmode": "prefer"})
-                create_connection(session, box, outbound, "demo-seed", body)
-                created.append(name)
+                create_connection(session, box, outbound, "demo-seed", ConnectionCreate(**body))
+                created.append(body["name"])
     finally:
         engine.dispose()
     return created

@@ -17,6 +17,7 @@ class ConnectionType(str, enum.Enum):
 
 class DatabaseType(str, enum.Enum):
     POSTGRESQL = "postgresql"
+    MARIADB = "mariadb"
 
 
 class Connection(UUIDPrimaryKey, Timestamps, SoftDelete, Base):

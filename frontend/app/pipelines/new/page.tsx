@@ -7,9 +7,11 @@ import { Suspense, useEffect, useMemo, useState } from "react";
 import DocLink from "@/app/components/DocLink";
 import ErrorText from "@/app/components/ErrorText";
 import { TableSkeleton } from "@/app/components/Skeleton";
+import TestResult from "@/app/components/TestResult";
 import { canOperate } from "@/lib/access";
-import { connectionsApi, pipelinesApi, type PipelineMode, type SchemaChangePolicy, type TableInfo }
-  from "@/lib/api/endpoints";
+import { connectionsApi, pipelinesApi, type ConnectionTestResult, type PipelineMode, type SchemaChangePolicy,
+  type TableInfo } from "@/lib/api/endpoints";
+import { databaseLabel } from "@/lib/databases";
 import { POLICY_LABELS } from "@/lib/recovery";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { fetchConnections } from "@/lib/store/slices/connectionSlice";
@@ -80,6 +82,25 @@ function Wizard() {
     return () => window.removeEventListener("popstate", onPop);
   }, []);
   const step = Math.min(asked, furthest);
+  // The review step runs both connections' Test (the source with the picked tables): the same preflight checks as
+  // on the connections page, for whichever database each one is.
+  const [preflight, setPreflight] = useState<Record<"source" | "target", ConnectionTestResult | "testing" | null>>(
+    { source: null, target: null });
+  const picked = selected.join(",");
+  useEffect(() => {
+    if (step !== LAST || !source || !target) return;
+    let live = true;
+    for (const [kind, id, tables] of [["source", source, picked ? picked.split(",") : []], ["target", target, []]] as
+      const) {
+      setPreflight((p) => ({ ...p, [kind]: "testing" }));
+      connectionsApi.test(id, [...tables])
+        .then((r) => { if (live) setPreflight((p) => ({ ...p, [kind]: r })); })
+        .catch((err) => { if (live) { setPreflight((p) => ({ ...p, [kind]: null })); setError(err); } });
+    }
+    return () => { live = false; };
+  }, [step, source, target, picked]);
+  const sourceConnection = connections.find((c) => c.id === source);
+  const mariadbSource = sourceConnection?.database_type === "mariadb";
   const goTo = (n: number) => {
     setAsked(n);
     window.history.pushState(null, "", `/pipelines/new?step=${n}`);
@@ -143,7 +164,8 @@ function Wizard() {
           {tables === null ? <TableSkeleton /> : (
             <Table withTableBorder data-testid="tables-picker">
               <Table.Thead><Table.Tr><Table.Th /><Table.Th>Table</Table.Th><Table.Th>Estimated rows</Table.Th>
-                <Table.Th>Primary key</Table.Th><Table.Th>Replica identity</Table.Th></Table.Tr></Table.Thead>
+                <Table.Th>Primary key</Table.Th><Table.Th>{mariadbSource ? "Binlog row image" : "Replica identity"}</Table.Th>
+              </Table.Tr></Table.Thead>
               <Table.Tbody>
                 {tables.map((t) => (
                   <Table.Tr key={key(t)}>
@@ -156,7 +178,8 @@ function Wizard() {
                     <Table.Td>{t.estimated_rows.toLocaleString()}</Table.Td>
                     <Table.Td>{t.primary_key.length ? t.primary_key.join(", ")
                       : <Text c="red" size="sm">none: cannot replicate</Text>}</Table.Td>
-                    <Table.Td>{t.replica_identity === "full" ? "full"
+                    <Table.Td>{t.replica_identity === "full" ? "full" : mariadbSource
+                      ? <Text size="sm" c="red">{t.replica_identity} (the server needs binlog_row_image=FULL)</Text>
                       : <Text size="sm" c="orange">{t.replica_identity} (set to FULL at start)</Text>}</Table.Td>
                   </Table.Tr>
                 ))}
@@ -164,11 +187,18 @@ function Wizard() {
             </Table>
           )}
           {tableError && <Text c="red" size="sm" mt="xs" role="alert">{tableError}</Text>}
-          <Alert color="blue" mt="sm" data-testid="replica-identity-note" title="Start sets REPLICA IDENTITY FULL">
-            Start runs <code>ALTER TABLE … REPLICA IDENTITY FULL</code> on each picked source table, so updates and
-            deletes carry the whole old row (the target needs it to find and compare the row, and the event inspector
-            shows it). It makes the source write a little more WAL per update.
-          </Alert>
+          {mariadbSource ? (
+            <Alert color="blue" mt="sm" data-testid="binlog-note" title="Changes come from MariaDB's binary log">
+              A MariaDB source is read from its binary log, which must be on, in ROW format with FULL row images, so
+              updates and deletes carry the whole old row. The review step checks the server and the user.
+            </Alert>
+          ) : (
+            <Alert color="blue" mt="sm" data-testid="replica-identity-note" title="Start sets REPLICA IDENTITY FULL">
+              Start runs <code>ALTER TABLE … REPLICA IDENTITY FULL</code> on each picked source table, so updates and
+              deletes carry the whole old row (the target needs it to find and compare the row, and the event inspector
+              shows it). It makes the source write a little more WAL per update.
+            </Alert>
+          )}
         </Stepper.Step>
         <Stepper.Step label="Mode">
           <Stack>
@@ -191,6 +221,22 @@ function Wizard() {
               {connections.find((c) => c.id === target)?.name}, {MODES.find((m) => m.value === mode)?.label}</Text>
             <Text size="sm">Schema changes: {POLICY_LABELS[policy]}{dropRemoved ? "; dropped columns are dropped" : ""}</Text>
             <Text size="sm">{selected.join(", ")}</Text>
+            <Title order={5} mt="sm">Preflight</Title>
+            <Group align="flex-start" grow data-testid="preflight">
+              {(["source", "target"] as const).map((kind) => {
+                const c = connections.find((x) => x.id === (kind === "source" ? source : target));
+                const result = preflight[kind];
+                return (
+                  <Stack key={kind} gap={4}>
+                    <Text size="sm" fw={600}>{kind === "source" ? "Source" : "Target"}: {c?.name}
+                      {c ? ` (${databaseLabel(c.database_type)})` : ""}</Text>
+                    {result === "testing" ? <Text size="sm" c="dimmed">Checking…</Text>
+                      : result && <TestResult result={result} databaseType={c?.database_type ?? "postgresql"}
+                        testId={`preflight-${kind}`} />}
+                  </Stack>
+                );
+              })}
+            </Group>
           </Stack>
         </Stepper.Step>
       </Stepper>

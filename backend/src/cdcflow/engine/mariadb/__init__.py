@@ -1,1 +1,1 @@
-"""MariaDB as a source (binlog via Debezium's MariaDB connector) and as a target (JDBC sink)."""
+"""MariaDB: connections, catalog and preflight; source, target, DDL and the snapshot hand-off."""
