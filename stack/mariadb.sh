@@ -32,7 +32,8 @@ mdb_root() { "$(mdb_bin mariadb)" --defaults-file="$MDB_ROOT_CNF" --batch --skip
 mdb_init() {
   [ -d "$MDB_DATA/mysql" ] && return 0
   local install_db
-  install_db="$(mdb_bin mariadb-install-db)" || die "MariaDB server not found (Debian: mariadb-server); run 'make install'"
+  install_db="$(mdb_bin mariadb-install-db)" \
+    || die "MariaDB server not found (Debian: mariadb-server); run 'make install'"
   mkdir -p "$MDB_HOME" "$LOG_DIR"
   rm -f "$MDB_HOME/.root_password_set"
   log "mariadb-install-db $MDB_DATA"
@@ -47,7 +48,8 @@ mdb_up() {
   mkdir -p "$MDB_HOME/tmp"
   mdb_root_cnf
   if ! pid_alive mariadb; then
-    port_open "$MARIADB_PORT" && die "port $MARIADB_PORT (MariaDB) is taken by another process; set CDCFLOW_MARIADB_PORT"
+    port_open "$MARIADB_PORT" \
+      && die "port $MARIADB_PORT (MariaDB) is taken by another process; set CDCFLOW_MARIADB_PORT"
     log "starting MariaDB on $HOST:$MARIADB_PORT"
     local as_user=()
     [ "$(id -u)" -eq 0 ] && as_user=(--user=root)

@@ -281,3 +281,18 @@ def test_browse_tables_and_columns(client, auth, make_connection):
     missing = client.get(f"/api/v1/connections/{conn['id']}/tables/shop/nothing_here/columns",
                          headers=auth["operator"])
     assert missing.status_code == 404 and missing.json()["error"]["code"]
+
+
+def test_pipeline_create_checks_tables_on_a_mariadb_source(client, auth, make_connection):
+    source, target = make_connection(SOURCE_DSN, "source"), make_connection(TARGET_DSN, "target")
+    body = {"name": f"maria-{uuid.uuid4().hex[:8]}", "source_connection_id": source["id"],
+            "target_connection_id": target["id"], "mode": "full_load_and_cdc"}
+    missing = client.post("/api/v1/pipelines", json={**body, "tables": ["shop.orders", "shop.nothing_here"]},
+                          headers=auth["operator"])
+    assert missing.status_code == 422, missing.text
+    assert missing.json()["error"]["details"]["missing_tables"] == ["shop.nothing_here"]
+    created = client.post("/api/v1/pipelines", json={**body, "tables": ["shop.orders"]}, headers=auth["operator"])
+    assert created.status_code == 201, created.text
+    # force: until the MariaDB source port lands (engine/ports.py), the source clean-up does not know MariaDB.
+    deleted = client.delete(f"/api/v1/pipelines/{created.json()['id']}?force=true", headers=auth["operator"])
+    assert deleted.status_code in (200, 202, 204), deleted.text

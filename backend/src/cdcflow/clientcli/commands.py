@@ -52,14 +52,38 @@ def cmd_login(args: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_PORTS = {"postgresql": 5432, "mariadb": 3306}
+
+
+def _create_connection(api: Api, args: argparse.Namespace) -> dict[str, Any]:
+    missing = [f"--{f}" for f in ("name", "type", "host", "database", "username") if not getattr(args, f)]
+    if missing:
+        raise CliError(f"connections create needs {', '.join(missing)}")
+    # Never on the command line (it would sit in the shell history and in ps): stdin or the environment.
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else os.environ.get("CDCFLOW_DB_PASSWORD")
+    if not password:
+        raise CliError("give the database password on stdin (--password-stdin) or in $CDCFLOW_DB_PASSWORD")
+    body = {"name": args.name, "connection_type": args.type, "database_type": args.database_type,
+            "host": args.host, "port": args.port or DEFAULT_PORTS[args.database_type], "database": args.database,
+            "username": args.username, "password": password}
+    if args.schema:
+        body["schema"] = args.schema
+    return api.post("/connections", body)
+
+
 def cmd_connections(args: argparse.Namespace) -> int:
     api = Api()
+    columns = ["id", "name", "connection_type", "database_type", "host", "port", "database", "username"]
     if args.action == "list":
-        emit(args, api.get("/connections")["items"],
-             ["id", "name", "connection_type", "host", "port", "database", "username"])
+        emit(args, api.get("/connections")["items"], columns)
         return 0
+    if args.action == "create":
+        emit(args, _create_connection(api, args), columns)
+        return 0
+    if not args.ref:
+        raise CliError("connections test needs the connection's name or id")
     conn = _find(api, "connections", args.ref)
-    result = api.post(f"/connections/{conn['id']}/test", {"tables": []})
+    result = api.post(f"/connections/{conn['id']}/test", {"tables": args.tables or []})
     if args.json:
         emit(args, result)
     else:
@@ -191,9 +215,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_login)
 
-    p = common(sub.add_parser("connections", help="list or test connections"))
-    p.add_argument("action", choices=["list", "test"])
+    p = common(sub.add_parser("connections", help="list, create or test connections"))
+    p.add_argument("action", choices=["list", "create", "test"])
     p.add_argument("ref", nargs="?", help="connection id or name (for test)")
+    p.add_argument("--tables", nargs="+", help="test: also check these schema.table entries (exist, primary key)")
+    p.add_argument("--name", help="create: the connection's name")
+    p.add_argument("--type", choices=["source", "target"], help="create: source or target")
+    p.add_argument("--database-type", choices=sorted(DEFAULT_PORTS), default="postgresql",
+                   help="create: postgresql (default) or mariadb")
+    p.add_argument("--host", help="create: the database server's host")
+    p.add_argument("--port", type=int, help="create: default 5432 (postgresql) or 3306 (mariadb)")
+    p.add_argument("--database", help="create: the database")
+    p.add_argument("--username", help="create: the database user")
+    p.add_argument("--schema", help="create: default public (postgresql) or the database (mariadb)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="create: read the password from stdin (else $CDCFLOW_DB_PASSWORD)")
     p.set_defaults(func=cmd_connections)
 
     p = common(sub.add_parser("pipelines", help="manage pipelines"))

@@ -212,18 +212,23 @@ def unreachable_error(conn: Connection, exc: inspect.EndpointUnreachable) -> Exc
     return ServiceUnavailable(f"Cannot reach {conn.name}: {exc}")
 
 
-def _browse(box: SecretBox, outbound: OutboundPolicy, conn: Connection, timeout: int, postgres, mariadb):
-    """Run one introspection against the connection's database, whichever kind it is."""
+def introspect(box: SecretBox, outbound: OutboundPolicy, conn: Connection, timeout: int, postgres, mariadb):
+    """Run one introspection (a function of an open connection) against the connection's database, whichever kind
+    it is. Raises EndpointUnreachable (OutboundRefused for a policy refusal)."""
     endpoint = endpoint_for(box, conn, outbound)
+    if conn.database_type == DatabaseType.MARIADB:
+        db = mariadb_connection.connect(endpoint, timeout)
+        try:
+            return mariadb(db)
+        finally:
+            db.close()
+    with inspect.open_connection(endpoint, timeout) as db:
+        return postgres(db)
+
+
+def _browse(box: SecretBox, outbound: OutboundPolicy, conn: Connection, timeout: int, postgres, mariadb):
     try:
-        if conn.database_type == DatabaseType.MARIADB:
-            db = mariadb_connection.connect(endpoint, timeout)
-            try:
-                return mariadb(db)
-            finally:
-                db.close()
-        with inspect.open_connection(endpoint, timeout) as db:
-            return postgres(db)
+        return introspect(box, outbound, conn, timeout, postgres, mariadb)
     except inspect.EndpointUnreachable as exc:
         raise unreachable_error(conn, exc) from None
 

@@ -49,7 +49,8 @@ DATA = (
        SELECT p.seq, CONCAT('SKU-', LPAD(p.seq, 5, '0')), CONCAT('Product ', p.seq), 5 + (p.seq * 7919 % 49500) / 100,
               10 + p.seq % 200,
               (SELECT GROUP_CONCAT(MD5(CONCAT(p.seq, n.seq)) ORDER BY n.seq SEPARATOR ' ') FROM seq_1_to_150 n),
-              CONCAT('{"color": "', ELT(1 + p.seq % 3, 'red', 'blue', 'green'), '", "weight_g": ', 100 + p.seq % 900, '}')
+              CONCAT('{"color": "', ELT(1 + p.seq % 3, 'red', 'blue', 'green'), '", "weight_g": ',
+                     100 + p.seq % 900, '}')
        FROM seq_1_to_1000 p""",
     """INSERT INTO orders (id, customer_id, status, total, placed_at, shipping)
        SELECT seq, 1 + seq % 5000, ELT(1 + seq % 4, 'new', 'paid', 'shipped', 'delivered'), 0,

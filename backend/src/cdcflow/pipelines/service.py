@@ -7,11 +7,12 @@ from sqlalchemy.orm import Session
 
 from cdcflow.access import policy
 from cdcflow.audit.service import record
-from cdcflow.connections.service import endpoint_for
+from cdcflow.connections.service import introspect
 from cdcflow.core.crypto import SecretBox
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound, Unprocessable
 from cdcflow.engine.outbound import OutboundPolicy, OutboundRefused
+from cdcflow.engine.mariadb import catalog as mariadb_catalog
 from cdcflow.engine.postgres import inspect
 from cdcflow.models import (
     AccessLevel,
@@ -77,8 +78,8 @@ def _verify_tables(box: SecretBox, outbound: OutboundPolicy, source: Connection,
                    timeout: int) -> dict[str, int]:
     """Every selected table must exist in the source; returns the estimated row count of each."""
     try:
-        with inspect.open_connection(endpoint_for(box, source, outbound), timeout) as db:
-            found = {f"{t['schema']}.{t['table']}": t for t in inspect.list_tables(db)}
+        listed = introspect(box, outbound, source, timeout, inspect.list_tables, mariadb_catalog.list_tables)
+        found = {f"{t['schema']}.{t['table']}": t for t in listed}
     except OutboundRefused as exc:
         raise Unprocessable(f"Cannot verify tables: source {source.name!r} is not allowed by policy: {exc.reason}",
                             {"field": "source_connection_id"}) from None

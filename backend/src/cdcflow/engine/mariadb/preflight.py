@@ -35,7 +35,8 @@ TARGET_PRIVILEGES = ("CREATE", "DROP", "ALTER", "INDEX", "SELECT", "INSERT", "UP
 
 # information_schema shows only the caller's grants to an ordinary user, but everybody's to one who may read the
 # mysql database: always filter on the current account.
-_GRANTEE = "CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')"
+_GRANTEE = ("CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', "
+            "SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')")
 
 
 def _check(name: str, ok: bool, detail: str, warning: bool = False) -> dict[str, Any]:
