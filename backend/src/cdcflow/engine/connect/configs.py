@@ -158,14 +158,23 @@ def mariadb_source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tabl
 def _jdbc_url(endpoint: DatabaseEndpoint) -> str:
     host = _jdbc_host(endpoint.host)
     if endpoint.database_type == "mariadb":
-        # No default database: every table is named database.table. Sessions in UTC, like cdcflow's own.
-        return f"jdbc:mariadb://{host}:{endpoint.port}/?connectionTimeZone=UTC&forceConnectionTimeZoneToSession=true"
+        # Tables live in the connection's database (engine/mariadb/target.py). Sessions in UTC, like cdcflow's own.
+        return f"jdbc:mariadb://{host}:{endpoint.port}/{endpoint.database}" \
+               "?connectionTimeZone=UTC&forceConnectionTimeZoneToSession=true"
     # stringtype=unspecified lets PostgreSQL type string parameters by their column (numeric from text).
     # Not reWriteBatchedInserts: it folds a batch of upserts into one multi-row INSERT ... ON CONFLICT, which
     # PostgreSQL refuses when the batch holds the same key twice (an insert and its update: "ON CONFLICT DO
     # UPDATE command cannot affect row a second time"), and the sink task fails. The full suite caught it.
     return f"jdbc:postgresql://{host}:{endpoint.port}/{endpoint.database}?sslmode={endpoint.sslmode}" \
            "&stringtype=unspecified"
+
+
+def _collection_format(target: DatabaseEndpoint, source_type: str) -> str:
+    """The target table a change goes to: on MariaDB the table's name in the connection's database; on PostgreSQL
+    schema.table, where a MariaDB source's schema is its database (source.db; it has no source.schema)."""
+    if target.database_type == "mariadb":
+        return "${source.table}"
+    return "${source.db}.${source.table}" if source_type == "mariadb" else "${source.schema}.${source.table}"
 
 
 def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[str],
@@ -184,12 +193,13 @@ def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[s
         "delete.enabled": "true",
         "truncate.enabled": "true",
         "schema.evolution": "none",
-        # A MariaDB source names its database in source.db (it has no schemas): the table keeps its database.table.
-        "collection.name.format": "${source.db}.${source.table}" if source_type == "mariadb"
-                                  else "${source.schema}.${source.table}",
+        "collection.name.format": _collection_format(endpoint, source_type),
         "use.time.zone": "UTC",
         **SINK_TUNING,
     }
+    if endpoint.database_type == "mariadb":
+        # Quoted names: a column may be a MariaDB reserved word (blob, key, order, ...) that PostgreSQL allows.
+        config["quote.identifiers"] = "true"
     if exclude_fields:
         config["field.exclude.list"] = ",".join(sorted(exclude_fields))
     return config
