@@ -42,7 +42,7 @@ MARIADB_DDL = (
     "active TINYINT(1), created_at DATETIME(6), attrs JSON, payload LONGBLOB, note LONGTEXT)",
     "CREATE TABLE kinds (id INT PRIMARY KEY, n_scale DECIMAL(20,6), n_free DECIMAL(65,30), big BIGINT, "
     "small SMALLINT, dbl DOUBLE, flag TINYINT(1), d DATE, ts DATETIME(6), tstz TIMESTAMP(6) NULL, t TIME(6), "
-    "j JSON, blob LONGBLOB, long_text LONGTEXT, vc VARCHAR(20), u CHAR(36), mood ENUM('happy', 'sad'))",
+    "j JSON, `blob` LONGBLOB, long_text LONGTEXT, vc VARCHAR(20), u CHAR(36), mood ENUM('happy', 'sad'))",
 )
 
 # (id, n_scale, n_free, big, small, dbl, flag, d, ts, tstz (UTC), t, j, blob, long_text, vc, u, mood)

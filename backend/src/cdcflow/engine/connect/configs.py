@@ -116,8 +116,12 @@ def source_partition(names: ResourceNames, endpoint: DatabaseEndpoint) -> dict[s
 
 def source_offset(endpoint: DatabaseEndpoint, position: dict) -> dict:
     """Debezium's MariaDB offset for a binlog position: the next event to read is at file:pos, none of it skipped.
-    (file/pos rather than the GTID set: it is exactly the coordinate the snapshot reported.)"""
-    return {"file": position["file"], "pos": int(position["pos"]), "event": 0, "row": 0}
+    The MariaDB connector streams by GTID (it fails without a GTID set): BINLOG_GTID_POS of the same coordinate,
+    i.e. the last transaction the snapshot saw, so streaming resumes with the first one it did not."""
+    offset = {"file": position["file"], "pos": int(position["pos"]), "event": 0, "row": 0}
+    if position.get("gtids"):
+        offset["gtids"] = position["gtids"]
+    return offset
 
 
 def mariadb_source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str], password_ref: str,
