@@ -245,6 +245,17 @@ def test_full_load_and_cdc_under_a_concurrent_writer_is_exact(client, auth, stac
 
         wait_until(converged, 180, interval=1,
                    what=f"{source_type} -> {target_type}: target equal to source by count and row hash")
+        # Monitoring judges the pipeline healthy, whichever databases it joins.
+        health: list[dict] = []
+
+        def healthy():
+            health[:] = [_status(client, headers, pid)]
+            return health[0]["health"] == "ok"
+
+        try:
+            wait_until(healthy, 30, interval=1, what="health ok")
+        except AssertionError:
+            raise AssertionError(f"health {health[0]['health']}: {health[0]['problems']}") from None
         # The product's own verification says the same, across databases too.
         stats = client.post(f"/api/v1/pipelines/{pid}/sync-stats", headers=headers)
         assert stats.status_code == 200, stats.text
