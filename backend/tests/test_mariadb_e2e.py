@@ -13,12 +13,14 @@ import uuid
 import psycopg
 import pymysql
 import pytest
+from confluent_kafka.admin import AdminClient
 from psycopg.types.string import TextLoader
 
 from cdcflow.demo.mariadb_seed import endpoint_from_dsn
 from cdcflow.engine.canonical import fingerprint
 from cdcflow.engine.mariadb.session import connect as mariadb_connect
 from cdcflow.engine.mariadb.source import read_table as mariadb_table
+from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.postgres.ddl import read_table as postgres_table
 from tests.support import dsn_for, wait_until
 from tests.test_connections import connection_body
@@ -330,6 +332,16 @@ def test_cdc_only_from_mariadb_streams_from_the_start_position(client, auth, sta
             return target.fingerprints(source.schema) == expected
 
         wait_until(converged, 120, interval=1, what="CDC-only target equal to the source")
+
+        # Deleting the pipeline removes its connector's schema history topic with its change topics.
+        history = ResourceNames(uuid.UUID(pid)).schema_history_topic
+        admin = AdminClient({"bootstrap.servers": stack_env["KAFKA_BOOTSTRAP_SERVERS"]})
+        assert history in admin.list_topics(timeout=10).topics
+        assert client.post(f"/api/v1/pipelines/{pid}/stop", headers=headers).status_code == 202
+        _wait_status(client, headers, pid, "STOPPED", 90)
+        assert client.delete(f"/api/v1/pipelines/{pid}", headers=headers).status_code == 204
+        pid = None
+        wait_until(lambda: history not in admin.list_topics(timeout=10).topics, 30, what="schema history deleted")
     finally:
         if pid:
             client.post(f"/api/v1/pipelines/{pid}/stop", headers=headers)

@@ -149,7 +149,7 @@ def mariadb_source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tabl
         "snapshot.locking.mode": "none",
         "schema.history.internal.kafka.bootstrap.servers": bootstrap,
         # One segment after the id, like the notification topic: the event logger's pattern never matches it.
-        "schema.history.internal.kafka.topic": f"{names.topic_prefix}.__schema_history",
+        "schema.history.internal.kafka.topic": names.schema_history_topic,
         "schema.history.internal.store.only.captured.tables.ddl": "true",
         "include.schema.changes": "false",
         "decimal.handling.mode": "string",
