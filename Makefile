@@ -49,9 +49,9 @@ migrate: $(VENV)/.installed ## apply migrations, create the first admin and the 
 
 up: install jars web-build stack-up migrate ## the whole product: stack, API, web app; prints the URL
 	@$(STACKCTL) app-up
-	@. .stack/env && printf '\n  cdcflow is up:  %s\n  Admin login:    %s / %s\n  API:            %s  (OpenAPI: %s/docs)\n  Kafka Connect:  %s  (user %s, password in %s)\n  Stop with:      make down\n\n' \
+	@. .stack/env && printf '\n  cdcflow is up:  %s\n  Admin login:    %s / %s\n  API:            %s  (OpenAPI: %s/docs)\n  Kafka Connect:  %s  (user %s, password in %s)\n  MariaDB:        %s:%s  (demo connections "Demo MariaDB source" / "Demo MariaDB target")\n  Stop with:      make down\n\n' \
 	  "$$CDCFLOW_UI_URL" "$$CDCFLOW_ADMIN_USER" "$$CDCFLOW_ADMIN_PASSWORD" "$$CDCFLOW_API_URL" "$$CDCFLOW_API_URL" "$$KAFKA_CONNECT_URL" \
-	  "$$KAFKA_CONNECT_USER" "$$KAFKA_CONNECT_PASSWORD_FILE"
+	  "$$KAFKA_CONNECT_USER" "$$KAFKA_CONNECT_PASSWORD_FILE" "$$MARIADB_HOST" "$$MARIADB_PORT"
 
 down: ## stop everything `make up` started
 	@$(STACKCTL) down

@@ -64,6 +64,14 @@ mdb_up() {
       --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci --default-time-zone=+00:00 \
       --innodb-buffer-pool-size=256M --innodb-log-file-size=128M --innodb-flush-log-at-trx-commit=2 --sync-binlog=0
   fi
+  WAIT_PID_NAME=mariadb wait_for "MariaDB socket" "$MDB_LOG" test -S "$MDB_SOCK"
+  # A data directory whose root password is not the one in secrets/ (secrets removed, data kept) never gets ready:
+  # say so now instead of after the whole start-up timeout.
+  local probe
+  probe="$(mdb_root -e 'SELECT 1' 2>&1 || true)"
+  if grep -q 'Access denied' <<<"$probe"; then
+    die "MariaDB refuses root's password from $SECRETS_DIR (were the secrets removed but not the data?); run 'stack/stackctl reset'"
+  fi
   WAIT_PID_NAME=mariadb wait_for MariaDB "$MDB_LOG" mdb_ready
   if [ ! -f "$MDB_HOME/.root_password_set" ]; then
     # A fresh server's root has an empty password: give it one, and drop every other root and anonymous account.

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from cdcflow.demo.mariadb_seed import endpoint_from_dsn
+from cdcflow.engine.mariadb.connection import connect
 from tests.test_cli import Cli
 
 
@@ -52,3 +53,25 @@ def test_create_without_a_password_or_fields_fails_clearly(cli):
     assert missing.returncode != 0 and "--type" in missing.stderr and "Traceback" not in missing.stderr
     bad_type = cli("connections", "create", "--database-type", "oracle")
     assert bad_type.returncode != 0 and "invalid choice" in bad_type.stderr
+
+
+def test_demo_traffic_on_the_mariadb_shop(cli):
+    source = endpoint_from_dsn(os.environ["MARIADB_DEMO_SOURCE_DSN"])
+
+    def newest_order() -> int:
+        conn = connect(source, 10)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT MAX(id) FROM orders")
+                return int(cur.fetchone()[0])
+        finally:
+            conn.close()
+
+    before = newest_order()
+    # Deletes remove an order's lines first: the foreign key (no cascade in the MariaDB demo) refuses otherwise,
+    # which would fail the run.
+    traffic = cli("demo", "traffic", "--database", "mariadb", "--rate", "40", "--duration", "3", timeout=60)
+    assert traffic.returncode == 0, traffic.stderr
+    totals = json.loads(traffic.stdout.strip().rsplit("done: ", 1)[1].replace("'", '"'))
+    assert sum(totals.values()) >= 40 and totals["insert"] > 0 and totals["delete"] >= 0
+    assert newest_order() > before

@@ -140,8 +140,10 @@ def test_demo_seed_made_the_shop_tables_and_connections(client, auth):
                 counts[table] = cur.fetchone()[0]
     finally:
         conn.close()
-    # The PostgreSQL demo's row counts: 5000 customers, 1000 products, 20000 orders, 1..4 lines each.
-    assert counts == {"customers": 5000, "products": 1000, "orders": 20000, "order_items": 50000}
+    # The PostgreSQL demo's row counts: 5000 customers, 1000 products, 20000 orders with 1..4 lines each (50000);
+    # demo traffic (test_mariadb_cli) may have changed orders since, never customers or products.
+    assert (counts["customers"], counts["products"]) == (5000, 1000)
+    assert counts["orders"] >= 19000 and counts["order_items"] >= 47000
     listed = client.get("/api/v1/connections", headers=auth["admin"]).json()["items"]
     demo = {c["name"]: c for c in listed if c["name"].startswith("Demo MariaDB")}
     assert demo["Demo MariaDB source"]["database_type"] == "mariadb"
@@ -296,3 +298,12 @@ def test_pipeline_create_checks_tables_on_a_mariadb_source(client, auth, make_co
     # force: until the MariaDB source port lands (engine/ports.py), the source clean-up does not know MariaDB.
     deleted = client.delete(f"/api/v1/pipelines/{created.json()['id']}?force=true", headers=auth["operator"])
     assert deleted.status_code in (200, 202, 204), deleted.text
+
+
+def test_browse_failures_use_the_error_shape(client, auth, make_connection):
+    conn = make_connection(SOURCE_DSN, "source", password="wrong-password")
+    response = client.get(f"/api/v1/connections/{conn['id']}/tables", headers=auth["operator"])
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] and "Authentication failed: wrong username or password" in error["message"]
+    assert "wrong-password" not in response.text and "Traceback" not in response.text

@@ -66,6 +66,7 @@ def test_connect_lists_both_debezium_plugins(stack_env):
     with connect_client() as client:
         classes = {p["class"] for p in client.plugins()}
     assert "io.debezium.connector.postgresql.PostgresConnector" in classes
+    assert "io.debezium.connector.mariadb.MariaDbConnector" in classes
     assert "io.debezium.connector.jdbc.JdbcSinkConnector" in classes
 
 
@@ -112,3 +113,29 @@ def test_up_after_kill_9_restores_only_what_is_missing():
     assert "starting Kafka Connect" not in result.stderr and "starting PostgreSQL" not in result.stderr
     # Ready means usable: a round trip through the restarted broker.
     test_kafka_round_trips_a_message({"KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_BOOTSTRAP_SERVERS"]})
+
+
+def test_mariadb_after_kill_9_comes_back_with_its_data_and_nothing_else_restarts():
+    """kill -9 the MariaDB server: `stackctl up` restarts it (crash recovery keeps the committed demo rows and the
+    accounts), and leaves every other process be."""
+    from cdcflow.demo.mariadb_seed import endpoint_from_dsn
+    from cdcflow.engine.mariadb.connection import connect as mariadb_connect
+
+    before = {name: daemon_pid(name) for name in ("kafka", "connect", "api", "web")}
+    postmaster = postgres_pid()
+    killed = kill9("mariadb")
+    wait_until(lambda: not alive(killed), 10, interval=0.1, what="MariaDB to die")
+    result = stackctl("up")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "starting MariaDB" in result.stderr and "stale pid file of mariadb" in result.stderr
+    assert "starting Kafka" not in result.stderr and "starting PostgreSQL" not in result.stderr
+    restarted = daemon_pid("mariadb")
+    assert restarted not in (None, killed) and alive(restarted)
+    assert {name: daemon_pid(name) for name in before} == before and postgres_pid() == postmaster
+    conn = mariadb_connect(endpoint_from_dsn(os.environ["MARIADB_DEMO_SOURCE_DSN"]), 10)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM customers")
+            assert cur.fetchone()[0] >= 5000
+    finally:
+        conn.close()

@@ -17,6 +17,11 @@ def secrets_of_this_run(users) -> dict[str, str]:
              "metadata database password": _password(os.environ["DATABASE_URL"]),
              "demo source role password": _password(os.environ["DEMO_SOURCE_DSN"]),
              "demo target role password": _password(os.environ["DEMO_TARGET_DSN"]),
+             "MariaDB admin password": _password(os.environ["MARIADB_ADMIN_DSN"]),
+             "MariaDB demo source password": _password(os.environ["MARIADB_DEMO_SOURCE_DSN"]),
+             "MariaDB demo target password": _password(os.environ["MARIADB_DEMO_TARGET_DSN"]),
+             "MariaDB root password": (Path(os.environ["CDCFLOW_STACK_DIR"]) / "secrets" /
+                                       "mariadb_root_password").read_text(),
              "Kafka Connect REST password": connect_auth()[1],
              "metrics token": os.environ["CDCFLOW_METRICS_TOKEN"],
              "JWT secret": os.environ["JWT_SECRET"], "secret key": os.environ["CDCFLOW_SECRET_KEY"]}

@@ -132,9 +132,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo schema {'created' if created else 'already there'}{mariadb_note}; connections created: "
               f"{', '.join(connections) or 'none (already there)'}")
         return 0
-    from cdcflow.demo.traffic import run_traffic
+    if args.database == "mariadb":
+        maria_source = os.environ.get("MARIADB_DEMO_SOURCE_DSN")
+        if not maria_source:
+            print("MARIADB_DEMO_SOURCE_DSN must be set (source .stack/env, written by stack/stackctl up)",
+                  file=sys.stderr)
+            return 2
+        from cdcflow.demo.mariadb_traffic import run_traffic as run_mariadb_traffic
 
-    totals = run_traffic(source_dsn, args.rate, args.duration)
+        totals = run_mariadb_traffic(maria_source, args.rate, args.duration)
+    else:
+        from cdcflow.demo.traffic import run_traffic
+
+        totals = run_traffic(source_dsn, args.rate, args.duration)
     print(f"done: {totals}")
     return 0
 
@@ -179,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("action", choices=["seed", "traffic"])
     demo.add_argument("--rate", type=float, default=20, help="traffic: changes per second")
     demo.add_argument("--duration", type=float, help="traffic: seconds (default: until Ctrl-C)")
+    demo.add_argument("--database", choices=["postgresql", "mariadb"], default="postgresql",
+                      help="traffic: on the PostgreSQL demo shop (default) or the MariaDB one")
     demo.set_defaults(func=cmd_demo)
 
     from cdcflow.clientcli.commands import add_parsers, run
