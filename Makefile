@@ -72,8 +72,9 @@ browser: ## Debian's Chromium for the browser tests (installed with apt when mis
 test: install jars web-build browser ## all backend, frontend and browser tests on a private, throwaway stack
 	@stack/run-tests.sh
 
-bench-fullload: install stack-up ## benchmark: cdcflow full load vs pg_dump | psql (results in bench/results/)
+bench-fullload: install stack-up ## benchmark: cdcflow full load vs pg_dump | psql, and MariaDB -> PG vs mariadb | psql COPY
 	$(PY) bench/fullload_bench.py $(BENCH_ARGS)
+	$(PY) bench/fullload_mariadb_bench.py $(BENCH_ARGS)
 
 bench-events: install stack-up migrate ## benchmark: event logger ingest vs a bare consume loop
 	$(PY) bench/event_logger_bench.py $(BENCH_ARGS)

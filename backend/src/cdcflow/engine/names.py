@@ -46,5 +46,10 @@ class ResourceNames:
         # One segment after the id: the event logger's topic pattern (prefix.id.schema.table) never matches it.
         return f"{self.topic_prefix}.__notifications"
 
+    @property
+    def schema_history_topic(self) -> str:
+        """Debezium's schema history of a MariaDB source (one segment after the id, like the notifications)."""
+        return f"{self.topic_prefix}.__schema_history"
+
     def topic(self, schema: str, table: str) -> str:
         return f"{self.topic_prefix}.{schema}.{table}"

@@ -4,10 +4,14 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 
+MAX_MESSAGE_BYTES = "16777216"  # matches the source connectors' producer max.request.size (connect/configs.py)
+
+
 def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 1, timeout: float = 15) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=timeout).topics)
-    missing = [NewTopic(t, num_partitions=partitions, replication_factor=-1) for t in topics if t not in existing]
+    missing = [NewTopic(t, num_partitions=partitions, replication_factor=-1,
+                        config={"max.message.bytes": MAX_MESSAGE_BYTES}) for t in topics if t not in existing]
     if not missing:
         return
     for topic, future in admin.create_topics(missing, operation_timeout=timeout).items():

@@ -48,7 +48,7 @@ class ChangeEvent:
         return None if self.source_ts_ms is None else datetime.fromtimestamp(self.source_ts_ms / 1000, UTC)
 
 
-def source_identity(pipeline_id: uuid.UUID | str, lsn: int | None, tx_id: int | None, table: str, op: str,
+def source_identity(pipeline_id: uuid.UUID | str, lsn: int | str | None, tx_id: int | None, table: str, op: str,
                     key: Any) -> str | None:
     """What makes a change unique at the source, hashed to 16 bytes (as 32 hex digits, which the uuid column
     reads as the same value as the hyphenated form): the same change re-sent by Debezium after a crash (it resumes
@@ -58,7 +58,8 @@ def source_identity(pipeline_id: uuid.UUID | str, lsn: int | None, tx_id: int | 
     several changes: a primary-key update (a delete and a create: op differs), a TRUNCATE of several tables
     (table differs), snapshot reads (key differs). Debezium's `sequence` is left out on purpose: its first part
     (the last commit LSN) comes from the restored offset after a restart, so a replay may not repeat it.
-    None without an LSN (not a Debezium PostgreSQL event): such events are de-duplicated by Kafka offset only.
+    A MariaDB event has no LSN; its binlog coordinate "file:pos:row" (the event's position and the row's index in
+    it) plays the part. None without either: such events are de-duplicated by Kafka offset only.
     """
     if lsn is None:
         return None
@@ -152,11 +153,15 @@ def parse(topic: str, partition: int, offset: int, key: bytes | None, value: byt
     lsn, tx_id = get("lsn"), get("txId")
     lsn = lsn if type(lsn) is int else None
     tx_id = tx_id if type(tx_id) is int else None
+    position = lsn
+    if lsn is None and get("file") and type(get("pos")) is int:  # MariaDB/MySQL: the binlog coordinate
+        position = f"{get('file')}:{get('pos')}:{get('row') or 0}"
     event_type = OPS[op]
     metadata = {"op": op, "before": _cap_row(before), "after": _cap_row(after), "key": _cap(key_payload),
                 "source": {"db": get("db"), "schema": get("schema"), "table": get("table"), "lsn": get("lsn"),
                            "txId": get("txId"), "sequence": get("sequence"), "ts_ms": get("ts_ms"),
-                           "snapshot": get("snapshot")},
+                           "snapshot": get("snapshot"),
+                           **({"file": get("file"), "pos": get("pos"), "gtid": get("gtid")} if get("file") else {})},
                 "event_type": event_type}
     metadata_json = orjson.dumps(metadata, default=str)
     if len(metadata_json) > MAX_METADATA_BYTES:
@@ -165,4 +170,4 @@ def parse(topic: str, partition: int, offset: int, key: bytes | None, value: byt
     return ChangeEvent(pipeline_id, event_type, op, table_name,
                        key_payload if type(key_payload) is dict else None, lsn, tx_id, ts_ms, latency, topic,
                        partition, offset, metadata,
-                       source_identity(pipeline_text, lsn, tx_id, table_name, op, key_payload), metadata_json)
+                       source_identity(pipeline_text, position, tx_id, table_name, op, key_payload), metadata_json)

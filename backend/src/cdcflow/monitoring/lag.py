@@ -31,6 +31,8 @@ def pipeline_lag(ctx: EngineContext, pipeline_id: uuid.UUID) -> dict[str, Any] |
             return None
         endpoint = endpoint_for(ctx.box, session.get(Connection, pipeline.source_connection_id), ctx.policy)
         newest = last_event(session, pipeline_id)
+    if endpoint.database_type != "postgresql":
+        return {"slot_exists": False}  # slot lag is PostgreSQL's; a MariaDB source has no slot
     with open_connection(endpoint, ctx.settings.connection_test_timeout_seconds, autocommit=True) as conn:
         lag = slot_lag(conn, ResourceNames(pipeline_id).slot)
     if lag is None:

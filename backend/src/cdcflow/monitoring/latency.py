@@ -143,7 +143,9 @@ def pipeline_latency(ctx: EngineContext, pipeline_id: uuid.UUID, emitted: list[f
     except Exception as exc:  # noqa: BLE001 - a broker that cannot be read leaves these stages unknown
         kafka, notes["source_to_kafka"] = {}, f"Kafka records could not be read back: {exc}"
     committed: dict[int, float] = {}
-    if events:
+    if events and target.database_type != "postgresql":
+        notes["kafka_to_target"] = notes["source_to_target"] = "commit times are read from PostgreSQL targets only"
+    elif events:
         try:
             with open_connection(target, ctx.settings.connection_test_timeout_seconds, autocommit=True) as conn:
                 committed, note = target_commit_times(conn, events)

@@ -134,6 +134,9 @@ class HealthMonitor(LoopService):
                         targets: list[_Target]) -> dict[uuid.UUID, observe.SlotObservation]:
         if isinstance(endpoint, str):
             return {t.id: observe.SlotObservation(time.time(), error=endpoint) for t in targets}
+        if endpoint.database_type != "postgresql":
+            return {}  # no slot: a MariaDB source's position lives in the connector's offsets (binlog retention
+            #            is checked by its preflight, not watched here yet)
         names = {ResourceNames(t.id).slot: t.id for t in targets}
         found = observe.probe_slots(endpoint, list(names), int(self.probe_timeout))
         return {names[slot]: seen for slot, seen in found.items()}

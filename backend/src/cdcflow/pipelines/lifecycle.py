@@ -178,6 +178,8 @@ def delete(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
                        "with force=true (a leftover replication slot keeps WAL on the source)",
                        {"problems": problems})
     try:
+        if source.database_type.value == "mariadb":  # its connector's schema history topic goes too
+            topics.append(names.schema_history_topic)
         delete_topics(ctx.settings.kafka_bootstrap_servers, topics)
     except Exception as exc:  # noqa: BLE001  (topics age out by retention; not worth blocking the delete)
         logger.warning("could not delete topics of pipeline %s: %s", pipeline_id, exc)

@@ -17,13 +17,14 @@ from cdcflow.connections.service import endpoint_for
 from cdcflow.core.db import session_scope
 from cdcflow.engine.catalog import TableDef
 from cdcflow.engine.connect.client import ConnectClient, ConnectError
-from cdcflow.engine.connect.configs import sink_config, source_config
+from cdcflow.engine.connect.configs import sink_config, source_config, source_offset, source_partition
 from cdcflow.engine.context import EngineContext
 from cdcflow.engine.fullload.copier import Cancelled
 from cdcflow.engine.fullload.progress import LoadProgress
+from cdcflow.engine.fullload.rows import run_row_load
 from cdcflow.engine.fullload.runner import LoadOptions, LoadTable, run_full_load
 from cdcflow.engine.names import ResourceNames
-from cdcflow.engine.ports import source_adapter, target_adapter
+from cdcflow.engine.ports import CapturePoint, SourcePort, TargetPort, source_adapter, target_adapter
 from cdcflow.engine.postgres.ddl import same_types
 from cdcflow.engine.postgres.inspect import EndpointUnreachable
 from cdcflow.engine.topics import ensure_topics
@@ -144,28 +145,31 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
         undo.push("publication", lambda: source.drop_publication(names.publication))
     signals = cdc and source.prepare_signals(names.publication, names.signal_schema, names.signal_table)
 
-    slot_exists = cdc and source.slot_exists(names.slot)
+    capture_exists = cdc and (connect.exists(names.source_connector) if source.position_in_connector
+                              else source.capture_exists(names))
     needs_full_load = mode != PipelineMode.CDC_ONLY and (
-        full_load_status != FullLoadStatus.COMPLETED or (cdc and not slot_exists))
+        full_load_status != FullLoadStatus.COMPLETED or (cdc and not capture_exists))
 
-    if cdc:  # what schema evolution compares the source with from now on
+    if cdc and source.database_type == "postgresql":  # what schema evolution compares the source with from now on
         capture_baselines(ctx, pipeline_id, source_ep, overwrite=needs_full_load)
+    start_at = None  # a position the source connector must start from (when the connector keeps it)
     if needs_full_load:
-        # RUNNING before the slot exists: a process that dies from here on leaves a load that a takeover must not
-        # mistake for a completed one (pipelines/watchdog.py).
+        # RUNNING before the capture exists: a process that dies from here on leaves a load that a takeover must
+        # not mistake for a completed one (pipelines/watchdog.py).
         ctx.update(pipeline_id, lambda p: setattr(p, "full_load_status", FullLoadStatus.RUNNING))
-        if slot_exists:  # a slot without a completed load is stale: the load needs a fresh snapshot
-            source.drop_slot(names.slot)
-        snapshot_cm = source.slot_with_snapshot(names.slot) if cdc else source.plain_snapshot()
-        with snapshot_cm as (lsn, snapshot):
-            if cdc:
-                undo.push("replication slot", lambda: source.drop_slot(names.slot))
-            _full_load(ctx, pipeline_id, tables, targets, source_ep, target_ep, target, snapshot, lsn, cancel)
+        if capture_exists and not source.position_in_connector:
+            source.drop_capture(names)  # a capture without a completed load is stale: the load needs a fresh one
+        with source.open_capture(names, cdc) as point:
+            if cdc and not source.position_in_connector:
+                undo.push("capture", lambda: source.drop_capture(names))
+            _full_load(ctx, pipeline_id, tables, targets, source_ep, target_ep, source, target, point, cancel)
+        start_at = point
     else:
         target.add_primary_keys([src for src, (_, needs_pk) in zip(tables, targets) if needs_pk])
-        if cdc and not slot_exists:
-            source.create_slot(names.slot)
-            undo.push("replication slot", lambda: source.drop_slot(names.slot))
+        if cdc and not capture_exists:
+            start_at = source.create_capture(names)
+            if not source.position_in_connector:
+                undo.push("capture", lambda: source.drop_capture(names))
 
     if not cdc:
         def finished(p: Pipeline) -> None:
@@ -180,7 +184,7 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
     ctx.update(pipeline_id, lambda p: setattr(p, "cdc_status", CdcStatus.STARTING))
     topics = [names.topic(t.schema, t.name) for t in tables]
     _start_connectors(ctx, connect, names, pipeline_id, source_ep, target_ep, [t.qualified for t in tables],
-                      topics, undo, signals)
+                      topics, undo, signals, start_at if source.position_in_connector else None)
 
     def running(p: Pipeline) -> None:
         fire(p, "started")
@@ -193,25 +197,41 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
 
 def _start_connectors(ctx: EngineContext, connect: ConnectClient, names: ResourceNames, pipeline_id: uuid.UUID,
                       source_ep, target_ep, tables: list[str], topics: list[str], undo: Undo,
-                      signals: bool = False) -> None:
+                      signals: bool = False, start_at: CapturePoint | None = None) -> None:
+    """`start_at`: the position a source connector that keeps its own position (MariaDB) must stream from; it is
+    written as the connector's offset while the connector is STOPPED, before its first task runs."""
     ensure_topics(ctx.settings.kafka_bootstrap_servers, topics)
     secrets = ctx.secrets()
     wait = ctx.settings.connector_start_timeout_seconds
     source_ref = secrets.write(pipeline_id, "source_password", source_ep.password)
     target_ref = secrets.write(pipeline_id, "target_password", target_ep.password)
     ignored = ignored_fields(ctx, pipeline_id)
-    for name, config in ((names.source_connector, source_config(names, source_ep, tables, source_ref, signals)),
-                         (names.sink_connector, sink_config(names, target_ep, topics, target_ref, ignored))):
+    configs = ((names.source_connector,
+                source_config(names, source_ep, tables, source_ref, signals, ctx.settings.kafka_bootstrap_servers)),
+               (names.sink_connector, sink_config(names, target_ep, topics, target_ref, ignored,
+                                                  source_type=source_ep.database_type)))
+    for name, config in configs:
         existed = connect.exists(name)
-        connect.put_config(name, config)
-        if not existed:
-            undo.push(f"connector {name}", lambda n=name: connect.delete(n))
-        connect.resume(name)  # a connector kept from a stop is STOPPED until resumed
+        if name == names.source_connector and start_at is not None:
+            if existed:
+                connect.stop(name)
+                connect.wait_for_state(name, "STOPPED", wait)
+                connect.put_config(name, config)
+            else:
+                connect.create_stopped(name, config)
+                undo.push(f"connector {name}", lambda n=name: connect.delete(n))
+            connect.alter_offsets(name, [{"partition": source_partition(names, source_ep),
+                                          "offset": source_offset(source_ep, start_at.position)}])
+        else:
+            connect.put_config(name, config)
+            if not existed:
+                undo.push(f"connector {name}", lambda n=name: connect.delete(n))
+        connect.resume(name)  # a connector kept from a stop (or created stopped) is STOPPED until resumed
         connect.wait_for_state(name, "RUNNING", wait)
 
 
 def _full_load(ctx: EngineContext, pipeline_id: uuid.UUID, tables: list[TableDef], targets, source_ep, target_ep,
-               target, snapshot: str, lsn: str, cancel: threading.Event) -> None:
+               source: SourcePort, target: TargetPort, point: CapturePoint, cancel: threading.Event) -> None:
     started = datetime.now(UTC)
     target.truncate([t for t, _ in targets])
     estimates: dict[str, int] = {}
@@ -224,12 +244,19 @@ def _full_load(ctx: EngineContext, pipeline_id: uuid.UUID, tables: list[TableDef
             estimates[row.qualified_name] = row.rows_estimated or 0
 
     ctx.update(pipeline_id, begin)
-    load_tables = [LoadTable(src, same_types(src, tgt), estimates.get(src.qualified, 0))
-                   for src, (tgt, _) in zip(tables, targets)]
-    options = LoadOptions(workers=ctx.settings.fullload_workers, split_rows=ctx.settings.fullload_split_rows,
-                          timeout=ctx.settings.connection_test_timeout_seconds)
     reporter = _ProgressReporter(ctx, pipeline_id)
-    progress = run_full_load(source_ep, target_ep, snapshot, load_tables, options, cancel, reporter)
+    binary: dict[str, bool] = {}
+    if source.database_type == target.database_type == "postgresql":
+        # COPY to COPY inside the exported snapshot, binary where the column types are identical.
+        load_tables = [LoadTable(src, same_types(src, tgt), estimates.get(src.qualified, 0))
+                       for src, (tgt, _) in zip(tables, targets)]
+        options = LoadOptions(workers=ctx.settings.fullload_workers, split_rows=ctx.settings.fullload_split_rows,
+                              timeout=ctx.settings.connection_test_timeout_seconds)
+        progress = run_full_load(source_ep, target_ep, point.snapshot, load_tables, options, cancel, reporter)
+        binary = {t.source.qualified: t.binary for t in load_tables}
+    else:
+        progress = run_row_load(source, target, point, tables, ctx.settings.fullload_workers, cancel, reporter,
+                                estimates)
     target.add_primary_keys([src for src, (_, needs_pk) in zip(tables, targets) if needs_pk])
     reporter(progress, force=True)
     completed = datetime.now(UTC)
@@ -245,10 +272,11 @@ def _full_load(ctx: EngineContext, pipeline_id: uuid.UUID, tables: list[TableDef
     with session_scope(ctx.session_factory) as session:
         session.add(PipelineRun(pipeline_id=pipeline_id, run_type="FULL_LOAD", status="COMPLETED",
                                 started_at=started, completed_at=completed,
-                                run_metadata={"snapshot_lsn": lsn, "tables": figures, "rows": total_rows,
+                                run_metadata={"snapshot_lsn": point.label, "snapshot_position": point.position,
+                                              "tables": figures, "rows": total_rows,
                                               "seconds": round(seconds, 3),
                                               "rows_per_second": round(total_rows / seconds) if seconds else None,
-                                              "binary": {t.source.qualified: t.binary for t in load_tables}}))
+                                              "binary": binary}))
         session.get(Pipeline, pipeline_id, with_for_update=True).full_load_status = FullLoadStatus.COMPLETED
 
 

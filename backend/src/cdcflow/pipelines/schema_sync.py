@@ -142,6 +142,8 @@ def sync(ctx, pipeline_id: uuid.UUID, policy: str | None = None, force: bool = F
         view = load_view(ctx, pipeline_id)
         if view is None:
             return None
+        if view.source.database_type != "postgresql" or view.target.database_type != "postgresql":
+            return None  # schema evolution reads PostgreSQL's catalog on both sides; MariaDB is not supported yet
         timeout = ctx.settings.connection_test_timeout_seconds
         sources, lsn = read_source(view, timeout)
         # Read after the catalog: a policy committed before a DDL the catalog shows is the one that applies.

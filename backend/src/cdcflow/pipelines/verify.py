@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from cdcflow.connections.service import endpoint_for
 from cdcflow.core.errors import ServiceUnavailable
+from cdcflow.engine.checksum import canonical_checksum, placed
+from cdcflow.engine.ports import source_adapter
 from cdcflow.engine.postgres.ddl import read_table
 from cdcflow.engine.postgres.inspect import EndpointUnreachable, open_connection
 from cdcflow.models import Connection, Pipeline, PipelineRun
@@ -31,6 +33,27 @@ def table_checksum(conn: psycopg.Connection, schema: str, table: str, key: tuple
     return int(count), digest
 
 
+def _postgres_pair(source, target, pipeline: Pipeline, timeout: int):
+    """Both sides PostgreSQL: md5 over each row's text form, computed in the databases."""
+    with open_connection(source, timeout, autocommit=True) as src, \
+            open_connection(target, timeout, autocommit=True) as dst:
+        for t in pipeline.tables:
+            definition = read_table(src, t.schema_name, t.table_name)
+            key = definition.primary_key if definition else ()
+            yield t, table_checksum(src, t.schema_name, t.table_name, key), \
+                table_checksum(dst, t.schema_name, t.table_name, key)
+
+
+def _canonical_pair(source, target, pipeline: Pipeline, timeout: int):
+    """Different databases: both sides read in key order and hashed over the canonical row form."""
+    tables, _ = source_adapter(source, timeout).read_tables([t.qualified_name for t in pipeline.tables])
+    keys = {d.qualified: d.primary_key for d in tables}
+    for t in pipeline.tables:
+        key = keys.get(t.qualified_name, ())
+        yield t, canonical_checksum(source, t.schema_name, t.table_name, key, timeout), \
+            canonical_checksum(target, *placed(target, t.schema_name, t.table_name), key, timeout)
+
+
 def sync_stats(session: Session, ctx: EngineContext, pipeline: Pipeline) -> dict[str, Any]:
     timeout = ctx.settings.connection_test_timeout_seconds
     source = endpoint_for(ctx.box, session.get(Connection, pipeline.source_connection_id), ctx.policy)
@@ -38,18 +61,16 @@ def sync_stats(session: Session, ctx: EngineContext, pipeline: Pipeline) -> dict
     started = time.monotonic()
     tables = []
     try:
-        with open_connection(source, timeout, autocommit=True) as src, \
-                open_connection(target, timeout, autocommit=True) as dst:
-            for t in pipeline.tables:
-                definition = read_table(src, t.schema_name, t.table_name)
-                key = definition.primary_key if definition else ()
-                s, d = table_checksum(src, t.schema_name, t.table_name, key), \
-                    table_checksum(dst, t.schema_name, t.table_name, key)
-                tables.append({"schema_name": t.schema_name, "table": t.table_name,
-                               "source_rows": s[0] if s else None, "target_rows": d[0] if d else None,
-                               "source_checksum": s[1] if s else None, "target_checksum": d[1] if d else None,
-                               "match": s is not None and s == d,
-                               "problem": None if s and d else ("missing in source" if not s else "missing in target")})
+        if source.database_type == target.database_type == "postgresql":
+            compared = _postgres_pair(source, target, pipeline, timeout)
+        else:
+            compared = _canonical_pair(source, target, pipeline, timeout)
+        for t, s, d in compared:
+            tables.append({"schema_name": t.schema_name, "table": t.table_name,
+                           "source_rows": s[0] if s else None, "target_rows": d[0] if d else None,
+                           "source_checksum": s[1] if s else None, "target_checksum": d[1] if d else None,
+                           "match": s is not None and s == d,
+                           "problem": None if s and d else ("missing in source" if not s else "missing in target")})
     except EndpointUnreachable as exc:
         raise ServiceUnavailable(f"Cannot compare: {exc}") from None
     result = {"pipeline_id": pipeline.id, "match": all(t["match"] for t in tables), "tables": tables,

@@ -176,6 +176,11 @@ class ConnectClient:
         """Create or update a connector (idempotent)."""
         return self._request("PUT", f"/connectors/{name}/config", json=config).json()
 
+    def create_stopped(self, name: str, config: dict[str, str]) -> dict[str, Any]:
+        """A new connector that starts STOPPED (Connect 3.5+), so its offsets can be set before any task runs."""
+        return self._request("POST", "/connectors", json={"name": name, "config": config,
+                                                           "initial_state": "STOPPED"}).json()
+
     def get_config(self, name: str) -> dict[str, str]:
         return self._request("GET", f"/connectors/{name}/config").json()
 

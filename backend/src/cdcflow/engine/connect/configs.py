@@ -1,4 +1,5 @@
-"""Connector configurations for a pipeline: Debezium PostgreSQL source and Debezium JDBC sink."""
+"""Connector configurations for a pipeline, chosen by database type: Debezium PostgreSQL or MariaDB source, and the
+Debezium JDBC sink into PostgreSQL or MariaDB."""
 
 import re
 
@@ -6,6 +7,7 @@ from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.names import ResourceNames
 
 POSTGRES_SOURCE = "io.debezium.connector.postgresql.PostgresConnector"
+MARIADB_SOURCE = "io.debezium.connector.mariadb.MariaDbConnector"
 JDBC_SINK = "io.debezium.connector.jdbc.JdbcSinkConnector"
 
 # Stream tuning, all of it here and in the worker properties (stack/stackctl, connect_init). Measured with
@@ -28,12 +30,17 @@ SOURCE_TUNING = {
     # sink's header converter parsed each one per record (a thread dump of a sink falling behind in a burst showed
     # it building NumberFormatExceptions for them).
     "extended.headers.enabled": "false",
+    # One change event may be large: an update under full row images (MariaDB binlog_row_image=FULL, PostgreSQL
+    # REPLICA IDENTITY FULL) carries the old and the new row, so a row with a 1 MB text made a 2 MB record that the
+    # default 1 MB limit refused, failing the task (the MariaDB e2e test caught it). Topics allow the same
+    # (engine/topics.py).
+    "producer.override.max.request.size": "16777216",
 }
 
 # Measured and not kept (make bench-cdc, 100 commits/s, same machine, same hour): a 4096-record sink batch
-# (consumer.override.max.poll.records=4096, batch.size=4096, use.reduction.buffer=true) took Kafka -> target from
-# p50 804 ms to 2,677 ms; the sink keeps Debezium's defaults (500) until a burst benchmark on a machine with CPU to
-# spare shows what larger batches buy.
+# (consumer.override.max.poll.records=4096, batch.size=4096) took Kafka -> target from p50 804 ms to 2,677 ms; the
+# sink keeps Debezium's batch of 500 until a burst benchmark on a machine with CPU to spare shows what larger
+# batches buy. What is kept below was measured in full bench-cdc runs, before/after (bench/results/cdc_levers.md).
 SINK_TUNING: dict[str, str] = {
     # A sink task writes through one connection at a time, but Hibernate's c3p0 pool opens 5 at start (grows to 32).
     # With 23 pipelines on the test stack that was 115 idle target connections, PostgreSQL's max_connections (200)
@@ -57,8 +64,15 @@ def _jdbc_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str],
-                  password_ref: str, signals: bool = False) -> dict[str, str]:
+def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str], password_ref: str,
+                  signals: bool = False, bootstrap: str = "") -> dict[str, str]:
+    if endpoint.database_type == "mariadb":
+        return mariadb_source_config(names, endpoint, tables, password_ref, bootstrap)
+    return postgres_source_config(names, endpoint, tables, password_ref, signals)
+
+
+def postgres_source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str],
+                           password_ref: str, signals: bool = False) -> dict[str, str]:
     """Streams from the slot and publication cdcflow created; no snapshot (the full load did that). With `signals`,
     the signal table (in the publication) takes incremental snapshot requests: how one table is resynced."""
     config = {
@@ -113,19 +127,92 @@ def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list
     return config
 
 
+def server_id(names: ResourceNames) -> int:
+    """The replica server id the MariaDB connector registers with: unique per pipeline, far from the small ids
+    servers are usually given (1..2^30)."""
+    return (1 << 30) + int(names.pipeline_id.hex[:7], 16)
+
+
+def source_partition(names: ResourceNames, endpoint: DatabaseEndpoint) -> dict[str, str]:
+    """The source partition a connector that keeps its position in Connect stores its offset under."""
+    return {"server": names.topic_prefix}
+
+
+def source_offset(endpoint: DatabaseEndpoint, position: dict) -> dict:
+    """Debezium's MariaDB offset for a binlog position: the next event to read is at file:pos, none of it skipped.
+    The MariaDB connector streams by GTID (it fails without a GTID set): BINLOG_GTID_POS of the same coordinate,
+    i.e. the last transaction the snapshot saw, so streaming resumes with the first one it did not."""
+    offset = {"file": position["file"], "pos": int(position["pos"]), "event": 0, "row": 0}
+    if position.get("gtids"):
+        offset["gtids"] = position["gtids"]
+    return offset
+
+
+def mariadb_source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str], password_ref: str,
+                          bootstrap: str) -> dict[str, str]:
+    """Streams the binlog from the offset cdcflow wrote (the load's snapshot position, or now for CDC only).
+    `recovery` builds the connector's schema history from the current table definitions without reading any row,
+    then streams from the stored offset: the full load already copied the data."""
+    return {
+        "connector.class": MARIADB_SOURCE,
+        "tasks.max": "1",
+        "database.hostname": endpoint.host,
+        "database.port": str(endpoint.port),
+        "database.user": endpoint.username,
+        "database.password": password_ref,
+        "database.server.id": str(server_id(names)),
+        "topic.prefix": names.topic_prefix,
+        "database.include.list": ",".join(sorted({re.escape(t.split(".", 1)[0]) for t in tables})),
+        "table.include.list": ",".join(re.escape(t) for t in tables),
+        "snapshot.mode": "recovery",
+        "snapshot.locking.mode": "none",
+        "schema.history.internal.kafka.bootstrap.servers": bootstrap,
+        # One segment after the id, like the notification topic: the event logger's pattern never matches it.
+        "schema.history.internal.kafka.topic": names.schema_history_topic,
+        "schema.history.internal.store.only.captured.tables.ddl": "true",
+        "include.schema.changes": "false",
+        "decimal.handling.mode": "string",
+        "column.propagate.source.type": ".*",
+        # TINYINT(1) is MariaDB's BOOLEAN: sent as a boolean, so a PostgreSQL target's boolean column takes it.
+        "converters": "boolean",
+        "boolean.type": "io.debezium.connector.binlog.converters.TinyIntOneToBooleanConverter",
+        "heartbeat.interval.ms": "5000",
+        "tombstones.on.delete": "true",
+        "skipped.operations": "none",
+        **SOURCE_TUNING,
+    }
+
+
+def _jdbc_url(endpoint: DatabaseEndpoint) -> str:
+    host = _jdbc_host(endpoint.host)
+    if endpoint.database_type == "mariadb":
+        # Tables live in the connection's database (engine/mariadb/target.py). Sessions in UTC, like cdcflow's own.
+        return f"jdbc:mariadb://{host}:{endpoint.port}/{endpoint.database}" \
+               "?connectionTimeZone=UTC&forceConnectionTimeZoneToSession=true"
+    # stringtype=unspecified lets PostgreSQL type string parameters by their column (numeric from text).
+    # reWriteBatchedInserts folds a batch of upserts into multi-row INSERT ... ON CONFLICT statements; safe only
+    # with use.reduction.buffer (SINK_TUNING), which keeps one record per key in a batch.
+    return f"jdbc:postgresql://{host}:{endpoint.port}/{endpoint.database}?sslmode={endpoint.sslmode}" \
+           "&stringtype=unspecified&reWriteBatchedInserts=true"
+
+
+def _collection_format(target: DatabaseEndpoint, source_type: str) -> str:
+    """The target table a change goes to: on MariaDB the table's name in the connection's database; on PostgreSQL
+    schema.table, where a MariaDB source's schema is its database (source.db; it has no source.schema)."""
+    if target.database_type == "mariadb":
+        return "${source.table}"
+    return "${source.db}.${source.table}" if source_type == "mariadb" else "${source.schema}.${source.table}"
+
+
 def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[str],
-                password_ref: str, exclude_fields: list[str] = ()) -> dict[str, str]:
+                password_ref: str, exclude_fields: list[str] = (), source_type: str = "postgresql") -> dict[str, str]:
     """Upserts by primary key, applies deletes and truncates; tables exist already (created from the catalog).
     `exclude_fields` (topic:column) are source columns a pipeline with the ignore policy does not copy."""
     config = {
         "connector.class": JDBC_SINK,
         "tasks.max": "1",
         "topics": ",".join(topics),
-        # stringtype=unspecified lets PostgreSQL type string parameters by their column (numeric from text).
-        # reWriteBatchedInserts folds a batch of upserts into multi-row INSERT ... ON CONFLICT statements; safe only
-        # with use.reduction.buffer (SINK_TUNING), which keeps one record per key in a batch.
-        "connection.url": f"jdbc:postgresql://{_jdbc_host(endpoint.host)}:{endpoint.port}/{endpoint.database}"
-                          f"?sslmode={endpoint.sslmode}&stringtype=unspecified&reWriteBatchedInserts=true",
+        "connection.url": _jdbc_url(endpoint),
         "connection.username": endpoint.username,
         "connection.password": password_ref,
         "insert.mode": "upsert",
@@ -133,10 +220,13 @@ def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[s
         "delete.enabled": "true",
         "truncate.enabled": "true",
         "schema.evolution": "none",
-        "collection.name.format": "${source.schema}.${source.table}",
+        "collection.name.format": _collection_format(endpoint, source_type),
         "use.time.zone": "UTC",
         **SINK_TUNING,
     }
+    if endpoint.database_type == "mariadb":
+        # Quoted names: a column may be a MariaDB reserved word (blob, key, order, ...) that PostgreSQL allows.
+        config["quote.identifiers"] = "true"
     if exclude_fields:
         config["field.exclude.list"] = ",".join(sorted(exclude_fields))
     return config

@@ -4,14 +4,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+from psycopg import sql
+from psycopg.types.string import TextLoader
 
 from cdcflow.engine.endpoints import DatabaseEndpoint
+from cdcflow.engine.names import ResourceNames
+from cdcflow.engine.ports import CapturePoint
 from cdcflow.engine.postgres import replication, signals
 from cdcflow.engine.postgres.ddl import TableDef, read_table
 from cdcflow.engine.postgres.inspect import open_connection
 
 
 class PostgresSource:
+    database_type = "postgresql"
+    position_in_connector = False
+
     def __init__(self, endpoint: DatabaseEndpoint, timeout: int) -> None:
         self.endpoint, self.timeout = endpoint, timeout
 
@@ -80,3 +87,36 @@ class PostgresSource:
     def drop_signal_table(self, schema: str, table: str) -> None:
         with self._connect() as conn:
             signals.drop_signal_table(conn, schema, table)
+
+    # --- the capture, in the ports' terms: a logical slot, and its exported snapshot for the load
+
+    def capture_exists(self, names: ResourceNames) -> bool:
+        return self.slot_exists(names.slot)
+
+    @contextmanager
+    def open_capture(self, names: ResourceNames, cdc: bool) -> Iterator[CapturePoint]:
+        with (self.slot_with_snapshot(names.slot) if cdc else self.plain_snapshot()) as (lsn, snapshot):
+            yield CapturePoint({"lsn": lsn}, snapshot)
+
+    def create_capture(self, names: ResourceNames) -> CapturePoint:
+        return CapturePoint({"lsn": self.create_slot(names.slot)})
+
+    def drop_capture(self, names: ResourceNames) -> None:
+        self.drop_slot(names.slot)
+
+    def parallel_readers(self, point: CapturePoint) -> int:
+        return 64  # any number of sessions can import an exported snapshot
+
+    def read_rows(self, point: CapturePoint, table: TableDef, batch_rows: int) -> Iterator[list[tuple]]:
+        from cdcflow.engine.fullload.copier import open_snapshot_reader
+
+        with open_snapshot_reader(self.endpoint, point.snapshot, self.timeout) as conn:
+            conn.execute("SET TimeZone = 'UTC'")
+            for name in ("json", "jsonb"):  # as PostgreSQL prints it: the target parses the text itself
+                conn.adapters.register_loader(name, TextLoader)
+            columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
+            with conn.cursor(name="cdcflow_rows") as cur:
+                cur.itersize = batch_rows
+                cur.execute(sql.SQL("SELECT {} FROM {}").format(columns, sql.Identifier(table.schema, table.name)))
+                while batch := cur.fetchmany(batch_rows):
+                    yield batch

@@ -9,6 +9,8 @@ from cdcflow.engine.postgres.inspect import open_connection
 
 
 class PostgresTarget:
+    database_type = "postgresql"
+
     def __init__(self, endpoint: DatabaseEndpoint, timeout: int) -> None:
         self.endpoint, self.timeout = endpoint, timeout
 
@@ -42,3 +44,19 @@ class PostgresTarget:
                     conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
                         ident(t), sql.SQL(", ").join(map(sql.Identifier, t.primary_key))))
                 conn.execute(sql.SQL("ANALYZE {}").format(ident(t)))
+
+    def write_rows(self, table: TableDef, batches, on_batch) -> int:
+        """COPY in text format, one row at a time through psycopg's dumpers: Decimal, datetimes (UTC), bytes,
+        json text and 0/1 for booleans all have a text form PostgreSQL parses by the column's type."""
+        written = 0
+        columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
+        with psycopg.connect(**self.endpoint.libpq_kwargs(self.timeout)) as conn:
+            conn.execute("SET TimeZone = 'UTC'")
+            conn.execute("SET synchronous_commit = off")
+            with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(ident(table), columns)) as copy:
+                for batch in batches:
+                    for row in batch:
+                        copy.write_row(row)
+                    written += len(batch)
+                    on_batch(len(batch), 0)
+        return written
