@@ -10,7 +10,7 @@ from cdcflow.engine.connect.configs import sink_config, source_config
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.names import ResourceNames
 from cdcflow.models import PipelineStatus as S
-from cdcflow.pipelines.runner import Undo
+from cdcflow.pipelines.lifecycle_jobs import Undo
 from cdcflow.pipelines.states import check_transition
 
 

@@ -46,9 +46,10 @@ export type RowHistory = S["RowHistory"];
 export type ReplayResult = S["ReplayResult"];
 export type RowChange = S["RowChange"];
 
-/** GET /monitoring/metrics (untyped in the OpenAPI document). `replication`: per pipeline id, from the offsets. */
-export type Metrics = Record<string, unknown> & { events_per_second_1m: number; lag_bytes: number;
-  lag_seconds: number; replication: Record<string, { lag_bytes?: number | null; lag_seconds?: number | null } | null> };
+/** GET /monitoring/metrics. `replication`: per pipeline id, the slot lag last observed (null: not yet). */
+export type Metrics = Omit<S["Metrics"], "replication"> & {
+  replication: Record<string, { lag_bytes?: number | null; lag_seconds?: number | null } | null> };
+export type Timeseries = S["Timeseries"];
 
 export type EventFilters = { pipeline_id?: string; table?: string; event_type?: string; before_id?: number;
   limit?: number; since?: string; until?: string };
@@ -112,10 +113,9 @@ export const monitoringApi = {
   loggerStatus: () => api().get<EventLoggerStatus>("/monitoring/event-logger-status").then((r) => r.data),
   health: () => api().get<PlatformHealth>("/monitoring/health").then((r) => r.data),
   timeseries: (params: { pipeline_id?: string; metric?: string; bucket?: string; hours?: number }) =>
-    api().get("/monitoring/timeseries", { params }).then((r) => r.data as {
-      points: { t: string; insert?: number; update?: number; delete?: number; average_latency_ms?: number }[] }),
+    api().get<Timeseries>("/monitoring/timeseries", { params }).then((r) => r.data),
   metrics: (pipelineId?: string) =>
-    api().get("/monitoring/metrics", { params: { pipeline_id: pipelineId } }).then((r) => r.data as Metrics),
+    api().get<Metrics>("/monitoring/metrics", { params: { pipeline_id: pipelineId } }).then((r) => r.data),
   latency: (pipelineId: string) =>
     api().get<PipelineLatency>(`/monitoring/pipelines/${pipelineId}/latency`).then((r) => r.data),
 };

@@ -1575,6 +1575,19 @@ export interface components {
             /** Seconds */
             seconds: number | null;
         };
+        /** LatencyPercentiles */
+        LatencyPercentiles: {
+            /** P50 Ms */
+            p50_ms: number | null;
+            /** P95 Ms */
+            p95_ms: number | null;
+            /** P99 Ms */
+            p99_ms: number | null;
+            /** Sample */
+            sample: number;
+            /** Window */
+            window: number;
+        };
         /**
          * LatencyStage
          * @description One stage over the pipeline's recent events; percentiles are null when nothing was observed (`note` says
@@ -1618,6 +1631,60 @@ export interface components {
             username: string;
             /** Password */
             password: string;
+        };
+        /**
+         * LsnLatency
+         * @description The source slot's lag (PostgreSQL sources; `slot_exists` false where there is none) with the newest stored
+         *     event and the event latency percentiles.
+         */
+        LsnLatency: {
+            /**
+             * Pipeline Id
+             * Format: uuid
+             */
+            pipeline_id: string;
+            /** Slot Exists */
+            slot_exists?: boolean | null;
+            /** Last Event */
+            last_event: {
+                [key: string]: unknown;
+            } | null;
+            latency: components["schemas"]["LatencyPercentiles"];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * Metrics
+         * @description Rates, per-table counts and replication lag, of one pipeline or of every pipeline the caller may see.
+         *     `replication` maps a pipeline id to its last observed slot lag (null: not observed yet).
+         */
+        Metrics: {
+            /** Pipeline Id */
+            pipeline_id: string | null;
+            /** Events Per Second 1M */
+            events_per_second_1m: number;
+            /** Events Per Second 5M */
+            events_per_second_5m: number;
+            /** Events Per Second 60M */
+            events_per_second_60m: number;
+            /** Tables */
+            tables: components["schemas"]["TableMetrics"][];
+            /** Error Count */
+            error_count: number;
+            /** Last Event At */
+            last_event_at: string | null;
+            /** Replication */
+            replication: {
+                [key: string]: {
+                    [key: string]: unknown;
+                } | null;
+            };
+            /** Lag Bytes */
+            lag_bytes: number;
+            /** Lag Seconds */
+            lag_seconds: number;
+            /** As Of */
+            as_of: string | null;
         };
         /**
          * OwnerRequest
@@ -1969,6 +2036,13 @@ export interface components {
              */
             actions: string[];
         };
+        /** PurgeResult */
+        PurgeResult: {
+            /** Deleted */
+            deleted: number;
+            /** Older Than Days */
+            older_than_days: number;
+        };
         /** ReachView */
         ReachView: {
             /** Ok */
@@ -2288,6 +2362,35 @@ export interface components {
             /** Replica Identity */
             replica_identity: string;
         };
+        /**
+         * TableMetrics
+         * @description Counts of one table of one pipeline: `insert` / `update` / `delete` / `truncate` appear for the kinds seen.
+         */
+        TableMetrics: {
+            /**
+             * Pipeline Id
+             * Format: uuid
+             */
+            pipeline_id: string;
+            /** Table */
+            table: string;
+            /** Total */
+            total: number;
+            /** Last Event At */
+            last_event_at: string | null;
+            /** Average Latency Ms */
+            average_latency_ms: number | null;
+            /** Insert */
+            insert?: number | null;
+            /** Update */
+            update?: number | null;
+            /** Delete */
+            delete?: number | null;
+            /** Truncate */
+            truncate?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** TableProgressView */
         TableProgressView: {
             /** Schema Name */
@@ -2373,6 +2476,54 @@ export interface components {
             error: string | null;
             /** Latency Ms */
             latency_ms: number;
+        };
+        /** Timeseries */
+        Timeseries: {
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "events" | "latency";
+            /**
+             * Bucket
+             * @enum {string}
+             */
+            bucket: "minute" | "hour";
+            /** Points */
+            points: components["schemas"]["TimeseriesPoint"][];
+        };
+        /**
+         * TimeseriesPoint
+         * @description One bucket: counts by kind (`metric=events`) or the average latency (`metric=latency`).
+         */
+        TimeseriesPoint: {
+            /**
+             * T
+             * Format: date-time
+             */
+            t: string;
+            /**
+             * Insert
+             * @default 0
+             */
+            insert: number;
+            /**
+             * Update
+             * @default 0
+             */
+            update: number;
+            /**
+             * Delete
+             * @default 0
+             */
+            delete: number;
+            /**
+             * Truncate
+             * @default 0
+             */
+            truncate: number;
+            /** Average Latency Ms */
+            average_latency_ms?: number | null;
         };
         /** TokenPair */
         TokenPair: {
@@ -6862,9 +7013,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Metrics"];
                 };
             };
             /** @description Bad request */
@@ -6967,9 +7116,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["LsnLatency"];
                 };
             };
             /** @description Bad request */
@@ -7178,9 +7325,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Timeseries"];
                 };
             };
             /** @description Bad request */
@@ -7283,9 +7428,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["PurgeResult"];
                 };
             };
             /** @description Bad request */

@@ -4,7 +4,7 @@ PostgreSQL (engine/postgres/source.py, target.py) and MariaDB (engine/mariadb/so
 A new database implements SourcePort and/or TargetPort over the neutral table model (engine/catalog.py) and is
 chosen here by its connection's database_type; docs/architecture.md lists the other files such a change touches.
 
-The start sequence (pipelines/runner.py) speaks only in these terms: a *capture* is what keeps the source's change
+The start sequence (pipelines/lifecycle_jobs.py) speaks only in these terms: a *capture* is what keeps the source's change
 stream for the pipeline (PostgreSQL: a replication slot; MariaDB: the binlog, positioned by the source connector's
 stored offset), a *capture point* is a consistent snapshot together with the position where streaming must start
 so that nothing read in the snapshot is missed or applied twice.

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from cdcflow.connections.service import endpoint_for
 from cdcflow.engine.postgres.inspect import EndpointUnreachable, open_connection
 from cdcflow.models import Connection, Pipeline
-from cdcflow.pipelines.runner import EngineContext
+from cdcflow.engine.context import EngineContext
 
 STAGES = [
     ("source_to_kafka", "Source commit → Kafka record"),

@@ -20,8 +20,12 @@ from cdcflow.monitoring.schemas import (
     Dashboard,
     EventLoggerStatus,
     EventsPage,
+    LsnLatency,
+    Metrics,
     PipelineLatency,
     PlatformHealth,
+    PurgeResult,
+    Timeseries,
 )
 from cdcflow.pipelines.service import get_pipeline_for
 
@@ -71,7 +75,7 @@ def get_dashboard(actor: Reader, session: SessionDep, request: Request,
     return service.dashboard(session, request.app.state.offsets, pipeline_id, scope)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_model=Metrics, response_model_exclude_unset=True)
 def get_metrics(actor: Reader, session: SessionDep, request: Request,
                 pipeline_id: uuid.UUID | None = None) -> dict[str, Any]:
     scope = scope_for(session, actor, pipeline_id)
@@ -87,7 +91,7 @@ def get_metrics(actor: Reader, session: SessionDep, request: Request,
 
 
 # A plain `def`, like every route that touches the database: FastAPI runs it in its threadpool, off the event loop.
-@router.get("/pipelines/{pipeline_id}/lsn-latency")
+@router.get("/pipelines/{pipeline_id}/lsn-latency", response_model=LsnLatency, response_model_exclude_unset=True)
 def get_lsn_latency(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, request: Request) -> dict[str, Any]:
     get_pipeline_for(session, actor, pipeline_id)
     try:
@@ -109,7 +113,7 @@ def get_stage_latency(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep
     return pipeline_latency(request.app.state.engine_context, pipeline_id, emitted)
 
 
-@router.get("/timeseries")
+@router.get("/timeseries", response_model=Timeseries, response_model_exclude_unset=True)
 def get_timeseries(actor: Reader, session: SessionDep, pipeline_id: uuid.UUID | None = None,
                    metric: Literal["events", "latency"] = "events",
                    bucket: Literal["minute", "hour"] = "minute",
@@ -117,7 +121,7 @@ def get_timeseries(actor: Reader, session: SessionDep, pipeline_id: uuid.UUID | 
     return service.timeseries(session, scope_for(session, actor, pipeline_id), metric, bucket, hours)
 
 
-@router.post("/retention/purge")
+@router.post("/retention/purge", response_model=PurgeResult)
 def purge(actor: UserAdmin, request: Request, session: SessionDep,
           older_than_days: float = Query(..., ge=0, le=3650)) -> dict[str, Any]:
     """Delete CDC events older than the cut-off, in batches; dashboard counters follow."""

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Event(BaseModel):
@@ -267,3 +267,72 @@ class PipelineLatency(BaseModel):
     sample_events: int
     window_seconds: int
     stages: list[LatencyStage]
+
+
+class TableMetrics(BaseModel):
+    """Counts of one table of one pipeline: `insert` / `update` / `delete` / `truncate` appear for the kinds seen."""
+    model_config = ConfigDict(extra="allow")
+    pipeline_id: uuid.UUID
+    table: str
+    total: int
+    last_event_at: datetime | None
+    average_latency_ms: float | None
+    insert: int | None = None
+    update: int | None = None
+    delete: int | None = None
+    truncate: int | None = None
+
+
+class Metrics(BaseModel):
+    """Rates, per-table counts and replication lag, of one pipeline or of every pipeline the caller may see.
+    `replication` maps a pipeline id to its last observed slot lag (null: not observed yet)."""
+    pipeline_id: uuid.UUID | None
+    events_per_second_1m: float
+    events_per_second_5m: float
+    events_per_second_60m: float
+    tables: list[TableMetrics]
+    error_count: int
+    last_event_at: datetime | None
+    replication: dict[str, dict[str, Any] | None]
+    lag_bytes: int
+    lag_seconds: float
+    as_of: datetime | None
+
+
+class LatencyPercentiles(BaseModel):
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    sample: int
+    window: int
+
+
+class LsnLatency(BaseModel):
+    """The source slot's lag (PostgreSQL sources; `slot_exists` false where there is none) with the newest stored
+    event and the event latency percentiles."""
+    model_config = ConfigDict(extra="allow")
+    pipeline_id: uuid.UUID
+    slot_exists: bool | None = None
+    last_event: dict[str, Any] | None
+    latency: LatencyPercentiles
+
+
+class TimeseriesPoint(BaseModel):
+    """One bucket: counts by kind (`metric=events`) or the average latency (`metric=latency`)."""
+    t: datetime
+    insert: int = 0
+    update: int = 0
+    delete: int = 0
+    truncate: int = 0
+    average_latency_ms: float | None = None
+
+
+class Timeseries(BaseModel):
+    metric: Literal["events", "latency"]
+    bucket: Literal["minute", "hour"]
+    points: list[TimeseriesPoint]
+
+
+class PurgeResult(BaseModel):
+    deleted: int
+    older_than_days: float

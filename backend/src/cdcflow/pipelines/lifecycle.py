@@ -28,7 +28,7 @@ from cdcflow.models import (
     ResourceType,
 )
 from cdcflow.pipelines import recovery
-from cdcflow.pipelines.runner import start_pipeline_job, stop_pipeline_job
+from cdcflow.pipelines.lifecycle_jobs import start_pipeline_job, stop_pipeline_job
 from cdcflow.pipelines.service import get_pipeline_for
 from cdcflow.pipelines.states import check_transition, fire
 

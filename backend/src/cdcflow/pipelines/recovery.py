@@ -32,7 +32,7 @@ from cdcflow.models import (
 )
 from cdcflow.pipelines import schema_sync
 from cdcflow.pipelines.resync import request_resync
-from cdcflow.pipelines.runner import start_pipeline_job
+from cdcflow.pipelines.lifecycle_jobs import start_pipeline_job
 from cdcflow.pipelines.schema_watch import (
     follow_up,
     pause_for_review,

@@ -25,7 +25,7 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S]] = {
     "resync": (frozenset({S.RUNNING}), S.RUNNING),
     "add_table": (frozenset({S.RUNNING}), S.RUNNING),
     "remove_table": (frozenset({S.RUNNING, S.PAUSED}), S.RUNNING),
-    # ---- outcomes of the start and stop jobs (pipelines/runner.py)
+    # ---- outcomes of the start and stop jobs (pipelines/lifecycle_jobs.py)
     "started": (frozenset({S.STARTING}), S.RUNNING),  # both connectors RUNNING
     "loaded": (frozenset({S.STARTING}), S.STOPPED),  # a full-load-only pipeline finished its load
     "start_failed": (frozenset({S.STARTING}), S.ERROR),  # a start step (preflight, load, connectors) failed

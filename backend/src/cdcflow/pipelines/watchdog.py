@@ -24,7 +24,7 @@ from cdcflow.engine.leases import Lapsed
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.ports import source_adapter
 from cdcflow.models import CdcStatus, FullLoadStatus, Pipeline, PipelineMode
-from cdcflow.pipelines.runner import _load_plan, start_pipeline_job, stop_pipeline_job
+from cdcflow.pipelines.lifecycle_jobs import _load_plan, start_pipeline_job, stop_pipeline_job
 from cdcflow.pipelines.states import fire
 
 logger = logging.getLogger(__name__)
