@@ -67,6 +67,11 @@ def retained_wal(source: psycopg.Connection, pipeline_id: str) -> int:
                           (ResourceNames(uuid.UUID(pipeline_id)).slot,)).fetchone()[0]
 
 
+def slot_active(source: psycopg.Connection, pipeline_id: str) -> bool:
+    return source.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s",
+                          (ResourceNames(uuid.UUID(pipeline_id)).slot,)).fetchone()[0]
+
+
 def assert_signed(request: dict, secret: str) -> None:
     headers = request["headers"]
     assert headers["X-Cdcflow-Signature"].startswith("sha256=")
@@ -90,6 +95,9 @@ def test_retained_wal_alert_fires_once_then_resolves_after_catch_up(client, auth
         env.wait_status(pid, "RUNNING")
         env.action(pid, "stop")
         env.wait_status(pid, "STOPPED")
+        # Connect reports the connector stopped a moment before Debezium's replication connection is gone; until
+        # then it may still confirm WAL and move the slot, which would shrink what the slot holds below.
+        wait_until(lambda: not slot_active(env.source, pid), 60, what="the stopped pipeline's slot released")
 
         def channel(name: str, kind: str, path: str, key: str | None) -> str:
             response = client.post("/api/v1/alerts/channels", headers=api, json={
