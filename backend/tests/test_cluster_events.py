@@ -105,7 +105,8 @@ def test_live_events_reach_another_api_process_and_a_killed_logger_loses_nothing
             counts = wait_until(lambda: c if (c := all_stored())[0] >= made else None, 180, interval=1,
                                 what=f"{made} events stored")
             assert counts == (made, made), f"stored {counts[0]} events for {counts[1]} keys, {made} inserts made"
-            wait_until(lambda: len(received) >= made, 60, what="every stored event on the socket")
+            wait_until(lambda: len(received) >= made, 60, what=f"every stored event on the socket ({made} made)")
+            print(f"received {len(received)} of {made}")
             ids = [e["id"] for e in received]
             assert len(ids) == len(set(ids)) == made, "an event was pushed twice or not at all"
             assert {e["pipeline_id"] for e in received} == {pid}

@@ -83,7 +83,6 @@ def cmd_event_logger(args: argparse.Namespace) -> int:
 
     from cdcflow.core.config import get_settings
     from cdcflow.events.logger import EventLogger
-    from cdcflow.events.relay import EventNotifier
     from cdcflow.events.service import logger_config
 
     from cdcflow.core.logging import configure_logging
@@ -94,8 +93,9 @@ def cmd_event_logger(args: argparse.Namespace) -> int:
         config.group_id = args.group
     if args.topic_regex:
         config.topic_regex = args.topic_regex
-    # Its events reach browsers through the API processes' relays (events/relay.py).
-    event_logger = EventLogger(config, EventNotifier(get_settings().database_url))
+    # Its events reach browsers through the API processes' relays: each batch is NOTIFYed in its own transaction.
+    config.notify = True
+    event_logger = EventLogger(config)
     signal.signal(signal.SIGTERM, lambda *_: event_logger._stop.set())  # noqa: SLF001
     signal.signal(signal.SIGINT, lambda *_: event_logger._stop.set())  # noqa: SLF001
     print(f"event logger: group {config.group_id}, topics {config.topic_regex}", flush=True)

@@ -33,7 +33,7 @@ from cdcflow.engine.jobs import JobRunner
 from cdcflow.engine.leases import JobLeases, process_identity
 from cdcflow.engine.reconciler import Reconciler
 from cdcflow.events.realtime import Realtime
-from cdcflow.events.relay import EventNotifier, RealtimeRelay
+from cdcflow.events.relay import RealtimeRelay
 from cdcflow.events.service import EventLoggerService
 from cdcflow.health.router import router as health_router
 from cdcflow.monitoring.health import HealthLimits
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Events reach this process's sockets through PostgreSQL NOTIFY whichever logger stored them (events/relay.py);
         # the in-process logger announces its own the same way, so each event is pushed once per API process.
         app.state.relay = RealtimeRelay(settings.database_url, app.state.realtime.publish)
-        app.state.event_logger = EventLoggerService(settings, EventNotifier(settings.database_url))
+        app.state.event_logger = EventLoggerService(settings, None)  # its store NOTIFYs the relays
     else:
         app.state.relay = None
         app.state.event_logger = EventLoggerService(settings, app.state.realtime.publish)

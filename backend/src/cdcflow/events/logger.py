@@ -46,6 +46,8 @@ class LoggerConfig:
     batch_size: int = 5000
     poll_timeout: float = 0.1
     direct_copy: bool = True  # see events/store.py; False only to measure the staging path
+    # NOTIFY each batch's new ids in its own transaction, for the API processes' relays (events/relay.py).
+    notify: bool = False
     metadata_refresh_ms: int = 5000
 
 
@@ -85,7 +87,7 @@ class EventLogger:
     def run(self) -> None:
         """Consume until stopped; errors are recorded and the loop goes on after a pause."""
         self.stats.running, self.stats.started_at = True, time.time()
-        store = EventStore(self.config.database_url, direct=self.config.direct_copy)
+        store = EventStore(self.config.database_url, direct=self.config.direct_copy, notify=self.config.notify)
         writer = ThreadPoolExecutor(1, thread_name_prefix="event-logger-store")
         try:
             while not self._stop.is_set():

@@ -9,7 +9,8 @@ row values included, on a topic readable by anything on the broker). A notificat
 far under NOTIFY's 8000-byte limit); the rows are read by the API process under its own database role. The
 trade-off: a notification is not queued for a listener that is disconnected at that moment, so an API process whose
 database connection drops misses the live pushes of those seconds (the events are stored all the same and the page
-reads them through GET /monitoring/events). The same holds for a logger killed between its commit and its NOTIFY.
+reads them through GET /monitoring/events). A logger sends its NOTIFY inside the transaction that stores the batch
+(events/store.py), so a notification goes out exactly when, and only if, its events are committed.
 """
 
 import logging
@@ -18,11 +19,9 @@ from collections.abc import Callable
 
 import psycopg
 
-from cdcflow.events.store import StoredEvent
+from cdcflow.events.store import CHANNEL, StoredEvent
 
 logger = logging.getLogger(__name__)
-CHANNEL = "cdcflow_events"
-MAX_PAYLOAD = 7000  # bytes of comma-separated ids per NOTIFY (PostgreSQL's limit is 8000)
 _SELECT = ("SELECT id, pipeline_id, event_type, table_name, source_lsn, latency_ms, kafka_topic, kafka_partition, "
            "kafka_offset, started_at, run_metadata FROM pipeline_runs WHERE id = ANY(%s) AND deleted_at IS NULL "
            "ORDER BY id")
@@ -30,47 +29,6 @@ _SELECT = ("SELECT id, pipeline_id, event_type, table_name, source_lsn, latency_
 
 def _plain_dsn(dsn: str) -> str:
     return dsn.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def chunks(ids: list[int], limit: int = MAX_PAYLOAD) -> list[str]:
-    """Comma-separated ids, split so that no payload exceeds `limit` bytes."""
-    out, current = [], ""
-    for text in map(str, ids):
-        if current and len(current) + 1 + len(text) > limit:
-            out.append(current)
-            current = ""
-        current = f"{current},{text}" if current else text
-    if current:
-        out.append(current)
-    return out
-
-
-class EventNotifier:
-    """A logger's `on_stored` callback: NOTIFY the committed events' ids (its own connection, autocommit)."""
-
-    def __init__(self, dsn: str) -> None:
-        self.dsn = _plain_dsn(dsn)
-        self._conn: psycopg.Connection | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self, stored: list[StoredEvent]) -> None:
-        with self._lock:
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
-                for payload in chunks([e.id for e in stored]):
-                    self._conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
-            except psycopg.Error:
-                if self._conn is not None:
-                    self._conn.close()
-                self._conn = None
-                raise
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
 
 
 class RealtimeRelay:

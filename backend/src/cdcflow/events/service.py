@@ -11,7 +11,8 @@ from cdcflow.events.store import StoredEvent
 
 def logger_config(settings: Settings) -> LoggerConfig:
     return LoggerConfig(bootstrap_servers=settings.kafka_bootstrap_servers, database_url=settings.database_url,
-                        group_id=settings.event_logger_group, topic_regex=settings.event_logger_topic_regex)
+                        group_id=settings.event_logger_group, topic_regex=settings.event_logger_topic_regex,
+                        notify=settings.realtime_relay)
 
 
 class EventLoggerService:

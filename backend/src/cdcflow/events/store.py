@@ -22,6 +22,24 @@ from psycopg import errors
 
 from cdcflow.events.parser import ChangeEvent
 
+# The cross-process channel (events/relay.py): a batch's new event ids, comma-separated, in payloads under
+# PostgreSQL's 8000-byte NOTIFY limit.
+CHANNEL = "cdcflow_events"
+MAX_PAYLOAD = 7000
+
+
+def chunks(ids: list[int], limit: int = MAX_PAYLOAD) -> list[str]:
+    """Comma-separated ids, split so that no payload exceeds `limit` bytes."""
+    out, current = [], ""
+    for text in map(str, ids):
+        if current and len(current) + 1 + len(text) > limit:
+            out.append(current)
+            current = ""
+        current = f"{current},{text}" if current else text
+    if current:
+        out.append(current)
+    return out
+
 STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS cdcflow_event_staging (
     pipeline_id uuid, event_type text, table_name text, source_lsn bigint, latency_ms integer,
@@ -79,9 +97,13 @@ class StoredEvent:
 
 
 class EventStore:
-    def __init__(self, dsn: str, direct: bool = True) -> None:
+    def __init__(self, dsn: str, direct: bool = True, notify: bool = False) -> None:
         self.dsn = dsn
         self.direct = direct  # False: always the staging path (the benchmark measures both)
+        # NOTIFY the new ids inside the batch's own transaction: PostgreSQL delivers it exactly when the rows
+        # commit, so no process death can fall between storing events and announcing them (a separate NOTIFY
+        # after the commit lost the live pushes of a batch whenever its logger died in between).
+        self.notify = notify
         self.fallbacks = 0  # batches that took the careful path after the direct COPY was refused
         self._conn: psycopg.Connection | None = None
 
@@ -113,12 +135,15 @@ class EventStore:
             if self.direct:
                 try:
                     rows = self._copy_direct(conn, events, now)
+                    self._announce(conn, rows)
                     conn.commit()
                 except (errors.UniqueViolation, errors.ForeignKeyViolation):
                     conn.rollback()
+                    rows = None
                     self.fallbacks += 1
             if rows is None:
                 rows = self._copy_staged(conn, events, now)
+                self._announce(conn, rows)
                 conn.commit()
         except Exception:
             conn.rollback()
@@ -133,6 +158,11 @@ class EventStore:
                                       kafka_topic=topic, kafka_partition=partition, kafka_offset=offset,
                                       created_at=created, run_metadata=e.metadata))
         return stored
+
+    def _announce(self, conn: psycopg.Connection, rows: list[tuple]) -> None:
+        if self.notify and rows:
+            for payload in chunks([row[0] for row in rows]):
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
 
     @staticmethod
     def _copy_direct(conn: psycopg.Connection, events: list[ChangeEvent], now: datetime) -> list[tuple]:
