@@ -19,7 +19,7 @@ from psycopg.types.string import TextLoader
 from cdcflow.demo.mariadb_seed import endpoint_from_dsn
 from cdcflow.engine.canonical import fingerprint
 from cdcflow.engine.mariadb.session import connect as mariadb_connect
-from cdcflow.engine.mariadb.source import read_table as mariadb_table
+from cdcflow.engine.mariadb.catalog import read_table as mariadb_table
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.postgres.ddl import read_table as postgres_table
 from tests.support import dsn_for, wait_until

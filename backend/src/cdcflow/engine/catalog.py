@@ -4,6 +4,7 @@ A source port reads these from its catalog, a target port creates tables from th
 (identifier quoting, type names) stay in the engine/<database>/ modules.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -25,3 +26,13 @@ class TableDef:
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}"
+
+
+def read_named(names: list[str], read: Callable[[str, str], TableDef | None]) -> tuple[list[TableDef], list[str]]:
+    """Definitions of the named "schema.table" entries, read one by one, and the names that were not found."""
+    found, missing = [], []
+    for name in names:
+        schema, _, table = name.partition(".")
+        definition = read(schema, table) if table else None
+        (found.append(definition) if definition else missing.append(name))
+    return found, missing

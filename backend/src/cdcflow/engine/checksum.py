@@ -25,7 +25,7 @@ def canonical_checksum(endpoint: DatabaseEndpoint, schema: str, table: str, key:
                        timeout: int) -> tuple[int, str] | None:
     if endpoint.database_type == "mariadb":
         from cdcflow.engine.mariadb.session import connect, qi, qt
-        from cdcflow.engine.mariadb.source import read_table
+        from cdcflow.engine.mariadb.catalog import read_table
 
         with connect(endpoint, timeout) as conn:
             definition = read_table(conn, schema, table)

@@ -7,6 +7,7 @@ of the server, and the lists cover every database the user can see except the se
 from typing import Any
 
 from cdcflow.engine.catalog import Column, TableDef
+from cdcflow.engine.mariadb.ddl import neutral_type
 
 SYSTEM_DATABASES = ("mysql", "information_schema", "performance_schema", "sys")
 
@@ -23,6 +24,17 @@ ORDER BY 1, 2
 
 _COLUMNS = """
 SELECT c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE = 'YES', c.COLUMN_DEFAULT, c.COLUMN_KEY = 'PRI', c.DATA_TYPE
+FROM information_schema.COLUMNS c
+WHERE c.TABLE_SCHEMA = %s AND c.TABLE_NAME = %s
+ORDER BY c.ORDINAL_POSITION
+"""
+
+# A table's columns for the neutral model: a LONGTEXT with a json_valid() check is MariaDB's JSON.
+_DEFINITION = """
+SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.IS_NULLABLE = 'NO',
+       EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k
+               WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
+                 AND k.CHECK_CLAUSE LIKE CONCAT('json_valid(`', c.COLUMN_NAME, '`)'))
 FROM information_schema.COLUMNS c
 WHERE c.TABLE_SCHEMA = %s AND c.TABLE_NAME = %s
 ORDER BY c.ORDINAL_POSITION
@@ -67,26 +79,16 @@ def _default(value: str | None) -> str | None:
 
 
 def read_table(conn: Any, schema: str, table: str) -> TableDef | None:
-    """The neutral definition: column types are MariaDB's COLUMN_TYPE text (e.g. decimal(10,2), bigint(20)
-    unsigned, enum('a','b')); every MariaDB type is built in (no user-defined types exist)."""
+    """A table's neutral definition (schema = the MariaDB database), or None if it does not exist."""
     with conn.cursor() as cur:
-        cur.execute(_COLUMNS, (schema, table))
+        cur.execute(_DEFINITION, (schema, table))
         rows = cur.fetchall()
         if not rows:
             return None
         cur.execute(_PRIMARY_KEY, (schema, table))
-        pk = tuple(r[0] for r in cur.fetchall())
-    return TableDef(schema, table, tuple(Column(r[0], r[1], not r[2], True) for r in rows), pk)
-
-
-def read_tables(conn: Any, names: list[str]) -> tuple[list[TableDef], list[str]]:
-    """Definitions of the named "database.table" entries, and the names that were not found."""
-    found, missing = [], []
-    for name in names:
-        schema, _, table = name.partition(".")
-        definition = read_table(conn, schema, table) if table else None
-        if definition is None:
-            missing.append(name)
-        else:
-            found.append(definition)
-    return found, missing
+        key = tuple(r[0] for r in cur.fetchall())
+    columns = []
+    for name, data_type, column_type, not_null, is_json in rows:
+        neutral, builtin = neutral_type(data_type, column_type, bool(is_json))
+        columns.append(Column(name, neutral, bool(not_null), builtin))
+    return TableDef(schema, table, tuple(columns), key)

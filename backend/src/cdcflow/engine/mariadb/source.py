@@ -18,44 +18,11 @@ from datetime import datetime, timedelta
 import pymysql
 import pymysql.cursors
 
-from cdcflow.engine.catalog import Column, TableDef
-from cdcflow.engine.mariadb.ddl import neutral_type
+from cdcflow.engine.catalog import TableDef, read_named
+from cdcflow.engine.mariadb.catalog import read_table
 from cdcflow.engine.mariadb.session import connect, qi, qt
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.ports import CapturePoint
-
-_COLUMNS = """
-SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.IS_NULLABLE = 'NO',
-       EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k
-               WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
-                 AND k.CHECK_CLAUSE LIKE CONCAT('json_valid(`', c.COLUMN_NAME, '`)'))
-FROM information_schema.COLUMNS c
-WHERE c.TABLE_SCHEMA = %s AND c.TABLE_NAME = %s
-ORDER BY c.ORDINAL_POSITION
-"""
-
-_PRIMARY_KEY = """
-SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
-WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND CONSTRAINT_NAME = 'PRIMARY'
-ORDER BY ORDINAL_POSITION
-"""
-
-
-def read_table(conn: pymysql.Connection, schema: str, table: str) -> TableDef | None:
-    """A table's neutral definition (schema = the MariaDB database), or None if it does not exist."""
-    with conn.cursor() as cur:
-        cur.execute(_COLUMNS, (schema, table))
-        rows = cur.fetchall()
-        if not rows:
-            return None
-        cur.execute(_PRIMARY_KEY, (schema, table))
-        key = tuple(r[0] for r in cur.fetchall())
-    columns = []
-    for name, data_type, column_type, not_null, is_json in rows:
-        neutral, builtin = neutral_type(data_type, column_type, bool(is_json))
-        columns.append(Column(name, neutral, bool(not_null), builtin))
-    return TableDef(schema, table, tuple(columns), key)
-
 
 def _neutral_value(value):
     """MariaDB's Python values as the neutral model has them: TIME (a timedelta to PyMySQL) as a time of day."""
@@ -82,13 +49,8 @@ class MariaDbSource:
         return connect(self.endpoint, self.timeout, **kwargs)
 
     def read_tables(self, names: list[str]) -> tuple[list[TableDef], list[str]]:
-        found, missing = [], []
         with self._connect() as conn:
-            for name in names:
-                schema, table = name.split(".", 1)
-                definition = read_table(conn, schema, table)
-                (found.append(definition) if definition else missing.append(name))
-        return found, missing
+            return read_named(names, lambda schema, table: read_table(conn, schema, table))
 
     # Nothing to prepare: the binlog (ROW format, full row images; preflight checks them) covers every table.
     def prepare_capture(self, tables: list[TableDef], publication: str) -> bool:

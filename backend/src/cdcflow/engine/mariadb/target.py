@@ -22,7 +22,7 @@ import pymysql
 from cdcflow.engine.catalog import TableDef
 from cdcflow.engine.mariadb.ddl import UnsupportedType, create_table_sql
 from cdcflow.engine.mariadb.session import connect, qi, qt
-from cdcflow.engine.mariadb.source import read_table
+from cdcflow.engine.mariadb.catalog import read_table
 
 MAX_STATEMENT_BYTES = 4 * 1024 * 1024
 

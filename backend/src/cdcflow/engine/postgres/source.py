@@ -11,6 +11,7 @@ from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.ports import CapturePoint
 from cdcflow.engine.postgres import replication, signals
+from cdcflow.engine.catalog import read_named
 from cdcflow.engine.postgres.ddl import TableDef, read_table
 from cdcflow.engine.postgres.inspect import open_connection
 
@@ -26,13 +27,8 @@ class PostgresSource:
         return open_connection(self.endpoint, self.timeout, autocommit=True)
 
     def read_tables(self, names: list[str]) -> tuple[list[TableDef], list[str]]:
-        found, missing = [], []
         with self._connect() as conn:
-            for name in names:
-                schema, table = name.split(".", 1)
-                definition = read_table(conn, schema, table)
-                (found.append(definition) if definition else missing.append(name))
-        return found, missing
+            return read_named(names, lambda schema, table: read_table(conn, schema, table))
 
     def prepare_capture(self, tables: list[TableDef], publication: str) -> bool:
         with self._connect() as conn:
