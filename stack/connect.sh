@@ -98,7 +98,7 @@ connect_worker_start() {
     stop_daemon "$name" 60
   fi
   if ! pid_alive "$name"; then
-    port_open "$port" && die "port $port (Connect worker $i) is taken by another process; set CDCFLOW_CONNECT_PORT"
+    port_taken "$port" && die "port $port (Connect worker $i) is taken by another process; set CDCFLOW_CONNECT_PORT"
     log "starting Kafka Connect worker $i (distributed) on $HOST:$port"
     start_daemon "$name" "$LOG_DIR/$name.log" java $CONNECT_HEAP_OPTS "${JAVA_COMMON[@]}" -cp "$JARS_DIR/kafka/*" \
       "-Dkafka.logs.dir=$LOG_DIR" "-Djava.security.auth.login.config=$CONNECT_JAAS_FILE" \

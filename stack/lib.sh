@@ -51,6 +51,14 @@ secret() {
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
+# port_taken PORT: still open after up to 5 s. A daemon of ours that was just killed has a stale pid file at once but
+# may hold its listening socket a moment longer while it exits; that is not "another process".
+port_taken() {
+  local i
+  for i in $(seq 25); do port_open "$1" || return 1; sleep 0.2; done
+  return 0
+}
+
 # What each daemon's command line matches (an extended regexp): a pid file pointing at a live process that does not
 # match (the pid was reused after a kill -9 or a reboot) is stale. Next.js renames its process to next-server.
 daemon_signature() {

@@ -48,7 +48,7 @@ mdb_up() {
   mkdir -p "$MDB_HOME/tmp"
   mdb_root_cnf
   if ! pid_alive mariadb; then
-    port_open "$MARIADB_PORT" \
+    port_taken "$MARIADB_PORT" \
       && die "port $MARIADB_PORT (MariaDB) is taken by another process; set CDCFLOW_MARIADB_PORT"
     log "starting MariaDB on $HOST:$MARIADB_PORT"
     local as_user=()

@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,8 +68,15 @@ def _state(pid: int) -> str:
         return "gone"
 
 
-def kill9(name: str) -> int:
+def kill9(name: str, timeout: float = 30) -> int:
+    """kill -9 the daemon and wait until it is gone. SIGKILL is delivered at once but the exit is not: on a busy
+    machine a large process tears down for a moment, and a `stackctl up` run in that moment still sees it alive
+    (and its port taken), so does not start a new one."""
     pid = daemon_pid(name)
     assert pid is not None and alive(pid), f"{name} is not running"
     os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while alive(pid):
+        assert time.monotonic() < deadline, f"{name} (pid {pid}) still alive {timeout:.0f} s after kill -9"
+        time.sleep(0.05)
     return pid

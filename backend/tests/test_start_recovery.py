@@ -133,6 +133,10 @@ def test_api_killed_during_full_load_can_start_again_within_60_s(users, stack_en
                    what="target equal to source (row count and ordered row hash)")
         assert expected[0] == ROWS + 1
     finally:
+        # Whatever failed above, later tests need the stack's API: bring it back if it is not running.
+        if not alive(daemon_pid("api")):
+            print(stackctl("app-up").stderr[-3000:])
+            server.login()
         if pid:
             status = server.call("GET", f"/pipelines/{pid}/status")["status"]
             if status in ("RUNNING", "STARTING", "ERROR", "PAUSED"):
