@@ -72,7 +72,7 @@ def recreate(db: str) -> None:
         conn.execute(f"CREATE DATABASE {db}")
 
 
-def setup_databases() -> None:
+def setup_databases(source_commit: str) -> None:
     with psycopg.connect(dsn("postgres"), autocommit=True) as conn:
         if conn.execute("SHOW track_commit_timestamp").fetchone()[0] != "on":
             conn.execute("ALTER SYSTEM SET track_commit_timestamp = on")
@@ -97,6 +97,12 @@ def setup_databases() -> None:
                 time.sleep(0.2)
     for db in (SRC, TGT_CDCFLOW, TGT_NATIVE):
         recreate(db)
+    # The stack's cluster runs synchronous_commit = off (disposable data, stackctl). A WAL sender only sends WAL that
+    # is flushed, and with asynchronous commits the WAL writer flushes every wal_writer_delay (200 ms): every change
+    # then waits ~100-200 ms before either replication path can see it. A production source commits synchronously
+    # (PostgreSQL's default), so by default the source database does here too; both paths read the same WAL.
+    with psycopg.connect(dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {SRC} SET synchronous_commit = {source_commit}")
     for db in (SRC, TGT_NATIVE):
         with psycopg.connect(dsn(db), autocommit=True) as conn:
             conn.execute("CREATE SCHEMA bench")
@@ -469,6 +475,8 @@ def main() -> int:
     parser.add_argument("--skip-burst", action="store_true")
     parser.add_argument("--warmup-seconds", type=float, default=15)
     parser.add_argument("--burst-timeout", type=float, default=150, help="seconds one burst may take to drain")
+    parser.add_argument("--source-commit", choices=["on", "off"], default="on",
+                        help="synchronous_commit of the source database (on: PostgreSQL's default)")
     parser.add_argument("--label", default="", help="what this run's configuration is (kept in the results)")
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "cdc"))
     args = parser.parse_args()
@@ -476,7 +484,7 @@ def main() -> int:
     run_started = time.monotonic()
     api = Api()
     api.remove_old()
-    setup_databases()
+    setup_databases(args.source_commit)
     print("starting the cdcflow pipeline ...", flush=True)
     pipeline = api.start_pipeline()
     # Warm-up: a freshly started Connect worker runs interpreted Java for its first thousands of records (JIT
@@ -493,7 +501,7 @@ def main() -> int:
         socket = None
 
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": f"{os.cpu_count()} cores",
-              "label": args.label, "load_average_at_start": os.getloadavg()[0], "latency": [], "burst": []}
+              "label": args.label, "source_synchronous_commit": args.source_commit, "load_average_at_start": os.getloadavg()[0], "latency": [], "burst": []}
     next_id = 1
     for rate in [int(r) for r in args.rates.split(",")]:
         report["latency"].append(latency_phase(rate, args.seconds, next_id, pipeline, socket))
@@ -533,7 +541,8 @@ def markdown(r: dict) -> str:
 
     lines = [f"# CDC: cdcflow vs native logical replication ({r['when']})", "",
              f"{r['machine']}, load average {r['load_average_at_start']:.1f} at start, "
-             f"{r['load_average_at_end']:.1f} at end (other work shared the cores). {r['label']}", "",
+             f"{r['load_average_at_end']:.1f} at end (other work shared the cores); source database synchronous_commit = "
+             f"{r.get('source_synchronous_commit', 'off')}. {r['label']}", "",
              "| what | cdcflow | native logical replication |", "|---|---|---|"]
     for lat in r["latency"]:
         m = lat["methods"]

@@ -1,5 +1,6 @@
 """Pure logic of the engine: lifecycle transitions, undo order, resource names, connector configs, trace summary."""
 
+import re
 import uuid
 
 import pytest
@@ -78,6 +79,26 @@ def test_sink_rewrites_batches_only_with_one_record_per_key():
     if "reWriteBatchedInserts=true" in config["connection.url"]:
         assert config.get("use.reduction.buffer") == "true"
     assert int(config["connection.pool.min_size"]) <= 1 <= int(config["connection.pool.max_size"])
+
+
+def test_source_types_ride_along_only_where_the_sink_binds_by_them():
+    # Debezium splits datatype.propagate.source.type on commas and full-matches each regex, case-insensitively,
+    # against schema.table.typname; the JDBC sink reads the type for json/jsonb, arrays, ranges, inet, ... only.
+    config = source_config(ResourceNames(uuid.uuid4()), DatabaseEndpoint("postgresql", "db", 5432, "shop", "c", "pw"),
+                           ["public.t"], "ref")
+    assert "column.propagate.source.type" not in config
+    patterns = [re.compile(p, re.IGNORECASE) for p in config["datatype.propagate.source.type"].split(",")]
+
+    def propagated(name: str) -> bool:
+        return any(p.fullmatch(name) for p in patterns)
+
+    for plain in ("INT8", "int4", "INT2", "TEXT", "varchar", "BOOL", "NUMERIC", "TIMESTAMPTZ", "timestamp", "DATE",
+                  "FLOAT8"):
+        assert not propagated(f"public.t.{plain}"), plain
+    for bound in ("JSONB", "json", "_INT4", "_text", "INT4RANGE", "TSTZRANGE", "UUID", "INET", "CIDR", "MACADDR",
+                  "MONEY", "BIT", "VARBIT", "CITEXT", "BPCHAR", "TIME", "INTERVAL", "my_enum", "INT8X"):
+        assert propagated(f"public.t.{bound}"), bound
+    assert propagated("sales.orders.JSONB") and not propagated("sales.orders.int8")
 
 
 def test_trace_summary_keeps_the_exception_and_its_root_cause():

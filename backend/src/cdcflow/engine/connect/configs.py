@@ -59,6 +59,12 @@ SINK_TUNING: dict[str, str] = {
 }
 
 
+# Every PostgreSQL type name but these (pg_type.typname, any case). Java regex, matched against schema.table.type.
+_PLAIN_TYPES = ("int2", "int4", "int8", "text", "varchar", "bool", "float4", "float8", "numeric", "date", "timestamp",
+                "timestamptz")
+PLAIN_TYPES_EXCLUDED = r"(?i).+\.(?!(?:" + "|".join(_PLAIN_TYPES) + r")$)[^.]+"
+
+
 def _jdbc_host(host: str) -> str:
     """IPv6 literals go in brackets inside a JDBC URL (hosts are stored as ::1, never [::1])."""
     return f"[{host}]" if ":" in host else host
@@ -94,8 +100,12 @@ def postgres_source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tab
         "snapshot.mode": "no_data",
         # Exact numerics, scale included (1.00 stays 1.00); the sink hands the text to PostgreSQL as is.
         "decimal.handling.mode": "string",
-        # Lets the sink choose exact column types (numeric precision, varchar length).
-        "column.propagate.source.type": ".*",
+        # The source column type rides in each field's schema only where the JDBC sink reads it: the types it binds
+        # by that name (json vs jsonb, arrays, ranges, inet, macaddr, money, bit, ...). For the plain types listed
+        # below it picks the same binding without it (the target tables are cdcflow's, so the sink never writes
+        # DDL from it), and leaving it out there cut a change record of 6 plain columns from 5.5 KB to 3.5 KB: the
+        # schema is re-serialized, re-parsed and compared per record by the source, the sink and the event logger.
+        "datatype.propagate.source.type": PLAIN_TYPES_EXCLUDED,
         # Keeps the slot's confirmed LSN moving when the captured tables are quiet but the server is not (WAL is
         # per cluster): a logical message through the slot lets Debezium confirm a recent LSN, so WAL is released.
         "heartbeat.interval.ms": "5000",
