@@ -124,7 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.realtime_relay:
         # Events reach this process's sockets through PostgreSQL NOTIFY whichever logger stored them (events/relay.py);
         # the in-process logger announces its own the same way, so each event is pushed once per API process.
-        app.state.relay = RealtimeRelay(settings.database_url, app.state.realtime.publish)
+        app.state.relay = RealtimeRelay(settings.database_url, app.state.realtime.publish,
+                                        app.state.realtime.watched)
         app.state.event_logger = EventLoggerService(settings, None)  # its store NOTIFYs the relays
     else:
         app.state.relay = None

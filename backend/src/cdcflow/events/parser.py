@@ -78,6 +78,11 @@ def _topic(topic: str) -> tuple[uuid.UUID, str, str, str]:
     return pipeline_id, str(pipeline_id), match["schema"], match["table"]
 
 
+def pipeline_of_topic(topic: str) -> str:
+    """The pipeline id (text) of a change topic."""
+    return _topic(topic)[1]
+
+
 def _payload(raw: bytes | None, what: str) -> Any:
     if raw is None:
         return None

@@ -254,6 +254,10 @@ class Realtime:
             asyncio.run_coroutine_threadsafe(
                 self.sio.emit("schema_change", change, room=room_of(pipeline_id)), self.loop)
 
+    def watched(self, pipeline_id: str) -> bool:
+        """Thread-safe: a socket of this process is in the pipeline's room."""
+        return self._listening(room_of(pipeline_id))
+
     def _listening(self, room: str) -> bool:
         return bool(self.sio.manager.rooms.get("/", {}).get(room))
 

@@ -17,14 +17,21 @@ import logging
 import threading
 from collections.abc import Callable
 
+import orjson
 import psycopg
 
 from cdcflow.events.store import CHANNEL, StoredEvent
 
 logger = logging.getLogger(__name__)
 _SELECT = ("SELECT id, pipeline_id, event_type, table_name, source_lsn, latency_ms, kafka_topic, kafka_partition, "
-           "kafka_offset, started_at, run_metadata FROM pipeline_runs WHERE id = ANY(%s) AND deleted_at IS NULL "
+           "kafka_offset, started_at, run_metadata::text FROM pipeline_runs WHERE id = ANY(%s) AND deleted_at IS NULL "
            "ORDER BY id")
+
+
+def parse_note(payload: str) -> tuple[str | None, list[int]]:
+    """(pipeline id, event ids) of a notification: `<pipeline id>:<id>,<id>,...` (events/store.py)."""
+    pipeline_id, _, ids = payload.rpartition(":")
+    return pipeline_id or None, [int(i) for i in ids.split(",") if i]
 
 
 def _plain_dsn(dsn: str) -> str:
@@ -34,8 +41,12 @@ def _plain_dsn(dsn: str) -> str:
 class RealtimeRelay:
     """LISTENs on a dedicated connection (re-made when lost) and publishes what any logger stored."""
 
-    def __init__(self, dsn: str, publish: Callable[[list[StoredEvent]], None]) -> None:
-        self.dsn, self.publish = _plain_dsn(dsn), publish
+    def __init__(self, dsn: str, publish: Callable[[list[StoredEvent]], None],
+                 watched: Callable[[str], bool] = lambda pipeline_id: True) -> None:
+        # `watched`: does a socket of this process listen to the pipeline's room? Events of pipelines nobody
+        # watches here are not read back at all (at 1,000 changes/s, reading every event back, jsonb included, was
+        # a quarter of an API process's CPU, in every API process, with no browser open).
+        self.dsn, self.publish, self.watched = _plain_dsn(dsn), publish, watched
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.listening = threading.Event()
@@ -61,7 +72,9 @@ class RealtimeRelay:
                     while not self._stop.is_set():
                         ids = []
                         for note in conn.notifies(timeout=0.25):
-                            ids += [int(i) for i in note.payload.split(",") if i]
+                            pipeline_id, note_ids = parse_note(note.payload)
+                            if pipeline_id is None or self.watched(pipeline_id):
+                                ids += note_ids
                             if len(ids) >= 2000:
                                 break
                         if ids:
@@ -76,7 +89,8 @@ class RealtimeRelay:
         rows = conn.execute(_SELECT, (ids,)).fetchall()
         events = [StoredEvent(id=r[0], pipeline_id=str(r[1]), event_type=r[2], table_name=r[3], source_lsn=r[4],
                               latency_ms=r[5], kafka_topic=r[6], kafka_partition=r[7], kafka_offset=r[8],
-                              created_at=r[9].isoformat(), run_metadata=r[10]) for r in rows]
+                              created_at=r[9].isoformat(),
+                              run_metadata=None if r[10] is None else orjson.loads(r[10])) for r in rows]
         if events:
             self.relayed += len(events)
             self.publish(events)

@@ -20,12 +20,22 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg import errors
 
-from cdcflow.events.parser import ChangeEvent
+from cdcflow.events.parser import ChangeEvent, pipeline_of_topic
 
 # The cross-process channel (events/relay.py): a batch's new event ids, comma-separated, in payloads under
 # PostgreSQL's 8000-byte NOTIFY limit.
 CHANNEL = "cdcflow_events"
 MAX_PAYLOAD = 7000
+
+
+def announcements(rows: list[tuple]) -> list[str]:
+    """NOTIFY payloads for stored rows (id, kafka_topic, ...): `<pipeline id>:<id>,<id>,...`, one pipeline each, so a
+    listener reads back only the events of pipelines someone watches through it (events/relay.py)."""
+    by_pipeline: dict[str, list[int]] = {}
+    for row in rows:
+        by_pipeline.setdefault(pipeline_of_topic(row[1]), []).append(row[0])
+    return [f"{pipeline_id}:{chunk}" for pipeline_id, ids in by_pipeline.items()
+            for chunk in chunks(ids, MAX_PAYLOAD - len(pipeline_id) - 1)]
 
 
 def chunks(ids: list[int], limit: int = MAX_PAYLOAD) -> list[str]:
@@ -161,7 +171,7 @@ class EventStore:
 
     def _announce(self, conn: psycopg.Connection, rows: list[tuple]) -> None:
         if self.notify and rows:
-            for payload in chunks([row[0] for row in rows]):
+            for payload in announcements(rows):
                 conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
 
     @staticmethod
