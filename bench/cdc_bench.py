@@ -501,7 +501,8 @@ def main() -> int:
         socket = None
 
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": f"{os.cpu_count()} cores",
-              "label": args.label, "source_synchronous_commit": args.source_commit, "load_average_at_start": os.getloadavg()[0], "latency": [], "burst": []}
+              "label": args.label, "source_synchronous_commit": args.source_commit,
+              "load_average_at_start": os.getloadavg()[0], "latency": [], "burst": []}
     next_id = 1
     for rate in [int(r) for r in args.rates.split(",")]:
         report["latency"].append(latency_phase(rate, args.seconds, next_id, pipeline, socket))
@@ -541,7 +542,7 @@ def markdown(r: dict) -> str:
 
     lines = [f"# CDC: cdcflow vs native logical replication ({r['when']})", "",
              f"{r['machine']}, load average {r['load_average_at_start']:.1f} at start, "
-             f"{r['load_average_at_end']:.1f} at end (other work shared the cores); source database synchronous_commit = "
+             f"{r['load_average_at_end']:.1f} at end; source database synchronous_commit = "
              f"{r.get('source_synchronous_commit', 'off')}. {r['label']}", "",
              "| what | cdcflow | native logical replication |", "|---|---|---|"]
     for lat in r["latency"]:

@@ -22,8 +22,8 @@ from psycopg import errors
 
 from cdcflow.events.parser import ChangeEvent, pipeline_of_topic
 
-# The cross-process channel (events/relay.py): a batch's new event ids, comma-separated, in payloads under
-# PostgreSQL's 8000-byte NOTIFY limit.
+# The cross-process channel (events/relay.py): a batch's new event ids, `<pipeline id>:<id>,<id>,...` per pipeline,
+# in payloads under PostgreSQL's 8000-byte NOTIFY limit.
 CHANNEL = "cdcflow_events"
 MAX_PAYLOAD = 7000
 
