@@ -61,8 +61,8 @@ _PREFERRED_LOCK = threading.Lock()
 
 
 # One TLS context for every client of this process. httpx builds a fresh one per client by default, loading the
-# whole CA bundle (47 ms of CPU each here); with one short-lived client per health probe that was a quarter of the API's CPU at
-# 1,000 changes/s (py-spy, bench/results/cdc_levers.md). An SSLContext is safe to share between threads.
+# whole CA bundle (47 ms of CPU each here); with one short-lived client per health probe that was a quarter of the
+# API's CPU at 1,000 changes/s (py-spy, bench/results/cdc_levers.md). An SSLContext is safe to share between threads.
 _SSL_CONTEXT: ssl.SSLContext | None = None
 
 
