@@ -2,57 +2,21 @@
 // stores no event itself) and a second web app pointed at it. The browser logs in through web #2 / API #2, opens a
 // pipeline, and every change made in the source arrives on its Socket.IO connection to API #2, although the event
 // was stored by the logger of another process (the stack's API): the PostgreSQL NOTIFY relay carried it across.
-import { expect, test, type Page, type WebSocket } from "@playwright/test";
+import { expect, test, type WebSocket } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { openSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
+import { API, Api, SLOW, login, pgConnection, sql, until } from "./support";
 
-const API = process.env.CDCFLOW_API_URL ?? "http://127.0.0.1:8000";
 const API_PORT = Number(new URL(API).port);
 const WEB_PORT = Number(new URL(process.env.CDCFLOW_UI_URL ?? "http://127.0.0.1:3000").port);
 // +2: pytest's cluster tests use API_PORT + 1 for their own second process.
 const API2 = `http://127.0.0.1:${API_PORT + 2}`;
 const WEB2 = `http://127.0.0.1:${WEB_PORT + 2}`;
-const SUPER_DSN = process.env.PG_SUPERUSER_DSN ?? "";
-const PG_PASSWORD = decodeURIComponent(new URL(SUPER_DSN).password);
-const PG_PORT = Number(new URL(SUPER_DSN).port);
-const ADMIN = { username: process.env.CDCFLOW_ADMIN_USER ?? "admin", password: process.env.CDCFLOW_ADMIN_PASSWORD ?? "" };
 const RUN = Math.random().toString(16).slice(2, 8);
 const SCHEMA = `cl_${RUN}`;
 const REPO = path.resolve(__dirname, "..", "..");
 const LOG_DIR = path.join(process.env.CDCFLOW_STACK_DIR ?? path.join(REPO, ".stack"), "logs");
-const SLOW = { timeout: 60_000 };
-
-function dsn(database: string): string {
-  const url = new URL(SUPER_DSN);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function sql(database: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: dsn(database) });
-  await client.connect();
-  try { await client.query(text); } finally { await client.end(); }
-}
-
-let token = "";
-async function call(method: string, urlPath: string, body?: unknown, base = API) {
-  const res = await fetch(`${base}/api/v1${urlPath}`, { method, body: body === undefined ? undefined : JSON.stringify(body),
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" } });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** A server of ours, in its own process group (killed with everything it started), its output in the stack logs. */
 function daemon(name: string, command: string, args: string[], cwd: string, env: Record<string, string>): ChildProcess {
@@ -68,18 +32,11 @@ function stop(proc: ChildProcess | undefined): Promise<void> {
   return exited.finally(() => clearTimeout(force));
 }
 
-async function login(page: Page) {
-  await page.goto("/login");
-  await expect(page.locator("html[data-mantine-color-scheme]")).toBeAttached(SLOW);
-  await page.locator('input[name="username"]').fill(ADMIN.username);
-  await page.locator('input[name="password"]').fill(ADMIN.password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByTestId("current-user")).toHaveText(ADMIN.username, SLOW);
-}
-
 let api2: ChildProcess | undefined;
 let web2: ChildProcess | undefined;
 let pipeline = "";
+const api = new Api();
+const call = api.call;
 
 test.describe.configure({ mode: "serial" });
 test.use({ baseURL: WEB2 });
@@ -93,13 +50,10 @@ test.beforeAll(async () => {
     ["start", "--hostname", "127.0.0.1", "--port", String(WEB_PORT + 2)], path.join(REPO, "frontend"),
     { CDCFLOW_API_URL: API2, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" });
 
-  const res = await fetch(`${API}/api/v1/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(ADMIN) });
-  token = ((await res.json()) as { access_token: string }).access_token;
+  await api.login();
   await sql("demo_source", `CREATE SCHEMA ${SCHEMA}; CREATE TABLE ${SCHEMA}.items (id int PRIMARY KEY, note text);`);
-  const conn = (name: string, kind: string, database: string) => call("POST", "/connections", {
-    name, connection_type: kind, host: "127.0.0.1", port: PG_PORT, database, username: "postgres",
-    password: PG_PASSWORD });
+  const conn = (name: string, kind: string, database: string) =>
+    call("POST", "/connections", pgConnection(name, kind, database));
   const s = await conn(`cl source ${RUN}`, "source", "demo_source");
   const t = await conn(`cl target ${RUN}`, "target", "demo_target");
   expect([s.status, t.status]).toEqual([201, 201]);

@@ -2,61 +2,10 @@
 // the new views: the event inspector shows the before/after of an UPDATE this test makes, and row history lists
 // exactly this test's insert, update and delete of one key, in order.
 import { expect, test, type Page } from "@playwright/test";
-import pg from "pg";
+import { ADMIN, Api, SLOW, login, pgConnection, rows as selectRows, sql, until } from "./support";
 
-const API = process.env.CDCFLOW_API_URL ?? "http://127.0.0.1:8000";
-const SUPER_DSN = process.env.PG_SUPERUSER_DSN ?? "";
-const PG_PASSWORD = decodeURIComponent(new URL(SUPER_DSN).password);
-const PG_PORT = Number(new URL(SUPER_DSN).port);
-const ADMIN = { username: process.env.CDCFLOW_ADMIN_USER ?? "admin", password: process.env.CDCFLOW_ADMIN_PASSWORD ?? "" };
 const RUN = Math.random().toString(16).slice(2, 8);
 const SCHEMA = `i15_${RUN}`;
-// Page loads, hydration and the connectors starting take long on a busy two-core machine.
-const SLOW = { timeout: 60_000 };
-
-async function sql(database: string, text: string): Promise<void> {
-  const url = new URL(SUPER_DSN);
-  url.pathname = `/${database}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try { await client.query(text); } finally { await client.end(); }
-}
-
-async function selectRows(database: string, text: string): Promise<Record<string, unknown>[]> {
-  const url = new URL(SUPER_DSN);
-  url.pathname = `/${database}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try { return (await client.query(text)).rows; } finally { await client.end(); }
-}
-
-let token = "";
-async function call(method: string, path: string, body?: unknown, bearer = token) {
-  const res = await fetch(`${API}/api/v1${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body),
-    headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json" } });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function login(page: Page, username: string, password: string) {
-  await page.goto("/login");
-  // MantineProvider marks <html> once React runs: typing earlier could be lost to hydration.
-  await expect(page.locator("html[data-mantine-color-scheme]")).toBeAttached(SLOW);
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('input[name="password"]').fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByTestId("current-user")).toHaveText(username, SLOW);
-}
 
 async function makeUser(role: string, label: string) {
   const user = { username: `i15-${label}-${RUN}`, password: `pw-${RUN}-long-enough`, role };
@@ -72,19 +21,18 @@ async function pickOption(page: Page, label: string, option: string) {
 
 let source = "";
 let target = "";
+const api = new Api();
+const call = api.call;
 let live = "";  // the running pipeline of the inspector test, reused by the later ones
 
 test.describe.configure({ mode: "serial" });
 
 test.beforeAll(async () => {
-  const login = await fetch(`${API}/api/v1/auth/login`, { method: "POST",
-    headers: { "Content-Type": "application/json" }, body: JSON.stringify(ADMIN) });
-  token = ((await login.json()) as { access_token: string }).access_token;
+  await api.login();
   await sql("demo_source", `CREATE SCHEMA ${SCHEMA};
     CREATE TABLE ${SCHEMA}.accounts (id int PRIMARY KEY, email text NOT NULL, tier text, balance numeric(10,2));`);
-  const conn = (name: string, kind: string, database: string) => call("POST", "/connections", {
-    name, connection_type: kind, host: "127.0.0.1", port: PG_PORT, database, username: "postgres",
-    password: PG_PASSWORD });
+  const conn = (name: string, kind: string, database: string) =>
+    call("POST", "/connections", pgConnection(name, kind, database));
   const s = await conn(`i15 source ${RUN}`, "source", "demo_source");
   const t = await conn(`i15 target ${RUN}`, "target", "demo_target");
   expect(s.status).toBe(201);

@@ -8,47 +8,14 @@
 import { expect, test, type Page } from "@playwright/test";
 import { writeFileSync } from "node:fs";
 import pg from "pg";
+import { Api, dsn, login, pgConnection, sql, until } from "./support";
 
-const API = process.env.CDCFLOW_API_URL ?? "http://127.0.0.1:8000";
-const SUPER_DSN = process.env.PG_SUPERUSER_DSN ?? "";
-const PG_PASSWORD = decodeURIComponent(new URL(SUPER_DSN).password);
-const PG_PORT = Number(new URL(SUPER_DSN).port);
-const ADMIN = { username: process.env.CDCFLOW_ADMIN_USER ?? "admin", password: process.env.CDCFLOW_ADMIN_PASSWORD ?? "" };
 const RUN = Math.random().toString(16).slice(2, 8);
 const SCHEMA = `lv_${RUN}`;
 const RATE = Number(process.env.LIVE_RATE ?? 300);         // changes per second
 const SECONDS = Number(process.env.LIVE_SECONDS ?? 45);
-const SLOW = { timeout: 30_000 };
-
-function dsn(database: string): string {
-  const url = new URL(SUPER_DSN);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function sql(database: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: dsn(database) });
-  await client.connect();
-  try { await client.query(text); } finally { await client.end(); }
-}
-
-let token = "";
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${API}/api/v1${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body),
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" } });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const api = new Api();
+const call = api.call;
 
 /** Writes RATE changes a second (inserts, and updates of rows inserted before) in 10 commits a second. */
 function startStream(): { stop: () => Promise<number> } {
@@ -73,15 +40,6 @@ function startStream(): { stop: () => Promise<number> } {
     await client.end();
   })();
   return { stop: async () => { stopped = true; await done; return written; } };
-}
-
-async function login(page: Page) {
-  await page.goto("/login");
-  await expect(page.locator("html[data-mantine-color-scheme]")).toBeAttached(SLOW);
-  await page.locator('input[name="username"]').fill(ADMIN.username);
-  await page.locator('input[name="password"]').fill(ADMIN.password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByTestId("current-user")).toHaveText(ADMIN.username, SLOW);
 }
 
 /** Milliseconds from sending an input to the tab having handled it (Playwright waits for the renderer). */
@@ -118,13 +76,10 @@ test.setTimeout(600_000);
 
 test.beforeAll(async () => {
   test.setTimeout(300_000);
-  const res = await fetch(`${API}/api/v1/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(ADMIN) });
-  token = ((await res.json()) as { access_token: string }).access_token;
+  await api.login();
   await sql("demo_source", `CREATE SCHEMA ${SCHEMA}; CREATE TABLE ${SCHEMA}.items (id int PRIMARY KEY, v int, note text);`);
-  const conn = (name: string, kind: string, database: string) => call("POST", "/connections", {
-    name, connection_type: kind, host: "127.0.0.1", port: PG_PORT, database, username: "postgres",
-    password: PG_PASSWORD });
+  const conn = (name: string, kind: string, database: string) =>
+    call("POST", "/connections", pgConnection(name, kind, database));
   const s = await conn(`lv source ${RUN}`, "source", "demo_source");
   const t = await conn(`lv target ${RUN}`, "target", "demo_target");
   expect([s.status, t.status]).toEqual([201, 201]);

@@ -3,10 +3,9 @@ the MariaDB shop. A deleted order's lines are deleted first, explicitly: the Mar
 because InnoDB does not binlog cascaded deletes (see demo/mariadb_seed.py)."""
 
 import random
-import sys
-import time
 
 from cdcflow.demo.mariadb_seed import endpoint_from_dsn
+from cdcflow.demo.traffic import drive
 from cdcflow.engine.mariadb.connection import connect
 
 
@@ -32,9 +31,6 @@ def _one_change(cur, rng: random.Random, max_customer: int, max_order: int) -> s
 
 def run_traffic(dsn: str, rate: float, duration: float | None, quiet: bool = False) -> dict[str, int]:
     rng = random.Random()
-    totals = {"insert": 0, "update": 0, "delete": 0}
-    started = time.monotonic()
-    next_at = started
     conn = connect(endpoint_from_dsn(dsn), 10, autocommit=False)
     try:
         with conn.cursor() as cur:
@@ -43,24 +39,12 @@ def run_traffic(dsn: str, rate: float, duration: float | None, quiet: bool = Fal
             cur.execute("SELECT COALESCE(MAX(id), 1) FROM orders")
             (max_order,) = cur.fetchone()
             conn.commit()
-            while duration is None or time.monotonic() - started < duration:
-                totals[_one_change(cur, rng, max_customer, max_order)] += 1
+
+            def change() -> str:
+                op = _one_change(cur, rng, max_customer, max_order)
                 conn.commit()  # one transaction per change, as the PostgreSQL traffic's autocommit statements
-                next_at += 1 / rate
-                sleep = next_at - time.monotonic()
-                if sleep > 0:
-                    time.sleep(sleep)
-                done = sum(totals.values())
-                if not quiet and done % max(1, int(rate)) == 0:
-                    elapsed = time.monotonic() - started
-                    sys.stdout.write(f"\r{done:,} changes in {elapsed:,.0f} s ({done / elapsed:,.1f}/s): "
-                                     f"{totals['insert']:,} inserts, {totals['update']:,} updates, "
-                                     f"{totals['delete']:,} deletes   ")
-                    sys.stdout.flush()
-    except KeyboardInterrupt:
-        pass
+                return op
+
+            return drive(change, rate, duration, quiet)
     finally:
         conn.close()
-    if not quiet:
-        sys.stdout.write("\n")
-    return totals
