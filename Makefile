@@ -26,7 +26,7 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.stack/jars/.resolved: stack/pom.xml $(wildcard stack/maven/*/pom.xml)
+.stack/jars/.resolved: stack/pom.xml $(wildcard stack/maven/*/pom.xml) $(shell find stack/maven -name '*.java' 2>/dev/null)
 	mvn -B -q -f stack/pom.xml package
 	@touch $@
 

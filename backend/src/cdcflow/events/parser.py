@@ -1,4 +1,4 @@
-"""Parse one Debezium change event (JSON converter, with or without schemas) into a row for pipeline_runs.
+"""Parse one Debezium change event (as engine/records.py reads a record) into a row for pipeline_runs.
 
 Pure functions: no I/O, so every malformed shape is unit-tested.
 """
@@ -13,6 +13,8 @@ from hashlib import blake2b
 from typing import Any
 
 import orjson
+
+from cdcflow.engine import records
 
 OPS = {"c": "insert", "r": "insert", "u": "update", "d": "delete", "t": "truncate"}
 TOPIC = re.compile(r"^[A-Za-z0-9_-]+\.(?P<pipeline>[0-9a-fA-F-]{36})\.(?P<schema>[^.]+)\.(?P<table>.+)$")
@@ -87,13 +89,9 @@ def _payload(raw: bytes | None, what: str) -> Any:
     if raw is None:
         return None
     try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise Malformed(f"{what} is not JSON: {exc}") from None
-    # The JSON converter with schemas.enable=true wraps the data: {"schema": ..., "payload": ...}
-    if isinstance(doc, dict) and "payload" in doc and "schema" in doc:
-        return doc["payload"]
-    return doc
+        return records.payload(raw)
+    except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
+        raise Malformed(f"{what} is not a change record (not JSON, nor a schema reference and JSON): {exc}") from None
 
 
 def _cap(value: Any) -> Any:

@@ -206,10 +206,11 @@ def _start_connectors(ctx: EngineContext, connect: ConnectClient, names: Resourc
     source_ref = secrets.write(pipeline_id, "source_password", source_ep.password)
     target_ref = secrets.write(pipeline_id, "target_password", target_ep.password)
     ignored = ignored_fields(ctx, pipeline_id)
+    bootstrap = ctx.settings.kafka_bootstrap_servers
     configs = ((names.source_connector,
-                source_config(names, source_ep, tables, source_ref, signals, ctx.settings.kafka_bootstrap_servers)),
-               (names.sink_connector, sink_config(names, target_ep, topics, target_ref, ignored,
-                                                  source_type=source_ep.database_type)))
+                source_config(names, source_ep, tables, source_ref, signals=signals, bootstrap=bootstrap)),
+               (names.sink_connector, sink_config(names, target_ep, topics, target_ref, bootstrap=bootstrap,
+                                                  exclude_fields=ignored, source_type=source_ep.database_type)))
     for name, config in configs:
         existed = connect.exists(name)
         if name == names.source_connector and start_at is not None:

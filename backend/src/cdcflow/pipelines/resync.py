@@ -15,7 +15,6 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-import orjson
 from confluent_kafka import Consumer, TopicPartition
 from psycopg import sql
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from cdcflow.core.db import session_scope
 from cdcflow.core.errors import Unprocessable
 from cdcflow.engine.connect.client import ConnectClient
+from cdcflow.engine import records
 from cdcflow.engine.connect.configs import source_config
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.postgres import signals
@@ -51,7 +51,8 @@ def ensure_signals(ctx, view: PipelineView, connect: ConnectClient) -> None:
         return
     ref = ctx.secrets().write(view.id, "source_password", view.source.password)
     connect.put_config(names.source_connector, source_config(names, view.source, list(view.tables), ref,
-                                                             signals=True))
+                                                             signals=True,
+                                                             bootstrap=ctx.settings.kafka_bootstrap_servers))
     connect.wait_for_state(names.source_connector, "RUNNING", ctx.settings.connector_start_timeout_seconds)
 
 
@@ -124,8 +125,7 @@ class ResyncTracker:
             if msg.value() is None:
                 continue
             try:
-                doc = orjson.loads(msg.value())
-                self.handle(msg.topic().split(".")[1], doc.get("payload", doc))
+                self.handle(msg.topic().split(".")[1], records.payload(msg.value()))
             except Exception as exc:  # noqa: BLE001  (a malformed notification must not block the others)
                 logger.warning("notification %s@%d not understood: %s", msg.topic(), msg.offset(), exc)
         if positions:

@@ -94,12 +94,15 @@ def _reconfigure(ctx: EngineContext, pipeline_id: uuid.UUID, tables: list[str], 
     source_ref = secrets.write(pipeline_id, "source_password", view.source.password)
     target_ref = secrets.write(pipeline_id, "target_password", view.target.password)
     states = {t: s for t, s in view.tables.items() if t in tables}
+    bootstrap = ctx.settings.kafka_bootstrap_servers
     with ConnectClient.from_settings(ctx.settings, timeout=15) as connect:
         signals = "signal.data.collection" in connect.get_config(names.source_connector)
         for name, config in (
-                (names.source_connector, source_config(names, view.source, tables, source_ref, signals=signals)),
-                (names.sink_connector, sink_config(names, view.target, topics, target_ref,
-                                                   schema_sync.excluded_fields(names, states)))):
+                (names.source_connector, source_config(names, view.source, tables, source_ref, signals=signals,
+                                                       bootstrap=bootstrap)),
+                (names.sink_connector, sink_config(names, view.target, topics, target_ref, bootstrap=bootstrap,
+                                                   exclude_fields=schema_sync.excluded_fields(names, states),
+                                                   source_type=view.source.database_type))):
             connect.put_config(name, config)
             connect.wait_for_state(name, wait_for, ctx.settings.connector_start_timeout_seconds)
     return topics

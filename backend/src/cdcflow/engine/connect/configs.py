@@ -3,6 +3,7 @@ Debezium JDBC sink into PostgreSQL or MariaDB."""
 
 import re
 
+from cdcflow.engine import records
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.names import ResourceNames
 
@@ -70,11 +71,15 @@ def _jdbc_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str], password_ref: str,
-                  signals: bool = False, bootstrap: str = "") -> dict[str, str]:
+def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str], password_ref: str, *,
+                  bootstrap: str, signals: bool = False) -> dict[str, str]:
+    """The source connector of a pipeline; `bootstrap` is Kafka's, for the record converter (and MariaDB's schema
+    history)."""
     if endpoint.database_type == "mariadb":
-        return mariadb_source_config(names, endpoint, tables, password_ref, bootstrap)
-    return postgres_source_config(names, endpoint, tables, password_ref, signals)
+        config = mariadb_source_config(names, endpoint, tables, password_ref, bootstrap)
+    else:
+        config = postgres_source_config(names, endpoint, tables, password_ref, signals)
+    return {**config, **records.converter_config(bootstrap)}
 
 
 def postgres_source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str],
@@ -214,8 +219,8 @@ def _collection_format(target: DatabaseEndpoint, source_type: str) -> str:
     return "${source.db}.${source.table}" if source_type == "mariadb" else "${source.schema}.${source.table}"
 
 
-def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[str],
-                password_ref: str, exclude_fields: list[str] = (), source_type: str = "postgresql") -> dict[str, str]:
+def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[str], password_ref: str, *,
+                bootstrap: str, exclude_fields: list[str] = (), source_type: str = "postgresql") -> dict[str, str]:
     """Upserts by primary key, applies deletes and truncates; tables exist already (created from the catalog).
     `exclude_fields` (topic:column) are source columns a pipeline with the ignore policy does not copy."""
     config = {
@@ -233,6 +238,7 @@ def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[s
         "collection.name.format": _collection_format(endpoint, source_type),
         "use.time.zone": "UTC",
         **SINK_TUNING,
+        **records.converter_config(bootstrap),
     }
     if endpoint.database_type == "mariadb":
         # Quoted names: a column may be a MariaDB reserved word (blob, key, order, ...) that PostgreSQL allows.
