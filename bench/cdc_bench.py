@@ -29,7 +29,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import orjson
 import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
