@@ -38,10 +38,7 @@ SOURCE_TUNING = {
     "producer.override.max.request.size": "16777216",
 }
 
-# Measured and not kept (make bench-cdc, 100 commits/s, same machine, same hour): a 4096-record sink batch
-# (consumer.override.max.poll.records=4096, batch.size=4096) took Kafka -> target from p50 804 ms to 2,677 ms; the
-# sink keeps Debezium's batch of 500 until a burst benchmark on a machine with CPU to spare shows what larger
-# batches buy. What is kept below was measured in full bench-cdc runs, before/after (bench/results/cdc_levers.md).
+# What is kept below was measured in full bench-cdc runs, before/after (bench/results/cdc_levers.md).
 SINK_TUNING: dict[str, str] = {
     # A sink task writes through one connection at a time, but Hibernate's c3p0 pool opens 5 at start (grows to 32).
     # With 23 pipelines on the test stack that was 115 idle target connections, PostgreSQL's max_connections (200)
@@ -57,6 +54,13 @@ SINK_TUNING: dict[str, str] = {
     # update) became one INSERT ... ON CONFLICT touching a row twice, which PostgreSQL refuses. Deletes stay
     # ordered: the sink flushes pending upserts before a delete and pending deletes before an upsert.
     "use.reduction.buffer": "true",
+    # Up to 4,096 records per poll and per flush (defaults 500): the sink flushes at the end of every poll, so at a
+    # trickle a batch is what arrived, and only a backlog fills it. With lean records (engine/records.py), burst over
+    # one table: Connect CPU per change 0.117 -> 0.095 ms; over four tables no change (0.111 ms); 1,000 commits/s
+    # Kafka -> target p50 464 -> 74 ms in the same loaded hour. (Measured at load 20 in November with JSON-with-schema
+    # records, it had looked worse for latency at 100/s; that run's noise was larger than the difference.)
+    "batch.size": "4096",
+    "consumer.override.max.poll.records": "4096",
 }
 
 
