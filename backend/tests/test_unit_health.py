@@ -247,3 +247,27 @@ def test_a_deleted_pipelines_topic_is_not_an_error_of_the_logger(caplog):
     assert event_logger.stats.errors.current == {} and caplog.records == []
     event_logger._on_client_error(KafkaError(KafkaError._ALL_BROKERS_DOWN, "1/1 brokers are down"))  # noqa: SLF001
     assert "brokers are down" in event_logger.stats.errors.latest().message
+
+
+def test_a_target_minutes_behind_is_not_ok_even_while_the_sink_commits():
+    # A 200k-row UPDATE: the sink advances every pass, so it never stalls, but the target is far behind.
+    p = FakePipeline()
+    limits = HealthLimits(sink_behind=30, sink_behind_messages=1000)
+    behind = SinkProgress(NOW - 1, 50_000, 150_000, last_advance_at=NOW - 1, lag_at_advance=150_000,
+                          caught_up_at=NOW - 191)
+    report = evaluate_pipeline_health(p, healthy(p, sinks={p.id: behind}), now=NOW, limits=limits)
+    (problem,) = report.problems
+    assert (report.health, problem.code) == ("degraded", "sink_behind")
+    assert "150,000 changes behind" in problem.message and "191 s" in problem.message
+    assert problem.since.timestamp() == NOW - 191
+    # A short burst, or a handful of messages in flight, is not a claim; nor is a sink that keeps up.
+    for progress in (SinkProgress(NOW - 1, 1, 150_000, NOW - 1, 150_000, caught_up_at=NOW - 10),
+                     SinkProgress(NOW - 1, 1, 20, NOW - 1, 20, caught_up_at=NOW - 300),
+                     SinkProgress(NOW - 1, 1, 0, NOW - 1, 0, caught_up_at=NOW - 1)):
+        assert evaluate_pipeline_health(p, healthy(p, sinks={p.id: progress}), now=NOW, limits=limits).health == "ok"
+
+
+def test_sink_progress_behind_figure():
+    assert SinkProgress(NOW, 10, 0, NOW, 0, caught_up_at=NOW - 100).behind_for(NOW) == 0
+    assert SinkProgress(NOW, 10, 5, NOW, 5, caught_up_at=NOW - 100).behind_for(NOW) == 100
+    assert SinkProgress(NOW - 4, 10, 5, NOW, 5).behind_for(NOW) == 4  # never seen caught up: since first looked
