@@ -271,3 +271,20 @@ def test_sink_progress_behind_figure():
     assert SinkProgress(NOW, 10, 0, NOW, 0, caught_up_at=NOW - 100).behind_for(NOW) == 0
     assert SinkProgress(NOW, 10, 5, NOW, 5, caught_up_at=NOW - 100).behind_for(NOW) == 100
     assert SinkProgress(NOW - 4, 10, 5, NOW, 5).behind_for(NOW) == 4  # never seen caught up: since first looked
+
+
+def test_an_idle_slot_is_not_claimed_beside_the_broker_or_connect_outage_that_caused_it():
+    p = FakePipeline()
+    memory = ProblemMemory()
+    limits = HealthLimits(slot_grace=0)
+    for outage in ({"broker": Reach(False, NOW, "Kafka broker unreachable: refused")},
+                   {"connect": ConnectObservation(False, NOW, "refused")}):
+        obs = healthy(p, **outage)
+        obs.slots[p.id] = SlotObservation(NOW, exists=True, active=False, retained_bytes=MIB)
+        report = evaluate_pipeline_health(p, obs, memory, now=NOW, limits=limits)
+        assert report.health == "error" and "slot_inactive" not in codes(report), report.problems
+        assert codes(report) & {"broker_unreachable", "connect_unreachable"}
+    # The platform answering again and the slot still idle: now it is the problem to name.
+    obs = healthy(p)
+    obs.slots[p.id] = SlotObservation(NOW, exists=True, active=False, retained_bytes=MIB)
+    assert codes(evaluate_pipeline_health(p, obs, memory, now=NOW, limits=limits)) == {"slot_inactive"}

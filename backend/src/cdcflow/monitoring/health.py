@@ -167,7 +167,10 @@ def evaluate_pipeline_health(pipeline: PipelineLike, observations: Observations,
         _connectors(found, pipeline, status, observations.connect)
     if status == PipelineStatus.RUNNING and has_connectors:
         _sink(found, observations, pipeline.id, now, limits)
-        _slot_activity(found, slot, ResourceNames(pipeline.id).slot, limits)
+        # With the broker or Connect down, an idle slot is their symptom (Debezium's task stops with them): the
+        # report names the root cause only, so the first non-ok health an operator sees points at what to fix.
+        platform_down = any(o is not None and not o.ok for o in (observations.broker, observations.connect))
+        _slot_activity(found, slot, ResourceNames(pipeline.id).slot, limits, symptoms=not platform_down)
     wal = None
     if slot is not None and (slot.exists or slot.error or status in LIVE):
         wal = _wal(found, pipeline, slot, status)
@@ -273,7 +276,8 @@ def _sink(found: _Found, obs: Observations, pipeline_id: uuid.UUID, now: float, 
                   since=progress.caught_up_at)
 
 
-def _slot_activity(found: _Found, slot: SlotObservation | None, slot_name: str, limits: HealthLimits) -> None:
+def _slot_activity(found: _Found, slot: SlotObservation | None, slot_name: str, limits: HealthLimits,
+                   symptoms: bool = True) -> None:
     if slot is None:
         return
     if slot.error:
@@ -283,7 +287,7 @@ def _slot_activity(found: _Found, slot: SlotObservation | None, slot_name: str, 
         found.add("source", "slot_missing", "error", f"The replication slot {slot_name} does not exist on the "
                   "source: no changes are captured", "Reset the pipeline (a new full load and a new slot)",
                   actions=("reset",))
-    elif not slot.active:
+    elif not slot.active and symptoms:
         found.add("source", "slot_inactive", "degraded", f"The replication slot {slot_name} is not in use: "
                   "Debezium is not reading the source's changes", "Debezium reconnects by itself after a dropped "
                   "connection; if this lasts, check the source connector's task and the source's log",
