@@ -1,4 +1,4 @@
-"""Names of a pipeline's data-plane resources, all derived from its id (DESIGN.md, "Pipeline start")."""
+"""Names of a pipeline's data-plane resources, all derived from its id."""
 
 import uuid
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""The start sequence (DESIGN.md) and the stop job, run in the background by the API process.
+"""The start sequence and the stop job, run in the background by the API process.
 
 Each step commits its own state change, so /status and /progress show the truth while the job runs. A failed start
 undoes what this attempt created (connectors, slot, publication, secrets), newest first, and ends in ERROR.
