@@ -288,3 +288,34 @@ def test_an_idle_slot_is_not_claimed_beside_the_broker_or_connect_outage_that_ca
     obs = healthy(p)
     obs.slots[p.id] = SlotObservation(NOW, exists=True, active=False, retained_bytes=MIB)
     assert codes(evaluate_pipeline_health(p, obs, memory, now=NOW, limits=limits)) == {"slot_inactive"}
+
+
+def test_a_deleted_pipelines_partition_is_not_the_loggers_error():
+    # Deleting one pipeline deletes its topics; until the next rebalance revokes them, asking their watermarks fails
+    # with "unknown partition". That made every other pipeline's health read "logger cannot consume" for seconds.
+    from confluent_kafka import KafkaError, KafkaException, TopicPartition
+
+    from cdcflow.events.logger import EventLogger, LoggerConfig
+
+    class Consumer:
+        def committed(self, partitions, timeout):
+            return [TopicPartition(p.topic, p.partition, 5) for p in partitions]
+
+        def get_watermark_offsets(self, tp, timeout=None, cached=False):
+            if tp.topic == "cdcflow.deleted":
+                raise KafkaException(KafkaError(KafkaError._UNKNOWN_PARTITION, "Failed to get watermark offsets"))
+            if tp.topic == "cdcflow.broken":
+                raise KafkaException(KafkaError(KafkaError._TRANSPORT, "broker transport failure"))
+            return 0, 9
+
+    event_logger = EventLogger(LoggerConfig(bootstrap_servers="127.0.0.1:1", database_url="postgresql://x@y/z"))
+    event_logger._consumer = Consumer()  # noqa: SLF001
+    event_logger._assigned = [TopicPartition("cdcflow.deleted", 0), TopicPartition("cdcflow.live", 0)]  # noqa: SLF001
+    event_logger._refresh_lag()  # noqa: SLF001
+    assert event_logger.stats.errors.current == {}
+    status = event_logger.status()
+    assert status["total_lag"] == 4 and [p.get("gone") for p in status["assigned_partitions"]] == [True, None]
+    # Any other failure still is the logger's broker error.
+    event_logger._assigned = [TopicPartition("cdcflow.broken", 0)]  # noqa: SLF001
+    event_logger._refresh_lag()  # noqa: SLF001
+    assert "transport failure" in event_logger.stats.errors.latest().message

@@ -273,9 +273,17 @@ class EventLogger:
                     for done in consumer.committed(unknown, timeout=5):
                         self._committed[(done.topic, done.partition)] = done.offset if done.offset >= 0 else -1
                 for entry, tp in zip(partitions, assigned):
-                    low, high = consumer.get_watermark_offsets(tp, cached=True)
-                    if high < 0:  # not fetched yet: ask the broker
-                        low, high = consumer.get_watermark_offsets(tp, timeout=1, cached=False)
+                    try:
+                        low, high = consumer.get_watermark_offsets(tp, cached=True)
+                        if high < 0:  # not fetched yet: ask the broker
+                            low, high = consumer.get_watermark_offsets(tp, timeout=1, cached=False)
+                    except KafkaException as exc:
+                        if not (exc.args and getattr(exc.args[0], "code", lambda: None)() in GONE_TOPIC):
+                            raise
+                        # Its topic was deleted with its pipeline: the next rebalance revokes it. Not an error of
+                        # the logger's (it made every other pipeline's health read "cannot consume" for seconds).
+                        entry["gone"] = True
+                        continue
                     done = self._committed.get((tp.topic, tp.partition), -1)
                     position = done if done >= 0 else max(low, 0)
                     entry.update(committed=position, high_watermark=high if high >= 0 else None,
