@@ -27,6 +27,7 @@ from cdcflow.alerts.schemas import (
 from cdcflow.core.deps import (
     Actor,
     AlertManager,
+    PolicyDep,
     Reader,
     SecretBoxDep,
     SessionDep,
@@ -167,10 +168,10 @@ def delete_channel(channel_id: uuid.UUID, actor: AlertManager, session: SessionD
 
 @router.post("/channels/{channel_id}/test", response_model=TestResult)
 def test_channel(channel_id: uuid.UUID, actor: AlertManager, session: SessionDep, box: SecretBoxDep,
-                 settings: SettingsDep) -> dict[str, Any]:
+                 settings: SettingsDep, outbound: PolicyDep) -> dict[str, Any]:
     """Sends one test notification now (one attempt, the delivery timeout) and reports how it went."""
     _channel(session, actor, channel_id, AccessLevel.OPERATE)
-    return service.test_channel(session, box, settings, actor, channel_id)
+    return service.test_channel(session, box, settings, outbound, actor, channel_id)
 
 
 @router.get("/history", response_model=AlertHistory)

@@ -16,6 +16,7 @@ from cdcflow.core.config import Settings
 from cdcflow.core.crypto import SecretBox, SecretDecryptionError
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound, SecretUnavailable, Unprocessable
+from cdcflow.engine.outbound import OutboundPolicy
 from cdcflow.models import AlertChannel, AlertDelivery, AlertEvent, AlertRule, Pipeline
 
 # ------------------------------------------------------------------------------------------------- channels
@@ -87,7 +88,7 @@ def delete_channel(session: Session, actor: Actor, channel_id: uuid.UUID) -> Non
     session.delete(channel)
 
 
-def test_channel(session: Session, box: SecretBox, settings: Settings, actor: Actor,
+def test_channel(session: Session, box: SecretBox, settings: Settings, outbound: OutboundPolicy, actor: Actor,
                  channel_id: uuid.UUID) -> dict[str, Any]:
     """One attempt, now, so the operator sees the outcome; recorded like any delivery. No lock is held while it
     is sent."""
@@ -105,7 +106,8 @@ def test_channel(session: Session, box: SecretBox, settings: Settings, actor: Ac
                              status="pending")
     session.add(delivery)
     session.flush()
-    result = send(channel.kind, url, secret, payload, str(delivery.id), settings.alert_delivery_timeout_seconds)
+    result = send(channel.kind, url, secret, payload, str(delivery.id), settings.alert_delivery_timeout_seconds,
+                  outbound)
     delivery.status, delivery.attempts = ("delivered" if result.ok else "failed"), 1
     delivery.response_status, delivery.last_error = result.status_code, result.error
     delivery.delivered_at = func.now() if result.ok else None
