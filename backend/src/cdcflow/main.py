@@ -155,8 +155,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request: Request, session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
     ) -> PlainTextResponse:
-        authorize_scrape(request, session, credentials)
-        body = render_prometheus(session, app.state.offsets, app.state.event_logger, app.state.health)
+        scope = authorize_scrape(request, session, credentials)
+        body = render_prometheus(session, app.state.offsets, app.state.event_logger, app.state.health, scope)
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
     for router in API_ROUTERS:
