@@ -46,7 +46,8 @@ LEVELS = {
     ("GET", P + "/grants"): ADMIN_ONLY, ("PUT", P + "/grants/{user_id}"): ADMIN_ONLY,
     ("DELETE", P + "/grants/{user_id}"): ADMIN_ONLY, ("PUT", P + "/owner"): ADMIN_ONLY,
     ("GET", C): "view", ("PUT", C): "manage", ("DELETE", C): "manage", ("POST", C + "/test"): "operate",
-    ("GET", C + "/tables"): "view", ("GET", C + "/tables/{schema}/{table}/columns"): "view",
+    # Browsing a connection reads its database: operate, as building a pipeline on it (issue 23, finding 9).
+    ("GET", C + "/tables"): "operate", ("GET", C + "/tables/{schema}/{table}/columns"): "operate",
     ("GET", C + "/grants"): ADMIN_ONLY, ("PUT", C + "/grants/{user_id}"): ADMIN_ONLY,
     ("DELETE", C + "/grants/{user_id}"): ADMIN_ONLY, ("PUT", C + "/owner"): ADMIN_ONLY,
 }
