@@ -38,6 +38,7 @@ LEVELS = {
     ("POST", P + "/tables"): "operate", ("DELETE", P + "/tables/{table}"): "operate",
     ("POST", P + "/reset"): "operate", ("PUT", P + "/schema-policy"): "manage", ("GET", P + "/schema-changes"): "view",
     ("GET", P + "/row-history"): "view", ("POST", P + "/row-history/replay"): "operate",
+    ("POST", P + "/row-history/replay/preview"): "operate",
     ("GET", "/api/v1/monitoring/pipelines/{pipeline_id}/lsn-latency"): "view",
     ("GET", "/api/v1/monitoring/pipelines/{pipeline_id}/latency"): "view",
     ("GET", "/api/v1/monitoring/dashboard"): "view", ("GET", "/api/v1/monitoring/metrics"): "view",
@@ -132,7 +133,7 @@ def request_for(world, method: str, path: str, kind: str) -> tuple[str, dict, di
         body = {"port": world["port"]}
     elif method == "POST" and path == P + "/tables":
         body = {"table": f"public.{world['table']}"}
-    elif method == "POST" and path == P + "/row-history/replay":
+    elif method == "POST" and path in (P + "/row-history/replay", P + "/row-history/replay/preview"):
         body = {"table": f"public.{world['table']}", "key": {"id": 1}}
     elif method == "POST" and path == P + "/reset":
         body = {"confirm": world["name"]}

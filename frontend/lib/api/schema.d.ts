@@ -1102,6 +1102,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pipelines/{pipeline_id}/row-history/replay/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Replay
+         * @description What a replay of one row would write, changing nothing: the row on the source and on the target and the
+         *     columns that differ. Needs operate access to the pipeline, as the replay itself.
+         */
+        post: operations["preview_replay_api_v1_pipelines__pipeline_id__row_history_replay_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/pipelines/{pipeline_id}/row-history/replay": {
         parameters: {
             query?: never;
@@ -1473,8 +1494,8 @@ export interface components {
             truncate_count: number;
             /** Average Latency Ms */
             average_latency_ms: number | null;
-            /** Success Rate */
-            success_rate: number;
+            /** Events Pending */
+            events_pending: number;
             /** Events Produced */
             events_produced: number;
             /** Events Applied */
@@ -1998,6 +2019,25 @@ export interface components {
              * @description The actions the pipeline's status allows now (the lifecycle table in pipelines/states.py); what the caller may do also depends on `access`
              */
             allowed_actions: ("start" | "stop" | "pause" | "resume" | "restart" | "reset" | "resync" | "add_table" | "remove_table" | "delete")[];
+            /**
+             * Source Database Type
+             * @default postgresql
+             * @enum {string}
+             */
+            source_database_type: "postgresql" | "mariadb";
+            /**
+             * Target Database Type
+             * @default postgresql
+             * @enum {string}
+             */
+            target_database_type: "postgresql" | "mariadb";
+            /**
+             * Unavailable Actions
+             * @description Actions (and `schema_change_policy`) the pipeline's databases do not support yet, each with the reason to show; they are never in `allowed_actions`
+             */
+            unavailable_actions?: {
+                [key: string]: string;
+            };
         };
         /**
          * PipelineStatus
@@ -2042,6 +2082,18 @@ export interface components {
              * @default []
              */
             available_actions: string[];
+            /**
+             * Unavailable Actions
+             * @default {}
+             */
+            unavailable_actions: {
+                [key: string]: string;
+            };
+            /**
+             * Source Database Type
+             * @default postgresql
+             */
+            source_database_type: string;
             /**
              * Schema Pending
              * @default []
@@ -2183,6 +2235,40 @@ export interface components {
         RefreshRequest: {
             /** Refresh Token */
             refresh_token: string;
+        };
+        /** ReplayPreview */
+        ReplayPreview: {
+            /** Table */
+            table: string;
+            /** Key */
+            key: {
+                [key: string]: unknown;
+            };
+            /**
+             * Source
+             * @description the row on the source now (null: the source has none)
+             */
+            source: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Target
+             * @description the row on the target now (null: the target has none)
+             */
+            target: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Changed
+             * @description the columns whose values differ between source and target
+             */
+            changed: string[];
+            /**
+             * Action
+             * @description what replay would do: write the source's row, delete the target's, or nothing (they agree)
+             * @enum {string}
+             */
+            action: "upsert" | "delete" | "none";
         };
         /** ReplayRequest */
         ReplayRequest: {
@@ -10582,6 +10668,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RowHistory"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated, or the token is no longer good */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many failed logins */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (Kafka Connect, a source database) is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    preview_replay_api_v1_pipelines__pipeline_id__row_history_replay_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayPreview"];
                 };
             };
             /** @description Bad request */

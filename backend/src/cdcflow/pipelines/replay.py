@@ -152,13 +152,49 @@ def apply_to_target(conn: psycopg.Connection, table: str, key: dict[str, Any], r
     return "upserted"
 
 
-def replay_row(session: Session, ctx: EngineContext, actor: Actor, pipeline: Pipeline, table: str,
-               key: dict[str, Any]) -> dict[str, Any]:
+def _endpoints(session: Session, ctx: EngineContext, pipeline: Pipeline, table: str):
     if table not in {f"{t.schema_name}.{t.table_name}" for t in pipeline.tables}:
         raise InvalidField("table", f"{table} is not one of this pipeline's tables")
-    timeout = ctx.settings.connection_test_timeout_seconds
     source = endpoint_for(ctx.box, session.get(Connection, pipeline.source_connection_id), ctx.policy)
     target = endpoint_for(ctx.box, session.get(Connection, pipeline.target_connection_id), ctx.policy)
+    return source, target
+
+
+def read_target_row(conn: psycopg.Connection, table: str, key: dict[str, Any]) -> str | None:
+    if conn.execute("SELECT to_regclass(%s)", (_quoted(table),)).fetchone()[0] is None:
+        raise InvalidField("table", f"{table} does not exist on the target")
+    return read_source_row(conn, table, key)
+
+
+def preview_replay(session: Session, ctx: EngineContext, pipeline: Pipeline, table: str,
+                   key: dict[str, Any]) -> dict[str, Any]:
+    """What a replay would write, before it is asked for: the row on the source and on the target, the columns
+    whose values differ, and the action (upsert, delete, or none when both agree or neither has the row)."""
+    source, target = _endpoints(session, ctx, pipeline, table)
+    timeout = ctx.settings.connection_test_timeout_seconds
+    session.commit()
+    try:
+        with _connect(source, timeout, "source") as conn:
+            source_row = read_source_row(conn, table, key)
+        with _connect(target, timeout, "target") as conn:
+            target_row = read_target_row(conn, table, key)
+    except psycopg.Error as exc:
+        raise ReplayFailed(f"Reading the row failed: {str(exc).strip().splitlines()[0]}") from None
+    src = None if source_row is None else orjson.loads(source_row)
+    tgt = None if target_row is None else orjson.loads(target_row)
+    columns = list(dict.fromkeys([*(src or {}), *(tgt or {})]))
+    changed = [c for c in columns if (src or {}).get(c) != (tgt or {}).get(c)] if (src or tgt) else []
+    if src is not None:
+        action = "upsert" if changed else "none"
+    else:
+        action = "delete" if tgt is not None else "none"
+    return {"table": table, "key": key, "source": src, "target": tgt, "changed": changed, "action": action}
+
+
+def replay_row(session: Session, ctx: EngineContext, actor: Actor, pipeline: Pipeline, table: str,
+               key: dict[str, Any]) -> dict[str, Any]:
+    source, target = _endpoints(session, ctx, pipeline, table)
+    timeout = ctx.settings.connection_test_timeout_seconds
     pipeline_id: uuid.UUID = pipeline.id
     # Nothing of cdcflow's is locked while the two databases are read and written.
     session.commit()
