@@ -77,15 +77,16 @@ def markdown(r: dict) -> str:
                     ws = lat["windows"][m]
                     cells.append(f"{ws[i]['p50_ms']:,.0f} / {ws[i]['p99_ms']:,.0f}" if i < len(ws) else "")
             lines.append(f"| {i * width:.0f} | " + " | ".join(cells) + " |")
-    lines += ["", "cdcflow's latency by stage (per row; commit times from pg_xact_commit_timestamp):", "",
-              "| phase | stage | p50 ms | p99 ms | rows |", "|---|---|---|---|---|"]
+    if r["latency"]:
+        lines += ["", "cdcflow's latency by stage (per row; commit times from pg_xact_commit_timestamp):", "",
+                  "| phase | stage | p50 ms | p99 ms | rows |", "|---|---|---|---|---|"]
     for lat in r["latency"]:
         for stage, st in lat["cdcflow_stages"].items():
             lines.append(f"| {phase(lat)} | {stage} | {st['p50_ms']} | {st['p99_ms']} | {st['count']} |")
     lines += ["", "CPU per change (ms) in each phase: Connect (Debezium and the JDBC sink), Kafka, the API (which runs "
-              "the event logger) and the PostgreSQL processes working for the path (its walsender, its sink's backends, "
-              "and for cdcflow the API's and logger's backends); *stack* is their sum for the path (the bare pair has "
-              "no API; native replication is PostgreSQL only). PostgreSQL's total also holds the benchmark's own "
+              "the event logger) and the PostgreSQL processes working for the path (its walsender, its sink's "
+              "backends, and for cdcflow the API's and logger's backends); *stack* is their sum for the path (the "
+              "bare pair has no API; native replication is PostgreSQL only). PostgreSQL's total also holds the benchmark's own "
               "writer and pollers (*bench*), background processes and connections that ended during the phase "
               "(*exited*: the API's short probes among them).", "",
               "| phase | path | Connect | Kafka | API | PostgreSQL (path's) | **stack** | PostgreSQL total | bench | "
