@@ -86,9 +86,9 @@ def markdown(r: dict) -> str:
     lines += ["", "CPU per change (ms) in each phase: Connect (Debezium and the JDBC sink), Kafka, the API (which runs "
               "the event logger) and the PostgreSQL processes working for the path (its walsender, its sink's "
               "backends, and for cdcflow the API's and logger's backends); *stack* is their sum for the path (the "
-              "bare pair has no API; native replication is PostgreSQL only). PostgreSQL's total also holds the benchmark's own "
-              "writer and pollers (*bench*), background processes and connections that ended during the phase "
-              "(*exited*: the API's short probes among them).", "",
+              "bare pair has no API; native replication is PostgreSQL only). PostgreSQL's total also holds the "
+              "benchmark's own writer and pollers (*bench*), background processes and connections that ended during"
+              " the phase (*exited*: the API's short probes among them).", "",
               "| phase | path | Connect | Kafka | API | PostgreSQL (path's) | **stack** | PostgreSQL total | bench | "
               "exited |", "|---|---|---|---|---|---|---|---|---|---|"]
 
