@@ -188,6 +188,19 @@ connect_restart() {
 
 connect_down() {
   local pidfile
-  for pidfile in "$RUN_DIR"/connect-*.pid; do [ -e "$pidfile" ] && stop_daemon "$(basename "$pidfile" .pid)" 60; done
-  stop_daemon connect 60
+  for pidfile in "$RUN_DIR"/connect-*.pid; do [ -e "$pidfile" ] && connect_worker_stop "$(basename "$pidfile" .pid)"; done
+  connect_worker_stop connect
+}
+
+# A worker recording the class archive writes it as it exits: after streaming for a while that is every class of
+# Connect, Debezium, the JDBC sink and Hibernate, which took over a minute on the busy 2-core machine. It gets five
+# minutes; killed sooner, it leaves a truncated recording that the next start rejects (connect_class_archive).
+connect_worker_stop() {
+  local grace=60 pid
+  pid="$(cat "$RUN_DIR/$1.pid" 2>/dev/null)" || true
+  if [[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -q '^-XX:ArchiveClassesAtExit='; then
+    log "$1 writes Connect's class archive as it stops (once per JVM, options and jars)"
+    grace=300
+  fi
+  stop_daemon "$1" "$grace"
 }
