@@ -90,6 +90,52 @@ connect_ready() {
     grep -q 'io.cdcflow.connect.SchemaRefConverter' <<<"$plugins"
 }
 
+# The worker's JVM: heap, garbage collector, compiler settings (CDCFLOW_CONNECT_JVM_OPTS replaces them, to measure
+# others), then the options every stack JVM shares and the class path. A fresh worker runs interpreted for minutes
+# and fell seconds behind at 1,000 commits/s; what each option bought is in bench/results/cdc_levers.md.
+CONNECT_JVM_OPTS_DEFAULT="-XX:+UseG1GC -XX:MaxGCPauseMillis=50"
+# shellcheck disable=SC2206  # options are words
+CONNECT_JVM=($CONNECT_HEAP_OPTS ${CDCFLOW_CONNECT_JVM_OPTS:-$CONNECT_JVM_OPTS_DEFAULT} "${JAVA_COMMON[@]}"
+  -cp "$JARS_DIR/kafka/*")
+CONNECT_CDS_DIR="$STACK_DIR/connect/cds"
+
+# Application class data sharing (CDCFLOW_CONNECT_CDS=0 turns it off): the classes a worker loaded, parsed and
+# verified once, mapped from an archive by every later start instead of read from ~300 jars again. The first start
+# without an archive records one (-XX:ArchiveClassesAtExit, written when that worker stops: stackctl down or
+# connect-restart); later starts map it. An archive belongs to one JVM, one set of options and one set of jars
+# (its name hashes all three), so a new JDK, `make jars` or other options start a new recording; before an archive
+# is used, the JVM is asked to map it (-Xshare:on, which fails on a stale, truncated or foreign archive), and one
+# that fails is deleted and recorded again. A worker started with a broken archive would silently run without
+# sharing, never an error.
+connect_archive_key() {
+  { java -version 2>&1; printf '%s\n' "${CONNECT_JVM[@]}"
+    find -L "$JARS_DIR/kafka" "$JARS_DIR/plugins" -name '*.jar' -printf '%p %s %T@\n' | sort; } | sha1sum | cut -c1-16
+}
+
+connect_class_archive() {
+  local i="$1" archive part
+  CONNECT_CDS=()
+  [ "${CDCFLOW_CONNECT_CDS:-1}" = 1 ] || return 0
+  mkdir -p "$CONNECT_CDS_DIR"
+  archive="$CONNECT_CDS_DIR/connect-$(connect_archive_key).jsa"
+  for part in "$CONNECT_CDS_DIR"/*; do  # archives of other JVMs, options or jars, and recordings cut short
+    [ -e "$part" ] && [[ "$part" != "$archive"* ]] && rm -f "$part"
+  done
+  # A worker's recording (each worker writes its own) becomes the archive once the JVM accepts it.
+  for part in "$archive".part-*; do
+    [ -s "$archive" ] || [ ! -s "$part" ] || ! connect_archive_usable "$part" || mv -f "$part" "$archive"
+  done
+  if [ -s "$archive" ]; then
+    if connect_archive_usable "$archive"; then CONNECT_CDS=("-XX:SharedArchiveFile=$archive"); return 0; fi
+    log "Connect's class archive $archive does not map: recording a new one"
+    rm -f "$archive"
+  fi
+  rm -f "$archive.part-$i"
+  CONNECT_CDS=("-XX:ArchiveClassesAtExit=$archive.part-$i")
+}
+
+connect_archive_usable() { java "${CONNECT_JVM[@]}" -Xshare:on "-XX:SharedArchiveFile=$1" -version >/dev/null 2>&1; }
+
 connect_worker_start() {
   local i="$1" name port
   name="$(connect_name "$i")" port="$(connect_port "$i")"
@@ -101,7 +147,8 @@ connect_worker_start() {
   if ! pid_alive "$name"; then
     port_taken "$port" && die "port $port (Connect worker $i) is taken by another process; set CDCFLOW_CONNECT_PORT"
     log "starting Kafka Connect worker $i (distributed) on $HOST:$port"
-    start_daemon "$name" "$LOG_DIR/$name.log" java $CONNECT_HEAP_OPTS "${JAVA_COMMON[@]}" -cp "$JARS_DIR/kafka/*" \
+    connect_class_archive "$i"
+    start_daemon "$name" "$LOG_DIR/$name.log" java "${CONNECT_JVM[@]}" "${CONNECT_CDS[@]}" \
       "-Dkafka.logs.dir=$LOG_DIR" "-Djava.security.auth.login.config=$CONNECT_JAAS_FILE" \
       org.apache.kafka.connect.cli.ConnectDistributed "$(connect_props "$i")"
   fi
@@ -135,8 +182,27 @@ connect_up() {
   done
 }
 
+# Stops every worker and starts the group again (a fresh JVM each): the cold start make bench-cdc --cold measures.
+connect_restart() {
+  connect_down
+  connect_up
+}
+
 connect_down() {
   local pidfile
-  for pidfile in "$RUN_DIR"/connect-*.pid; do [ -e "$pidfile" ] && stop_daemon "$(basename "$pidfile" .pid)" 60; done
-  stop_daemon connect 60
+  for pidfile in "$RUN_DIR"/connect-*.pid; do [ -e "$pidfile" ] && connect_worker_stop "$(basename "$pidfile" .pid)"; done
+  connect_worker_stop connect
+}
+
+# A worker recording the class archive writes it as it exits: after streaming for a while that is every class of
+# Connect, Debezium, the JDBC sink and Hibernate, which took over a minute on the busy 2-core machine. It gets five
+# minutes; killed sooner, it leaves a truncated recording that the next start rejects (connect_class_archive).
+connect_worker_stop() {
+  local grace=60 pid
+  pid="$(cat "$RUN_DIR/$1.pid" 2>/dev/null)" || true
+  if [[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -q '^-XX:ArchiveClassesAtExit='; then
+    log "$1 writes Connect's class archive as it stops (once per JVM, options and jars)"
+    grace=300
+  fi
+  stop_daemon "$1" "$grace"
 }
