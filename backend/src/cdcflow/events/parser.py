@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from hashlib import blake2b
+from hashlib import blake2b, md5
 from typing import Any
 
 import orjson
@@ -39,9 +39,11 @@ class ChangeEvent:
     partition: int
     offset: int
     metadata: dict[str, Any]
-    source_key: str | None = None  # see source_identity
+    source_key: str | None = None  # see source_identity and kafka_identity
     # `metadata` as JSON (what pipeline_runs.run_metadata stores), serialized once by the parser.
     metadata_json: bytes = b"{}"
+    # The row's key as JSON (pipeline_runs.row_key, what row history looks up): b"null" for a keyless change.
+    row_key_json: bytes = b"null"
 
     @property
     def source_ts(self) -> datetime | None:
@@ -59,13 +61,20 @@ def source_identity(pipeline_id: uuid.UUID | str, lsn: int | str | None, tx_id: 
     (table differs), snapshot reads (key differs). Debezium's `sequence` is left out on purpose: its first part
     (the last commit LSN) comes from the restored offset after a restart, so a replay may not repeat it.
     A MariaDB event has no LSN; its binlog coordinate "file:pos:row" (the event's position and the row's index in
-    it) plays the part. None without either: such events are de-duplicated by Kafka offset only.
+    it) plays the part. None without either: parse() then falls back to kafka_identity.
     """
     if lsn is None:
         return None
     text = (f"{pipeline_id}|{lsn}|{'' if tx_id is None else tx_id}|{table}|{op}|"
             f"{orjson.dumps(key, option=orjson.OPT_SORT_KEYS, default=str).decode()}")
     return blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def kafka_identity(topic: str, partition: int, offset: int) -> str:
+    """The key of an event without a source position: its Kafka coordinates, so a batch read twice is absorbed by
+    the same unique index. md5 of "topic|partition|offset" as 32 hex digits: migration 0016 computes the same in
+    SQL for the rows stored before it."""
+    return md5(f"{topic}|{partition}|{offset}".encode()).hexdigest()
 
 
 @lru_cache(maxsize=4096)
@@ -172,7 +181,9 @@ def parse(topic: str, partition: int, offset: int, key: bytes | None, value: byt
     if len(metadata_json) > MAX_METADATA_BYTES:
         metadata = {**metadata, "before": None, "after": None, "truncated": True}
         metadata_json = orjson.dumps(metadata, default=str)
+    source_key = source_identity(pipeline_text, position, tx_id, table_name, op, key_payload) \
+        if position is not None else kafka_identity(topic, partition, offset)
     return ChangeEvent(pipeline_id, event_type, op, table_name,
                        key_payload if type(key_payload) is dict else None, lsn, tx_id, ts_ms, latency, topic,
-                       partition, offset, metadata,
-                       source_identity(pipeline_text, position, tx_id, table_name, op, key_payload), metadata_json)
+                       partition, offset, metadata, source_key, metadata_json,
+                       orjson.dumps(metadata["key"], default=str))
