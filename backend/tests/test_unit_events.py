@@ -130,3 +130,8 @@ def test_a_mariadb_change_sent_twice_has_one_identity_that_the_unique_key_holds(
 def test_a_keyless_change_has_a_json_null_row_key():
     event = parse(TOPIC, 0, 1, None, envelope("t", after=None), NOW)
     assert event.row_key_json == b"null" and event.source_key is not None
+
+
+def test_a_latency_beyond_the_column_is_capped_not_refused():
+    event = parse(TOPIC, 0, 1, None, envelope(ts_ms=1), NOW)  # a change from 1970: ~56 years "late"
+    assert event.latency_ms == 2**31 - 1

@@ -18,6 +18,7 @@ OPS = {"c": "insert", "r": "insert", "u": "update", "d": "delete", "t": "truncat
 TOPIC = re.compile(r"^[A-Za-z0-9_-]+\.(?P<pipeline>[0-9a-fA-F-]{36})\.(?P<schema>[^.]+)\.(?P<table>.+)$")
 MAX_METADATA_BYTES = 16_384
 MAX_VALUE_CHARS = 1_024
+MAX_LATENCY_MS = 2**31 - 1
 
 
 class Malformed(ValueError):
@@ -161,7 +162,8 @@ def parse(topic: str, partition: int, offset: int, key: bytes | None, value: byt
     if not isinstance(ts_ms, (int, float)) or isinstance(ts_ms, bool):
         ts_ms = None
     now_ms = time.time() * 1000 if now is None else now.timestamp() * 1000
-    latency = max(0, int(now_ms - ts_ms)) if ts_ms is not None else None
+    # pipeline_runs.latency_ms is an integer: a change replayed weeks later must not be a batch PostgreSQL refuses.
+    latency = min(max(0, int(now_ms - ts_ms)), MAX_LATENCY_MS) if ts_ms is not None else None
     key_payload = _payload(key, "key") if key is not None else None
     table_name = f"{get('schema') or topic_schema}.{get('table') or topic_table}"
     lsn, tx_id = get("lsn"), get("txId")
