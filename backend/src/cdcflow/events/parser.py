@@ -120,6 +120,8 @@ def _cap_row(row: Any) -> Any:
     """_cap for a row image without a call per column: rows are flat maps of scalars (jsonb arrives as a string),
     so only the rare long string or nested value costs more than a type check. The row is copied only if a value
     changes (the parsed document is private to this event)."""
+    if row is None:
+        return None
     if type(row) is not dict:
         return _cap(row)
     for name, value in row.items():
@@ -127,6 +129,18 @@ def _cap_row(row: Any) -> Any:
         if (kind is str and len(value) > MAX_VALUE_CHARS) or kind is dict or kind is list:
             row[name] = _cap(value)
     return row
+
+
+def _cap_key(key: Any) -> Any:
+    """_cap for a key: the key itself when nothing in it is long or nested (the usual case), so it is not copied;
+    a copy otherwise (the uncapped key is the event's primary_key)."""
+    if type(key) is dict:
+        for value in key.values():
+            kind = type(value)
+            if (kind is str and len(value) > MAX_VALUE_CHARS) or kind is dict or kind is list:
+                return _cap(key)
+        return key
+    return None if key is None else _cap(key)
 
 
 def cap_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +173,7 @@ def parse(topic: str, partition: int, offset: int, key: bytes | None, value: byt
         raise Malformed("neither before nor after present")
     get = source.get
     ts_ms = get("ts_ms")
-    if not isinstance(ts_ms, (int, float)) or isinstance(ts_ms, bool):
+    if type(ts_ms) is not int and type(ts_ms) is not float:  # bool is not a time either
         ts_ms = None
     now_ms = time.time() * 1000 if now is None else now.timestamp() * 1000
     # pipeline_runs.latency_ms is an integer: a change replayed weeks later must not be a batch PostgreSQL refuses.
@@ -173,19 +187,20 @@ def parse(topic: str, partition: int, offset: int, key: bytes | None, value: byt
     if lsn is None and get("file") and type(get("pos")) is int:  # MariaDB/MySQL: the binlog coordinate
         position = f"{get('file')}:{get('pos')}:{get('row') or 0}"
     event_type = OPS[op]
-    metadata = {"op": op, "before": _cap_row(before), "after": _cap_row(after), "key": _cap(key_payload),
-                "source": {"db": get("db"), "schema": get("schema"), "table": get("table"), "lsn": get("lsn"),
-                           "txId": get("txId"), "sequence": get("sequence"), "ts_ms": get("ts_ms"),
-                           "snapshot": get("snapshot"),
-                           **({"file": get("file"), "pos": get("pos"), "gtid": get("gtid")} if get("file") else {})},
-                "event_type": event_type}
+    source_meta = {"db": get("db"), "schema": get("schema"), "table": get("table"), "lsn": get("lsn"),
+                   "txId": get("txId"), "sequence": get("sequence"), "ts_ms": get("ts_ms"), "snapshot": get("snapshot")}
+    if get("file"):
+        source_meta["file"], source_meta["pos"], source_meta["gtid"] = get("file"), get("pos"), get("gtid")
+    key_meta = _cap_key(key_payload)
+    metadata = {"op": op, "before": _cap_row(before), "after": _cap_row(after), "key": key_meta,
+                "source": source_meta, "event_type": event_type}
     metadata_json = orjson.dumps(metadata, default=str)
     if len(metadata_json) > MAX_METADATA_BYTES:
         metadata = {**metadata, "before": None, "after": None, "truncated": True}
         metadata_json = orjson.dumps(metadata, default=str)
-    source_key = source_identity(pipeline_text, position, tx_id, table_name, op, key_payload) \
-        if position is not None else kafka_identity(topic, partition, offset)
+    source_key = (source_identity(pipeline_text, position, tx_id, table_name, op, key_payload)
+                  if position is not None else None) or kafka_identity(topic, partition, offset)
     return ChangeEvent(pipeline_id, event_type, op, table_name,
                        key_payload if type(key_payload) is dict else None, lsn, tx_id, ts_ms, latency, topic,
                        partition, offset, metadata, source_key, metadata_json,
-                       orjson.dumps(metadata["key"], default=str))
+                       orjson.dumps(key_meta, default=str))

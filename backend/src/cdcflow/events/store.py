@@ -16,13 +16,17 @@ Counters (pipeline_event_totals, _rollups, _minutes) are added per batch, from t
 this session sets cdcflow.events_counted, so the statement trigger of migration 0003 leaves them to it.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
-from psycopg import errors
+from psycopg import _cmodule, errors
 
 from cdcflow.events.parser import ChangeEvent, pipeline_of_topic
+
+# The C dumper of bytes to binary bytea (psycopg's C implementation), when installed.
+BytesBinaryDumper = getattr(_cmodule._psycopg, "BytesBinaryDumper", None) if _cmodule._psycopg else None
 
 # The cross-process channel (events/relay.py): a batch's new event ids, `<pipeline id>:<id>,<id>,...` per pipeline,
 # in payloads under PostgreSQL's 8000-byte NOTIFY limit.
@@ -75,15 +79,15 @@ RETURNING id, kafka_topic, kafka_partition, kafka_offset
 """
 
 
-IDS = "SELECT nextval(pg_get_serial_sequence('pipeline_runs', 'id')) FROM generate_series(1, %s)"
+IDS = "SELECT array_agg(nextval(pg_get_serial_sequence('pipeline_runs', 'id'))) FROM generate_series(1, %s)"
 # Binary: PostgreSQL parses no text for ids, uuids, timestamps; jsonb and uuid values go as their wire bytes
-# (jsonb: version 1, then the JSON text the parser already serialized; uuid: 16 bytes), so Python encodes nothing.
+# (jsonb: version 1, then the JSON text the parser already serialized; uuid: its 16 bytes), all dumped in C.
 DIRECT = """
 COPY pipeline_runs (id, pipeline_id, run_type, status, event_type, table_name, source_lsn, latency_ms, kafka_topic,
                     kafka_partition, kafka_offset, started_at, completed_at, run_metadata, source_key, row_key)
 FROM STDIN (FORMAT BINARY)
 """
-DIRECT_TYPES = ["int8", "uuid", "text", "text", "text", "text", "int8", "int4", "text", "int4", "int8", "timestamptz",
+DIRECT_TYPES = ["int8", "bytea", "text", "text", "text", "text", "int8", "int4", "text", "int4", "int8", "timestamptz",
                 "timestamptz", "bytea", "bytea", "bytea"]
 JSONB_VERSION = b"\x01"
 
@@ -122,22 +126,32 @@ ON CONFLICT (pipeline_id, minute, event_type) DO UPDATE SET events = m.events + 
 def counts(events: list[ChangeEvent]) -> dict[str, list]:
     """COUNT's parameters: events, latency sum and latency count per (pipeline, table, event type), sorted."""
     groups: dict[tuple, list[int]] = {}
-    for e in events:
-        group = groups.get((e.pipeline_id, e.table_name, e.event_type))
+    pipelines: dict[str, uuid.UUID] = {}
+    for e in events:  # by topic (a str hashes in C), then by pipeline
+        group = groups.get((e.topic, e.table_name, e.event_type))
         if group is None:
-            group = groups[(e.pipeline_id, e.table_name, e.event_type)] = [0, 0, 0]
+            group = groups[(e.topic, e.table_name, e.event_type)] = [0, 0, 0]
+            pipelines[e.topic] = e.pipeline_id
         group[0] += 1
         if e.latency_ms is not None:
             group[1] += e.latency_ms
             group[2] += 1
-    keys = sorted(groups, key=lambda k: (str(k[0]), k[1] or "", k[2]))
-    return {"pipelines": [k[0] for k in keys], "tables": [k[1] or "" for k in keys], "types": [k[2] for k in keys],
+    merged: dict[tuple, list[int]] = {}
+    for (topic, table, event_type), (n, latency_sum, latency_count) in groups.items():
+        total = merged.setdefault((str(pipelines[topic]), table or "", event_type), [0, 0, 0])
+        total[0], total[1], total[2] = total[0] + n, total[1] + latency_sum, total[2] + latency_count
+    keys = sorted(merged)
+    groups = merged
+    return {"pipelines": [k[0] for k in keys], "tables": [k[1] for k in keys], "types": [k[2] for k in keys],
             "events": [groups[k][0] for k in keys], "latency_sums": [groups[k][1] for k in keys],
             "latency_counts": [groups[k][2] for k in keys]}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StoredEvent:
+    """One stored event as announced and listed (slots, not frozen: thousands are made per batch, and a frozen
+    dataclass's __init__ costs a call per field)."""
+
     id: int
     pipeline_id: str
     event_type: str
@@ -176,6 +190,8 @@ class EventStore:
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self.dsn, connect_timeout=10)
+            if BytesBinaryDumper is not None:  # psycopg's default for bytea is a Python subclass: 3 calls a row
+                self._conn.adapters.register_dumper(bytes, BytesBinaryDumper)
             self._conn.execute(STAGING)
             self._conn.execute("SET cdcflow.events_counted = on")  # COUNT adds this session's batches
             self._conn.commit()
@@ -225,10 +241,10 @@ class EventStore:
         else:
             by_offset = {(e.topic, e.partition, e.offset): e for e in events}
             pairs = ((r[0], by_offset[r[1:]]) for r in rows)
-        return [StoredEvent(id=row_id, pipeline_id=str(e.pipeline_id), event_type=e.event_type,
-                            table_name=e.table_name, source_lsn=e.source_lsn, latency_ms=e.latency_ms,
-                            kafka_topic=e.topic, kafka_partition=e.partition, kafka_offset=e.offset,
-                            created_at=created, run_metadata=e.metadata) for row_id, e in pairs]
+        texts: dict[str, str] = {}  # by topic: a str's hash is cached, a UUID's is a Python call
+        return [StoredEvent(row_id, texts.get(e.topic) or texts.setdefault(e.topic, str(e.pipeline_id)),
+                            e.event_type, e.table_name, e.source_lsn, e.latency_ms, e.topic, e.partition, e.offset,
+                            created, e.metadata) for row_id, e in pairs]
 
     def _announce(self, conn: psycopg.Connection, rows: list[tuple]) -> None:
         if self.notify and rows:
@@ -238,12 +254,14 @@ class EventStore:
     @staticmethod
     def _copy_direct(conn: psycopg.Connection, events: list[ChangeEvent], now: datetime) -> list[tuple]:
         with conn.cursor() as cur:
-            ids = [r[0] for r in cur.execute(IDS, (len(events),))]
+            ids = cur.execute(IDS, (len(events),)).fetchone()[0]
+            pipelines: dict[str, bytes] = {}  # by topic; the uuid as its 16 bytes, dumped in C
             with cur.copy(DIRECT) as copy:
                 copy.set_types(DIRECT_TYPES)
                 write = copy.write_row
                 for row_id, e in zip(ids, events, strict=True):
-                    write((row_id, e.pipeline_id, "CDC", "captured", e.event_type, e.table_name, e.source_lsn,
+                    pipeline = pipelines.get(e.topic) or pipelines.setdefault(e.topic, e.pipeline_id.bytes)
+                    write((row_id, pipeline, "CDC", "captured", e.event_type, e.table_name, e.source_lsn,
                            e.latency_ms, e.topic, e.partition, e.offset, now, now, JSONB_VERSION + e.metadata_json,
                            bytes.fromhex(e.source_key), JSONB_VERSION + e.row_key_json))
         return [(row_id, e.topic, e.partition, e.offset) for row_id, e in zip(ids, events)]
