@@ -163,3 +163,33 @@ def test_counters_equal_an_aggregation_over_the_rows_through_inserts_soft_delete
         staged.close()
     assert all(counted == aggregated for counted, aggregated in final)
     assert sum(r[2] for r in final[0][0]) == sum(r[2] for r in final[0][1]) > 0
+
+
+def test_a_mariadb_change_replayed_through_kafka_is_stored_once_by_the_logger(stack_env, pipeline_id):
+    """End to end through Kafka and the logger: Debezium's MySQL connector restarted from an older binlog position
+    re-sends two changes at new offsets; the logger stores each change once and counts the copies as duplicates."""
+    from tests.kafka_support import produce
+    from tests.support import wait_until
+
+    from cdcflow.events.logger import EventLogger, LoggerConfig
+
+    topic = f"cdcflowtest.{pipeline_id}.shop.t"  # a prefix the API server's logger does not read
+    first = [(key(1), mariadb_change("c", 1, 400)), (key(2), mariadb_change("c", 2, 520)),
+             (key(1), mariadb_change("u", 1, 640))]
+    produce(stack_env["KAFKA_BOOTSTRAP_SERVERS"], topic, first + first[1:] + [(key(2), mariadb_change("d", 2, 760))])
+    logger = EventLogger(LoggerConfig(bootstrap_servers=stack_env["KAFKA_BOOTSTRAP_SERVERS"],
+                                      database_url=stack_env["DATABASE_URL"], group_id=f"test-{uuid.uuid4().hex[:8]}",
+                                      topic_regex="^" + topic.replace(".", r"\.") + "$"))
+    logger.start()
+    try:
+        wait_until(lambda: logger.stats.stored + logger.stats.duplicates >= 6, 60, interval=0.1,
+                   what="all six messages stored or absorbed")
+    finally:
+        logger.stop()
+    with psycopg.connect(stack_env["DATABASE_URL"]) as conn:
+        rows = conn.execute("SELECT event_type, row_key, kafka_offset FROM pipeline_runs WHERE kafka_topic = %s "
+                            "ORDER BY kafka_offset", (topic,)).fetchall()
+    assert rows == [("insert", {"id": 1}, 0), ("insert", {"id": 2}, 1), ("update", {"id": 1}, 2),
+                    ("delete", {"id": 2}, 5)]
+    assert (logger.stats.stored, logger.stats.duplicates) == (4, 2)
+    assert totals(stack_env, pipeline_id) == {"insert": 2, "update": 1, "delete": 1}
