@@ -66,9 +66,9 @@ def source_identity(pipeline_id: uuid.UUID | str, lsn: int | str | None, tx_id: 
     """
     if lsn is None:
         return None
-    text = (f"{pipeline_id}|{lsn}|{'' if tx_id is None else tx_id}|{table}|{op}|"
-            f"{orjson.dumps(key, option=orjson.OPT_SORT_KEYS, default=str).decode()}")
-    return blake2b(text.encode(), digest_size=16).hexdigest()
+    text = f"{pipeline_id}|{lsn}|{'' if tx_id is None else tx_id}|{table}|{op}|".encode() + \
+        orjson.dumps(key, option=orjson.OPT_SORT_KEYS, default=str)  # the same bytes as text + JSON, encoded once
+    return blake2b(text, digest_size=16).hexdigest()
 
 
 def kafka_identity(topic: str, partition: int, offset: int) -> str:
