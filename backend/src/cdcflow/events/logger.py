@@ -65,6 +65,7 @@ class EventLogger:
         # late can crash a long-lived librdkafka client (confluentinc/librdkafka#4605): ask as rarely as possible.
         self._committed: dict[tuple[str, int], int] = {}
         self._known_pipelines: set[uuid.UUID] = set()
+        self._known_topics: set[str] = set()  # topics of pipelines found to exist
         self._partitions: list[dict[str, Any]] = []
         self._lag_checked_at = 0.0
         self._lag_checked_wall: float | None = None
@@ -185,17 +186,21 @@ class EventLogger:
                 elif code != KafkaError._PARTITION_EOF:
                     self.stats.errors.report(KAFKA, f"consume: {msg.error()}")
                 continue
-            offsets[(msg.topic(), msg.partition())] = msg.offset() + 1
+            topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+            offsets[(topic, partition)] = offset + 1
             try:
-                event = parse(msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value())
+                event = parse(topic, partition, offset, msg.key(), msg.value())
             except (Malformed, ValueError) as exc:
                 self._reject(msg, str(exc))
                 continue
             if event is None:
                 self.stats.tombstones += 1
+            elif topic in self._known_topics:  # a str hashes in C, a UUID in Python
+                events.append(event)
             elif not self._pipeline_exists(store, event.pipeline_id):
                 self._reject(msg, f"no pipeline {event.pipeline_id}")
             else:
+                self._known_topics.add(topic)
                 events.append(event)
         self._settle()  # batch order: N's offsets are committed before N+1 is written
         if not offsets:
