@@ -4,7 +4,7 @@ Existing rows go to the user who created them (by username), or to nobody (admin
 `resource_type` gains 'alert_channel' and 'alert_rule' for their grants.
 
 Revision ID: 0017
-Revises: 0015 (0016 is taken by another change in flight: when both are on main, this revises 0016)
+Revises: 0016
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
