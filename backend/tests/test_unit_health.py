@@ -319,3 +319,20 @@ def test_a_deleted_pipelines_partition_is_not_the_loggers_error():
     event_logger._assigned = [TopicPartition("cdcflow.broken", 0)]  # noqa: SLF001
     event_logger._refresh_lag()  # noqa: SLF001
     assert "transport failure" in event_logger.stats.errors.latest().message
+
+
+def test_retained_wal_is_a_warning_early_on_a_small_disk():
+    # A stopped pipeline holding 242 MB of WAL, far below its 1 GiB warning, on a source with 1.5 GB free.
+    p = FakePipeline(status=PipelineStatus.STOPPED, wal_warning_bytes=1024 * MIB, wal_critical_bytes=10240 * MIB)
+    obs = healthy(p)
+    obs.slots[p.id] = SlotObservation(NOW, exists=True, active=False, wal_status="reserved",
+                                      retained_bytes=242 * 1000 * 1000, free_disk_bytes=1_500 * 1000 * 1000)
+    report = evaluate_pipeline_health(p, obs, now=NOW)
+    (problem,) = report.problems
+    assert (report.health, problem.code) == ("degraded", "wal_disk_share"), report.problems
+    assert "16% of the" in problem.message and "free on the source's disk" in problem.message
+    # Plenty of room, or too little WAL to matter: no claim.
+    for retained, free in ((242 * 1000 * 1000, 500 * 1000 ** 3), (20 * 1000 * 1000, 100 * 1000 * 1000)):
+        obs.slots[p.id] = SlotObservation(NOW, exists=True, active=False, wal_status="reserved",
+                                          retained_bytes=retained, free_disk_bytes=free)
+        assert evaluate_pipeline_health(p, obs, now=NOW).health == "ok"

@@ -21,6 +21,9 @@ from cdcflow.monitoring.observe import ConnectObservation, Reach, SinkProgress, 
 SEVERITY = {"ok": 0, "degraded": 1, "error": 2}
 LOST_SLOT_ERROR = "the source dropped the slot's WAL: resync needed"
 LIVE = (PipelineStatus.RUNNING, PipelineStatus.PAUSED)
+# Retained WAL is a warning once it takes this share of the source's free disk (and at least the floor).
+WAL_DISK_SHARE = 0.10
+WAL_DISK_FLOOR = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -333,4 +336,9 @@ def _wal(found: _Found, pipeline: PipelineLike, slot: SlotObservation, status: P
         found.add("slot", "wal_critical", "error", f"{held} {limits}", consume)
     elif retained >= pipeline.wal_warning_bytes:
         found.add("slot", "wal_warning", "degraded", f"{held} {limits}", consume)
+    elif slot.free_disk_bytes and retained >= WAL_DISK_FLOOR and retained >= WAL_DISK_SHARE * slot.free_disk_bytes:
+        # On a small disk the fixed thresholds come too late: what matters is how much of the room left it takes.
+        found.add("slot", "wal_disk_share", "degraded",
+                  f"{held}: {retained / slot.free_disk_bytes:.0%} of the {_bytes(slot.free_disk_bytes)} still free "
+                  "on the source's disk", consume)
     return figures
