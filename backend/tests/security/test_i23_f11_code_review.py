@@ -1,6 +1,7 @@
 """Issue 23, finding 11 (found by reading the code): the last-admin check locks the admins' rows, so two admins
 demoting each other at once cannot both succeed; only admins restart the shared event logger; the replay audit row
-keeps the row's key readable; /healthz does not tell the version. (Logs being mode 600: tests/test_i23_stack_hygiene.)"""
+keeps the row's key readable; /healthz does not tell the version. (Logs being mode 600:
+tests/test_i23_stack_hygiene.py.)"""
 
 import threading
 
