@@ -146,21 +146,24 @@ def test_test_flags_a_server_without_logical_wal(client, auth, stack_env):
 def test_introspection_lists_tables_and_columns(client, auth, stack_env, source_table, grant):
     cid = client.post("/api/v1/connections", json=connection_body(stack_env), headers=auth["operator"]).json()["id"]
     grant("connections", cid, "viewer")
-    tables = client.get(f"/api/v1/connections/{cid}/tables", headers=auth["viewer"])
+    # Browsing needs operate on the connection: a viewer (view at most) sees the connection, not its tables.
+    assert client.get(f"/api/v1/connections/{cid}/tables", headers=auth["viewer"]).status_code == 403
+    tables = client.get(f"/api/v1/connections/{cid}/tables", headers=auth["operator"])
     assert tables.status_code == 200
     by_name = {t["table"]: t for t in tables.json()}
     assert by_name[source_table]["schema"] == "public"
     assert by_name[source_table]["primary_key"] == ["id"]
     assert by_name[source_table]["replica_identity"] == "full"
     assert by_name[f"{source_table}_nopk"]["primary_key"] == []
-    columns = client.get(f"/api/v1/connections/{cid}/tables/public/{source_table}/columns", headers=auth["viewer"])
+    columns = client.get(f"/api/v1/connections/{cid}/tables/public/{source_table}/columns",
+                         headers=auth["operator"])
     assert columns.status_code == 200, columns.text
     assert columns.json() == [
         {"name": "id", "type": "bigint", "nullable": False, "default": None, "primary_key": True},
         {"name": "note", "type": "text", "nullable": False, "default": "'x'::text", "primary_key": False},
     ]
     missing = client.get(f"/api/v1/connections/{cid}/tables/public/nope_{uuid.uuid4().hex[:6]}/columns",
-                         headers=auth["viewer"])
+                         headers=auth["operator"])
     assert missing.status_code == 404
 
 

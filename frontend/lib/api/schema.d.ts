@@ -200,7 +200,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Tables */
+        /**
+         * List Tables
+         * @description The tables of the connection's database. Browsing needs operate on the connection, as building a pipeline
+         *     on it does; a failure to connect takes the full timeout, like Test.
+         */
         get: operations["list_tables_api_v1_connections__connection_id__tables_get"];
         put?: never;
         post?: never;
@@ -217,7 +221,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Columns */
+        /**
+         * List Columns
+         * @description One table's columns; operate on the connection, like the table list.
+         */
         get: operations["list_columns_api_v1_connections__connection_id__tables__schema___table__columns_get"];
         put?: never;
         post?: never;
@@ -601,7 +608,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Restart Event Logger */
+        /**
+         * Restart Event Logger
+         * @description Admins only: the logger is shared by every pipeline, whoever owns it.
+         */
         post: operations["restart_event_logger_api_v1_monitoring_event_logger_restart_post"];
         delete?: never;
         options?: never;
@@ -1692,8 +1702,6 @@ export interface components {
         Health: {
             /** Status */
             status: string;
-            /** Version */
-            version: string;
         };
         /** LastRun */
         LastRun: {

@@ -31,6 +31,7 @@ class Permission(str, enum.Enum):
     MANAGE_ALERTS = "alerts:manage"
     MANAGE_USERS = "users:manage"
     MANAGE_ACCESS = "access:manage"  # owners and grants of pipelines and connections
+    OPERATE_PLATFORM = "platform:operate"  # the shared plane every pipeline uses (restart the event logger)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -118,3 +119,4 @@ PipelineOperator = Annotated[Actor, Depends(require(Permission.OPERATE_PIPELINES
 UserAdmin = Annotated[Actor, Depends(require(Permission.MANAGE_USERS))]
 AccessAdmin = Annotated[Actor, Depends(require(Permission.MANAGE_ACCESS))]
 AlertManager = Annotated[Actor, Depends(require(Permission.MANAGE_ALERTS))]
+PlatformOperator = Annotated[Actor, Depends(require(Permission.OPERATE_PLATFORM))]

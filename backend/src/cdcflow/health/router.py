@@ -7,7 +7,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from cdcflow import __version__
 from cdcflow.core.db import database_answers
 
 logger = logging.getLogger(__name__)
@@ -16,7 +15,6 @@ router = APIRouter(tags=["health"])
 
 class Health(BaseModel):
     status: str
-    version: str
 
 
 class Readiness(BaseModel):
@@ -27,7 +25,7 @@ class Readiness(BaseModel):
 
 @router.get("/healthz", response_model=Health)
 def healthz() -> Health:
-    return Health(status="ok", version=__version__)
+    return Health(status="ok")  # no version: a public probe need not tell which release (and its bugs) runs
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})

@@ -216,7 +216,7 @@ def _platform(found: _Found, obs: Observations, now: float, limits: HealthLimits
         return
     if log.get("state") == "stopped":
         found.add("event-logger", "logger_stopped", "degraded", "The event logger is stopped: changes reach the "
-                  "target but are not logged", "Restart it (Monitoring page, or POST "
+                  "target but are not logged", "An admin restarts it (Monitoring page, or POST "
                   "/api/v1/monitoring/event-logger/restart)")
     elif log.get("state") == "reconnecting":
         error = log.get("current_error") or {}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from cdcflow.access.policy import scope_for, visible_pipeline_ids
 from cdcflow.audit.service import record
-from cdcflow.core.deps import PipelineOperator, Reader, SessionDep, UserAdmin
+from cdcflow.core.deps import PlatformOperator, Reader, SessionDep, UserAdmin
 from cdcflow.core.errors import ServiceUnavailable
 from cdcflow.core.validation import BIGINT_MAX
 from cdcflow.engine.postgres.inspect import EndpointUnreachable
@@ -53,7 +53,8 @@ def event_logger_status(actor: Reader, request: Request, session: SessionDep) ->
 
 
 @router.post("/event-logger/restart", response_model=EventLoggerStatus)
-def restart_event_logger(actor: PipelineOperator, request: Request, session: SessionDep) -> dict[str, Any]:
+def restart_event_logger(actor: PlatformOperator, request: Request, session: SessionDep) -> dict[str, Any]:
+    """Admins only: the logger is shared by every pipeline, whoever owns it."""
     request.app.state.event_logger.restart()
     record(session, actor, "event_logger.restart")
     return request.app.state.event_logger.status()

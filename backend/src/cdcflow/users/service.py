@@ -36,8 +36,11 @@ def create_user(session: Session, actor: Actor | str, body: UserCreate) -> User:
 
 
 def _other_active_admins(session: Session, user_id: uuid.UUID) -> int:
-    return session.scalar(select(func.count()).select_from(User).where(
-        User.role == Role.ADMIN, User.active.is_(True), User.id != user_id)) or 0
+    """Locks every active admin's row first, so two admins demoting (or deactivating, deleting) each other at once
+    are serialised: the second waits, then counts what the first left, and is refused if nobody would be left."""
+    admins = session.scalars(select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+                             .order_by(User.id).with_for_update()).all()
+    return sum(1 for admin_id in admins if admin_id != user_id)
 
 
 def update_user(session: Session, actor: Actor, user_id: uuid.UUID, body: UserUpdate) -> User:
