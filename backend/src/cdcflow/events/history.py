@@ -72,9 +72,14 @@ def changed_columns(before: dict | None, after: dict | None) -> list[str]:
 
 
 def row_history(session: Session, pipeline_id: uuid.UUID, table: str, key: dict[str, Any]) -> dict[str, Any]:
-    rows = list(session.scalars(_live_cdc(pipeline_id, table)
-                                .where(PipelineRun.row_key == cast(key, JSONB))
-                                .order_by(PipelineRun.id).limit(MAX_HISTORY + 1)))
+    # The identity index's range of this row, then a sort of its few events. Only CDC rows carry a row_key, so
+    # run_type is checked on the rows rather than in the query: with it, the (pipeline_id, id) index of live CDC rows
+    # also matches, and a planner whose statistics have not seen a new pipeline yet would walk all of its events.
+    # id + 0 likewise: ordered by id, but not by walking an index in id order.
+    rows = [r for r in session.scalars(
+        select(PipelineRun).where(PipelineRun.pipeline_id == pipeline_id, PipelineRun.table_name == table,
+                                  PipelineRun.row_key == cast(key, JSONB), PipelineRun.deleted_at.is_(None))
+        .order_by(PipelineRun.id + 0).limit(MAX_HISTORY + 1)) if r.run_type == "CDC"]
     truncated = len(rows) > MAX_HISTORY
     items = []
     for r in rows[:MAX_HISTORY]:
