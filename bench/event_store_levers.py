@@ -89,7 +89,7 @@ def run(name, indexes, fk=True, triggers=True, mt="jsonb", pycount=False, rowkey
             c.execute("CREATE TRIGGER t_skip AFTER INSERT ON pipeline_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION f_skip()")
         elif triggers:
             for fname, body in m3.FUNCTIONS.items():
-                c.execute(f"CREATE FUNCTION {fname}() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN {body} RETURN NULL; END $fn$")
+                c.execute(f"CREATE OR REPLACE FUNCTION {fname}() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN {body} RETURN NULL; END $fn$")
             for tname, (ev, ref, fn) in m3.TRIGGERS.items():
                 c.execute(f"CREATE TRIGGER {tname} AFTER {ev} ON pipeline_runs REFERENCING {ref} FOR EACH STATEMENT EXECUTE FUNCTION {fn}()")
         pass
@@ -156,6 +156,12 @@ plans = {
  "bin_json_merged_recent_ptable": dict(indexes=["merged", "recent", "ptable", "brin", "fullload", "schema"], triggers=False, fk=False, mt="json", rowkeyj=True, pycount=True, binary=True, nocompleted=True),
  "bin_jsonb_merged_recent": dict(indexes=["merged", "recent", "brin", "fullload", "schema"], triggers=False, fk=False, mt="jsonb", rowkeyj=True, pycount=True, binary=True, nocompleted=True),
  "bin_json_merged_recent_trigger_skip": dict(indexes=["merged", "recent", "brin", "fullload", "schema"], triggers="skip", fk=False, mt="json", rowkeyj=True, pycount=True, binary=True, nocompleted=True),
+ "lean_text_copy": dict(indexes=["merged", "recent", "brin", "fullload", "schema"], triggers="skip", fk=False, mt="jsonb", rowkeyj=True, pycount=True),
+ "lean_binary_copy": dict(indexes=["merged", "recent", "brin", "fullload", "schema"], triggers="skip", fk=False, mt="jsonb", rowkeyj=True, pycount=True, binary=True),
+ "lean_binary_copy_with_fk": dict(indexes=["merged", "recent", "brin", "fullload", "schema"], triggers="skip", fk=True, mt="jsonb", rowkeyj=True, pycount=True, binary=True),
+ "lean_binary_copy_plus_ptable": dict(indexes=["merged", "recent", "ptable", "brin", "fullload", "schema"], triggers="skip", fk=False, mt="jsonb", rowkeyj=True, pycount=True, binary=True),
+ "lean_binary_copy_plus_kafka_unique": dict(indexes=["merged", "kafka", "recent", "brin", "fullload", "schema"], triggers="skip", fk=False, mt="jsonb", rowkeyj=True, pycount=True, binary=True),
+ "lean_binary_copy_json": dict(indexes=["merged", "recent", "brin", "fullload", "schema"], triggers="skip", fk=False, mt="json", rowkeyj=True, pycount=True, binary=True),
  "lean_b_no_ptable": dict(indexes=["kafka_partial", "skey", "recent", "brin", "fullload", "schema", "rowkey"], triggers=False, fk=False, pycount=True, rowkey=True),
 }
 for rep in range(int(os.environ.get("REPS", "1"))):

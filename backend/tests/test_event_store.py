@@ -193,3 +193,22 @@ def test_a_mariadb_change_replayed_through_kafka_is_stored_once_by_the_logger(st
                     ("delete", {"id": 2}, 5)]
     assert (logger.stats.stored, logger.stats.duplicates) == (4, 2)
     assert totals(stack_env, pipeline_id) == {"insert": 2, "update": 1, "delete": 1}
+
+
+def test_the_careful_path_announces_each_event_with_its_own_id_across_topics(stack_env, pipeline_id):
+    """The staging path returns rows in (topic, partition, offset) order; a batch of two tables interleaved is not in
+    that order, and each announced event must still carry the id of its own row."""
+    topics = [f"cdcflow.{pipeline_id}.public.b", f"cdcflow.{pipeline_id}.public.a"]
+    batch = [parse(topics[i % 2], 0, i, key(i), change_event("c", i, table=topics[i % 2].rsplit(".", 1)[1],
+                                                            lsn=9000 + 64 * i)) for i in range(6)]
+    store = EventStore(stack_env["DATABASE_URL"], direct=False)
+    try:
+        stored = store.write(batch)
+    finally:
+        store.close()
+    with psycopg.connect(stack_env["DATABASE_URL"]) as conn:
+        ids = dict(((t, o), i) for i, t, o in conn.execute(
+            "SELECT id, kafka_topic, kafka_offset FROM pipeline_runs WHERE pipeline_id = %s", (pipeline_id,)))
+    assert len(stored) == 6
+    assert all(ids[(e.kafka_topic, e.kafka_offset)] == e.id for e in stored)
+    assert all(e.table_name == e.kafka_topic.split(".", 2)[2] for e in stored)

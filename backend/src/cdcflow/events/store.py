@@ -141,10 +141,9 @@ def counts(events: list[ChangeEvent]) -> dict[str, list]:
         total = merged.setdefault((str(pipelines[topic]), table or "", event_type), [0, 0, 0])
         total[0], total[1], total[2] = total[0] + n, total[1] + latency_sum, total[2] + latency_count
     keys = sorted(merged)
-    groups = merged
     return {"pipelines": [k[0] for k in keys], "tables": [k[1] for k in keys], "types": [k[2] for k in keys],
-            "events": [groups[k][0] for k in keys], "latency_sums": [groups[k][1] for k in keys],
-            "latency_counts": [groups[k][2] for k in keys]}
+            "events": [merged[k][0] for k in keys], "latency_sums": [merged[k][1] for k in keys],
+            "latency_counts": [merged[k][2] for k in keys]}
 
 
 @dataclass(slots=True)
@@ -213,7 +212,7 @@ class EventStore:
             return []
         conn = self._connection()
         now = datetime.now(UTC)
-        rows = None
+        rows, in_batch_order, new = None, False, []
         try:
             if self.direct:
                 try:
@@ -221,6 +220,7 @@ class EventStore:
                     conn.execute(COUNT, {**counts(events), "at": now})
                     self._announce(conn, rows)
                     conn.commit()
+                    in_batch_order = True
                 except (errors.UniqueViolation, errors.ForeignKeyViolation):
                     conn.rollback()
                     rows = None
@@ -228,19 +228,16 @@ class EventStore:
             if rows is None:
                 rows = self._copy_staged(conn, events, now)
                 by_offset = {(e.topic, e.partition, e.offset): e for e in events}
-                if rows:
-                    conn.execute(COUNT, {**counts([by_offset[r[1:]] for r in rows]), "at": now})
+                new = [by_offset[r[1:]] for r in rows]  # RETURNING's order, not the batch's
+                if new:
+                    conn.execute(COUNT, {**counts(new), "at": now})
                 self._announce(conn, rows)
                 conn.commit()
         except Exception:
             conn.rollback()
             raise
         created = now.isoformat()
-        if len(rows) == len(events):  # the direct path: every event is new, in batch order
-            pairs = zip((r[0] for r in rows), events)
-        else:
-            by_offset = {(e.topic, e.partition, e.offset): e for e in events}
-            pairs = ((r[0], by_offset[r[1:]]) for r in rows)
+        pairs = zip((r[0] for r in rows), events if in_batch_order else new)
         texts: dict[str, str] = {}  # by topic: a str's hash is cached, a UUID's is a Python call
         return [StoredEvent(row_id, texts.get(e.topic) or texts.setdefault(e.topic, str(e.pipeline_id)),
                             e.event_type, e.table_name, e.source_lsn, e.latency_ms, e.topic, e.partition, e.offset,
