@@ -8,7 +8,7 @@ STACKCTL   := stack/stackctl
 WEB_SRC    := $(shell find frontend/app frontend/lib -type f 2>/dev/null) frontend/package-lock.json \
               frontend/next.config.mjs frontend/proxy.ts frontend/tsconfig.json
 
-.PHONY: help prereqs mariadb-server install jars web-build browser stack-up stack-down up down migrate test status clean bench-fullload bench-events bench-monitoring bench-scale bench-connect-capacity bench-cdc bench-browser demo-traffic
+.PHONY: help prereqs mariadb-server install jars web-build browser stack-up stack-down up down migrate test test-unit status clean bench-fullload bench-events bench-monitoring bench-scale bench-connect-capacity bench-cdc bench-browser demo-traffic
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.stack/jars/.resolved: stack/pom.xml $(wildcard stack/maven/*/pom.xml)
+.stack/jars/.resolved: stack/pom.xml $(wildcard stack/maven/*/pom.xml) $(shell find stack/maven -name '*.java' 2>/dev/null)
 	mvn -B -q -f stack/pom.xml package
 	@touch $@
 
@@ -71,6 +71,9 @@ browser: ## Debian's Chromium for the browser tests (installed with apt when mis
 
 test: install jars web-build browser ## all backend, frontend and browser tests on a private, throwaway stack
 	@stack/run-tests.sh
+
+test-unit: $(VENV)/.installed ## the backend's unit tests only: pure logic, no stack, seconds (the converter's run in make jars)
+	cd backend && .venv/bin/pytest -q -p no:cacheprovider tests/test_unit_*.py
 
 bench-fullload: install stack-up ## benchmark: cdcflow full load vs pg_dump | psql, and MariaDB -> PG vs mariadb | psql COPY
 	$(PY) bench/fullload_bench.py $(BENCH_ARGS)

@@ -38,7 +38,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import orjson
 import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,6 +45,8 @@ sys.path.insert(0, str(REPO / "bench"))
 import cdc_bare  # noqa: E402
 from cdc_report import save  # noqa: E402
 from common import BENCH_APP, CpuSnapshot, cpu_ms_per_change, load_stack_env  # noqa: E402
+
+from cdcflow.engine import records  # noqa: E402  (change records as cdcflow's connectors write them)
 
 SRC, TGT_CDCFLOW, TGT_NATIVE = "bench_cdc_src", "bench_cdc_tgt_cdcflow", "bench_cdc_tgt_native"
 TGT_BARE = "bench_cdc_tgt_bare"
@@ -373,8 +374,7 @@ def kafka_times(topic: str, lo: int, hi: int) -> dict[int, float]:
             for msg in batch:
                 if msg.error() or msg.key() is None:
                     continue
-                key = orjson.loads(msg.key())
-                row_id = (key.get("payload") or key).get("id")
+                row_id = records.payload(msg.key()).get("id")
                 if isinstance(row_id, int) and lo <= row_id <= hi:
                     times[row_id] = float(msg.timestamp()[1])
     finally:

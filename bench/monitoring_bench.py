@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 from common import load_stack_env  # noqa: E402
 CLI = REPO / "backend" / ".venv" / "bin" / "cdcflow"
-PORT = 8099
+PORT = int(os.environ.get("BENCH_API_PORT", "8099"))
 SEED_QUERY = """
 SELECT CASE WHEN run_metadata->>'event_type' IN ('insert', 'i', 'c', 'create', 'r') THEN 'insert'
             WHEN run_metadata->>'event_type' IN ('update', 'u') THEN 'update'
@@ -53,13 +53,16 @@ def fill(dsn: str, events: int, pipelines: int, chunk: int = 500_000) -> float:
             hi = min(events, lo + chunk)
             conn.execute(f"""
                 INSERT INTO pipeline_runs (pipeline_id, run_type, status, event_type, table_name, source_lsn,
-                    latency_ms, kafka_topic, kafka_partition, kafka_offset, started_at, completed_at, run_metadata)
+                    latency_ms, kafka_topic, kafka_partition, kafka_offset, started_at, completed_at, run_metadata,
+                    row_key, source_key)
                 SELECT p.id, 'CDC', 'captured', e.kind, 'public.table_' || (g % 10), g * 128, 5 + g % 400,
                        'bench.' || p.id || '.public.table_' || (g % 10), 0, g,
                        now() - ((({events} - g) * 2592000.0 / {events}) * interval '1 second'),
                        now() - ((({events} - g) * 2592000.0 / {events}) * interval '1 second'),
                        jsonb_build_object('op', e.op, 'event_type', e.kind, 'after', jsonb_build_object('id', g),
-                                          'key', jsonb_build_object('id', g / 200))
+                                          'key', jsonb_build_object('id', g / 200)),
+                       -- what the event logger writes beside run_metadata: the row's key and the source identity
+                       jsonb_build_object('id', g / 200), md5('bench|' || g)::uuid
                 FROM generate_series({lo}, {hi - 1}) g
                 JOIN bench_pipelines p ON p.n = g % {pipelines}
                 CROSS JOIN LATERAL (SELECT CASE WHEN g % 10 < 6 THEN 'insert' WHEN g % 10 < 9 THEN 'update'

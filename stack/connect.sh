@@ -83,10 +83,11 @@ connect_anonymous_status() {
 
 connect_ready() {
   local plugins
-  plugins="$(connect_curl /connector-plugins "${1:-$CONNECT_PORT}")" || return 1
+  plugins="$(connect_curl '/connector-plugins?connectorsOnly=false' "${1:-$CONNECT_PORT}")" || return 1
   grep -q 'io.debezium.connector.postgresql.PostgresConnector' <<<"$plugins" &&
     grep -q 'io.debezium.connector.mariadb.MariaDbConnector' <<<"$plugins" &&
-    grep -q 'io.debezium.connector.jdbc.JdbcSinkConnector' <<<"$plugins"
+    grep -q 'io.debezium.connector.jdbc.JdbcSinkConnector' <<<"$plugins" &&
+    grep -q 'io.cdcflow.connect.SchemaRefConverter' <<<"$plugins"
 }
 
 # The worker's JVM: heap, garbage collector, compiler settings (CDCFLOW_CONNECT_JVM_OPTS replaces them, to measure
@@ -168,7 +169,8 @@ connect_stop_extra() {
 
 connect_up() {
   [ -d "$JARS_DIR/plugins/debezium-connector-postgres" ] && [ -d "$JARS_DIR/plugins/debezium-connector-mariadb" ] \
-    || die "Debezium jars missing; run 'make jars'"
+    && [ -f "$JARS_DIR/plugins/cdcflow-converter/cdcflow-converter.jar" ] \
+    || die "Debezium or cdcflow converter jars missing; run 'make jars'"
   connect_init
   connect_stop_extra
   local i name port anonymous
@@ -176,7 +178,7 @@ connect_up() {
   for ((i = 0; i < CONNECT_WORKERS; i++)); do connect_worker_start "$i"; done
   for ((i = 0; i < CONNECT_WORKERS; i++)); do
     name="$(connect_name "$i")" port="$(connect_port "$i")"
-    WAIT_PID_NAME="$name" wait_for "Kafka Connect worker $i on port $port (the Debezium plugins listed)" \
+    WAIT_PID_NAME="$name" wait_for "Kafka Connect worker $i on port $port (the Debezium plugins and the cdcflow converter listed)" \
       "$LOG_DIR/$name.log" connect_ready "$port"
     anonymous="$(connect_anonymous_status "$port")"
     [ "$anonymous" = 401 ] || die "Kafka Connect worker $i answers a request without credentials with $anonymous, not 401"

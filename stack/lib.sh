@@ -81,13 +81,24 @@ pid_alive() {
   sig="$(daemon_signature "$1")"
   if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
       # Only a process we started: start_daemon marks each one with CDCFLOW_STACK_DIR set to this stack directory.
-      tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CDCFLOW_STACK_DIR=$STACK_DIR" &&
-      { [ -z "$sig" ] || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE "$sig"; }; then
+      # 2>/dev/null first: a process that ends between kill -0 and here fails the redirection itself, which bash
+      # reports on stderr before any later 2>/dev/null applies ("/proc/944/environ: No such process").
+      tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qxF "CDCFLOW_STACK_DIR=$STACK_DIR" &&
+      { [ -z "$sig" ] || tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qE "$sig"; }; then
     return 0
   fi
   log "removing stale pid file of $1 (pid ${pid:-?} is gone or not ours)"
   rm -f "$pidfile"
   return 1
+}
+
+# private_logs: logs name hosts, users, tables and statements: mode 700/600 like the secrets, never world-readable.
+# chmod follows the postgres.log symlink to PostgreSQL's own log.
+private_logs() {
+  mkdir -p "$LOG_DIR" && chmod 700 "$LOG_DIR"
+  local f
+  for f in "$LOG_DIR"/*; do [ -e "$f" ] && chmod 600 "$f"; done
+  return 0
 }
 
 # daemon_crashed NAME: it was started (a pid file exists) but no longer runs.
@@ -98,11 +109,13 @@ daemon_crashed() { [ -e "$RUN_DIR/$1.pid" ] && ! pid_alive "$1"; }
 # the pid of the process that died.
 start_daemon() {
   local name="$1" logfile="$2"; shift 2
-  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  mkdir -p "$RUN_DIR"
+  private_logs
   if pid_alive "$name"; then log "$name already running (pid $(cat "$RUN_DIR/$name.pid"))"; return 0; fi
   rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.pid.tmp"
-  CDCFLOW_STACK_DIR="$STACK_DIR" setsid nohup bash -c 'echo $$ >"$0.tmp" && mv -f "$0.tmp" "$0"; exec "$@"' \
-    "$RUN_DIR/$name.pid" "$@" >>"$logfile" 2>&1 </dev/null &
+  # umask 077: the log file and whatever the daemon writes (its own logs, data) are the stack owner's only.
+  (umask 077; CDCFLOW_STACK_DIR="$STACK_DIR" setsid nohup bash -c 'echo $$ >"$0.tmp" && mv -f "$0.tmp" "$0"; exec "$@"' \
+    "$RUN_DIR/$name.pid" "$@" >>"$logfile" 2>&1 </dev/null &)
   local i
   for i in $(seq 100); do [ -s "$RUN_DIR/$name.pid" ] && return 0; sleep 0.1; done
   die "$name did not start (no pid file after 10 s); see $logfile"

@@ -1,4 +1,5 @@
-"""Test settings come from the stack's env file (written by `stack/stackctl up`); no stack, no tests."""
+"""Test settings come from the stack's env file (written by `stack/stackctl up`). Without a stack only the unit tests
+(tests/test_unit_*.py: pure logic, no server) run: `make test-unit`; any other test refuses to start."""
 
 import os
 import shlex
@@ -11,12 +12,17 @@ from tests import process_env
 REPO = Path(__file__).resolve().parents[2]
 
 
+STACK_ENV = Path(os.environ.get("CDCFLOW_STACK_DIR", REPO / ".stack")) / "env"
+
+
+def _is_unit(path: Path | str) -> bool:
+    return Path(str(path)).name.startswith("test_unit_")
+
+
 def _load_stack_env() -> None:
-    stack_dir = Path(os.environ.get("CDCFLOW_STACK_DIR", REPO / ".stack"))
-    env_file = stack_dir / "env"
-    if not env_file.exists():
-        raise pytest.UsageError(f"{env_file} not found: start the stack first (make stack-up), or run make test")
-    for line in env_file.read_text().splitlines():
+    if not STACK_ENV.exists():
+        return  # unit tests need none; pytest_ignore_collect leaves every other test out
+    for line in STACK_ENV.read_text().splitlines():
         line = line.strip()
         if line.startswith("export "):
             key, _, value = line[len("export "):].partition("=")
@@ -33,6 +39,25 @@ process_env.override("EVENT_LOGGER_ENABLED", "false")
 process_env.override("ACCESS_TOKEN_MINUTES", "60", only_if_unset=True)
 
 
+_NEEDS_STACK: list[str] = []
+
+
+def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
+    """Without a stack, only the unit tests are collected; the others are named in the summary."""
+    if STACK_ENV.exists() or collection_path.is_dir() or not collection_path.name.startswith("test_"):
+        return None
+    if _is_unit(collection_path):
+        return None
+    _NEEDS_STACK.append(collection_path.name)
+    return True
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _NEEDS_STACK:
+        terminalreporter.write_line(f"only unit tests ran: {STACK_ENV} is missing, and the other test files need the "
+                                    "stack (start it with make stack-up, or run make test)", yellow=True, bold=True)
+
+
 @pytest.fixture(scope="session")
 def stack_env() -> dict[str, str]:
     keys = ["DATABASE_URL", "PG_SUPERUSER_DSN", "PG_HOST", "PG_PORT", "KAFKA_BOOTSTRAP_SERVERS",
@@ -41,10 +66,13 @@ def stack_env() -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_login_limiter():
+def _fresh_login_limiter(request):
     """The login limiter lives in the database (one state for every API process, this process's apps included), and
     every in-process request comes from the same address ("testclient"): without a clean slate per test, the failed
     logins of earlier tests would lock later tests out. Tests of the limiter fail and succeed within themselves."""
+    if _is_unit(request.node.path):
+        yield
+        return
     import psycopg
 
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, connect_timeout=10) as conn:

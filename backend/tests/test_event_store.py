@@ -3,6 +3,7 @@ stored once, in one batch or across batches, the dashboard counters count it onc
 touched by the source-identity key."""
 
 import json
+import time
 import uuid
 
 import psycopg
@@ -71,3 +72,124 @@ def test_replayed_changes_are_stored_once_and_counted_once(stack_env, pipeline_i
     assert all(r[2] for r in rows)
     assert full_load == [(None,), (None,)]  # full-load runs carry no source key and never conflict
     assert totals(stack_env, pipeline_id) == {"insert": 4, "update": 1, "delete": 2}
+
+
+def mariadb_change(op: str, row: int, pos: int) -> bytes:
+    """A MariaDB change as Debezium's MySQL connector writes it: no lsn, the binlog coordinate instead."""
+    image = {"id": row, "name": f"row {row}"}
+    return json.dumps({"payload": {
+        "op": op, "before": image if op in ("u", "d") else None, "after": None if op == "d" else image,
+        "source": {"db": "shop", "table": "t", "file": "mysql-bin.000002", "pos": pos, "row": 0, "gtid": None,
+                   "ts_ms": int(time.time() * 1000)}}, "schema": {}}).encode()
+
+
+def test_a_replayed_mariadb_change_is_stored_once(stack_env, pipeline_id):
+    topic = f"cdcflow.{pipeline_id}.shop.t"
+    changes = [("c", 1, 400), ("c", 2, 520), ("u", 1, 640), ("d", 2, 760)]
+
+    def batch(first_offset: int, chosen=changes):
+        return [parse(topic, 0, first_offset + i, key(row), mariadb_change(op, row, pos))
+                for i, (op, row, pos) in enumerate(chosen)]
+
+    store = EventStore(stack_env["DATABASE_URL"])
+    try:
+        assert len(store.write(batch(0))) == 4
+        # Debezium restarted from an older binlog position: the same changes at new Kafka offsets, then a new one.
+        stored = store.write(batch(100, changes[2:] + [("u", 1, 880)]))
+        assert [(e.event_type, e.kafka_offset) for e in stored] == [("update", 102)]
+        assert store.write(batch(100, changes[2:] + [("u", 1, 880)])) == []  # and the batch read twice
+    finally:
+        store.close()
+    with psycopg.connect(stack_env["DATABASE_URL"]) as conn:
+        rows = conn.execute("SELECT source_lsn, row_key, kafka_offset FROM pipeline_runs WHERE pipeline_id = %s "
+                            "ORDER BY id", (pipeline_id,)).fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [(None, {"id": 1}, 0), (None, {"id": 2}, 1), (None, {"id": 1}, 2),
+                                                  (None, {"id": 2}, 3), (None, {"id": 1}, 102)]
+    assert totals(stack_env, pipeline_id) == {"insert": 2, "update": 2, "delete": 1}
+
+
+COUNTED = "run_type = 'CDC' AND deleted_at IS NULL AND event_type IS NOT NULL AND pipeline_id = %(p)s"
+
+
+def counters_and_rows(conn, pipeline_id) -> list[tuple[list, list]]:
+    """Each counter table beside the same aggregation over the rows it counts: (counters, aggregation) pairs."""
+    p = {"p": pipeline_id}
+    q = lambda sql: sorted(tuple(r) for r in conn.execute(sql, p).fetchall())  # noqa: E731
+    return [
+        (q("SELECT table_name, event_type, events, latency_sum_ms, latency_count FROM pipeline_event_totals "
+           "WHERE pipeline_id = %(p)s AND events <> 0"),
+         q(f"SELECT coalesce(table_name, ''), event_type, count(*), coalesce(sum(latency_ms), 0), count(latency_ms) "
+           f"FROM pipeline_runs WHERE {COUNTED} GROUP BY 1, 2")),
+        (q("SELECT bucket, table_name, event_type, events, latency_sum_ms FROM pipeline_event_rollups "
+           "WHERE pipeline_id = %(p)s AND events <> 0"),
+         q(f"SELECT date_trunc('hour', started_at), coalesce(table_name, ''), event_type, count(*), "
+           f"coalesce(sum(latency_ms), 0) FROM pipeline_runs WHERE {COUNTED} GROUP BY 1, 2, 3")),
+        (q("SELECT minute, event_type, events, latency_count FROM pipeline_event_minutes "
+           "WHERE pipeline_id = %(p)s AND events <> 0"),
+         q(f"SELECT date_trunc('minute', started_at), event_type, count(*), count(latency_ms) FROM pipeline_runs "
+           f"WHERE {COUNTED} GROUP BY 1, 2")),
+    ]
+
+
+def test_counters_equal_an_aggregation_over_the_rows_through_inserts_soft_deletes_and_purges(stack_env,
+                                                                                             pipeline_id):
+    """The store counts its batches itself (one statement per batch, the insert trigger stands aside for it); other
+    writers, soft deletes and purges are counted by the triggers. After each, every counter equals the SQL
+    aggregation over the live CDC rows."""
+    store, staged = EventStore(stack_env["DATABASE_URL"]), EventStore(stack_env["DATABASE_URL"], direct=False)
+    try:
+        ops = "ccuud"
+        assert len(store.write(events(pipeline_id, [(ops[i % 5], i, 5000 + 64 * i) for i in range(300)], 0))) == 300
+        # The careful path: a batch half replays, half new (only the new half is counted).
+        assert len(staged.write(events(pipeline_id, [(ops[i % 5], i, 5000 + 64 * i) for i in range(250, 400)],
+                                       1000))) == 100
+        with psycopg.connect(stack_env["DATABASE_URL"]) as conn:
+            # Another writer of CDC rows (no source key): the insert trigger counts it.
+            conn.execute("INSERT INTO pipeline_runs (pipeline_id, run_type, status, event_type, table_name, "
+                         "latency_ms, started_at, run_metadata) SELECT %s, 'CDC', 'captured', 'update', 'public.u', "
+                         "g, now() - interval '2 hours', '{\"event_type\": \"update\"}' FROM generate_series(1, 40) g",
+                         (pipeline_id,))
+            conn.commit()
+            assert all(counted == aggregated for counted, aggregated in counters_and_rows(conn, pipeline_id))
+            conn.execute("UPDATE pipeline_runs SET deleted_at = now() WHERE pipeline_id = %s AND id %% 3 = 0",
+                         (pipeline_id,))
+            conn.commit()
+            assert all(counted == aggregated for counted, aggregated in counters_and_rows(conn, pipeline_id))
+            conn.execute("DELETE FROM pipeline_runs WHERE pipeline_id = %s AND id %% 4 = 1", (pipeline_id,))
+            conn.commit()
+            final = counters_and_rows(conn, pipeline_id)
+    finally:
+        store.close()
+        staged.close()
+    assert all(counted == aggregated for counted, aggregated in final)
+    assert sum(r[2] for r in final[0][0]) == sum(r[2] for r in final[0][1]) > 0
+
+
+def test_a_mariadb_change_replayed_through_kafka_is_stored_once_by_the_logger(stack_env, pipeline_id):
+    """End to end through Kafka and the logger: Debezium's MySQL connector restarted from an older binlog position
+    re-sends two changes at new offsets; the logger stores each change once and counts the copies as duplicates."""
+    from tests.kafka_support import produce
+    from tests.support import wait_until
+
+    from cdcflow.events.logger import EventLogger, LoggerConfig
+
+    topic = f"cdcflowtest.{pipeline_id}.shop.t"  # a prefix the API server's logger does not read
+    first = [(key(1), mariadb_change("c", 1, 400)), (key(2), mariadb_change("c", 2, 520)),
+             (key(1), mariadb_change("u", 1, 640))]
+    produce(stack_env["KAFKA_BOOTSTRAP_SERVERS"], topic, first + first[1:] + [(key(2), mariadb_change("d", 2, 760))])
+    logger = EventLogger(LoggerConfig(bootstrap_servers=stack_env["KAFKA_BOOTSTRAP_SERVERS"],
+                                      database_url=stack_env["DATABASE_URL"], group_id=f"test-{uuid.uuid4().hex[:8]}",
+                                      topic_regex="^" + topic.replace(".", r"\.") + "$"))
+    logger.start()
+    try:
+        wait_until(lambda: logger.stats.stored + logger.stats.duplicates >= 6, 60, interval=0.1,
+                   what="all six messages stored or absorbed")
+    finally:
+        logger.stop()
+    with psycopg.connect(stack_env["DATABASE_URL"]) as conn:
+        rows = conn.execute("SELECT event_type, row_key, kafka_offset FROM pipeline_runs WHERE kafka_topic = %s "
+                            "ORDER BY kafka_offset", (topic,)).fetchall()
+    assert rows == [("insert", {"id": 1}, 0), ("insert", {"id": 2}, 1), ("update", {"id": 1}, 2),
+                    ("delete", {"id": 2}, 5)]
+    assert (logger.stats.stored, logger.stats.duplicates) == (4, 2)
+    assert totals(stack_env, pipeline_id) == {"insert": 2, "update": 1, "delete": 1}

@@ -38,6 +38,7 @@ LEVELS = {
     ("POST", P + "/tables"): "operate", ("DELETE", P + "/tables/{table}"): "operate",
     ("POST", P + "/reset"): "operate", ("PUT", P + "/schema-policy"): "manage", ("GET", P + "/schema-changes"): "view",
     ("GET", P + "/row-history"): "view", ("POST", P + "/row-history/replay"): "operate",
+    ("POST", P + "/row-history/replay/preview"): "operate",
     ("GET", "/api/v1/monitoring/pipelines/{pipeline_id}/lsn-latency"): "view",
     ("GET", "/api/v1/monitoring/pipelines/{pipeline_id}/latency"): "view",
     ("GET", "/api/v1/monitoring/dashboard"): "view", ("GET", "/api/v1/monitoring/metrics"): "view",
@@ -46,7 +47,8 @@ LEVELS = {
     ("GET", P + "/grants"): ADMIN_ONLY, ("PUT", P + "/grants/{user_id}"): ADMIN_ONLY,
     ("DELETE", P + "/grants/{user_id}"): ADMIN_ONLY, ("PUT", P + "/owner"): ADMIN_ONLY,
     ("GET", C): "view", ("PUT", C): "manage", ("DELETE", C): "manage", ("POST", C + "/test"): "operate",
-    ("GET", C + "/tables"): "view", ("GET", C + "/tables/{schema}/{table}/columns"): "view",
+    # Browsing a connection reads its database: operate, as building a pipeline on it (issue 23, finding 9).
+    ("GET", C + "/tables"): "operate", ("GET", C + "/tables/{schema}/{table}/columns"): "operate",
     ("GET", C + "/grants"): ADMIN_ONLY, ("PUT", C + "/grants/{user_id}"): ADMIN_ONLY,
     ("DELETE", C + "/grants/{user_id}"): ADMIN_ONLY, ("PUT", C + "/owner"): ADMIN_ONLY,
 }
@@ -131,7 +133,7 @@ def request_for(world, method: str, path: str, kind: str) -> tuple[str, dict, di
         body = {"port": world["port"]}
     elif method == "POST" and path == P + "/tables":
         body = {"table": f"public.{world['table']}"}
-    elif method == "POST" and path == P + "/row-history/replay":
+    elif method == "POST" and path in (P + "/row-history/replay", P + "/row-history/replay/preview"):
         body = {"table": f"public.{world['table']}", "key": {"id": 1}}
     elif method == "POST" and path == P + "/reset":
         body = {"confirm": world["name"]}

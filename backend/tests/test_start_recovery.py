@@ -2,6 +2,7 @@
 be started again at once (target exact). Also: full-load progress for a table without statistics."""
 
 import os
+import threading
 import time
 import uuid
 
@@ -15,15 +16,16 @@ from cdcflow.core.db import session_scope
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.fullload.copier import open_snapshot_reader
 from cdcflow.engine.fullload.estimate import estimate_rows
-from cdcflow.engine.jobs import JobRunner
+from cdcflow.engine.jobs import Cancelled, JobRunner
 from cdcflow.engine.leases import JobLeases
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.postgres.ddl import read_table
 from cdcflow.pipelines.watchdog import JobWatchdog
 from cdcflow.engine.context import EngineContext
+from cdcflow.pipelines.states import fire
 from cdcflow.pipelines.status import table_percent
 from tests.stack_support import alive, daemon_pid, kill9, stackctl
-from tests.support import connect, dsn_for, table_fingerprint, wait_until
+from tests.support import connect, connect_client, dsn_for, table_fingerprint, wait_until
 from tests.test_connections import connection_body, superuser_password
 
 pytestmark = pytest.mark.timeout(600)
@@ -285,3 +287,61 @@ def test_row_estimates_without_statistics_are_counted_in_the_snapshot(stack_env)
 ])
 def test_table_percent(state, copied, estimated, expected):
     assert table_percent(state, copied, estimated) == expected
+
+
+# ---------------------------------------------------------------------------- a stop pressed during a start
+
+
+@pytest.mark.parametrize("asked_from", ["this process", "another process"])
+def test_a_start_about_to_succeed_does_not_overtake_the_stop_that_cancelled_it(app, lapsed, asked_from):
+    make, watchdog, _ = lapsed
+    ctx = watchdog.ctx
+    pid = make("STARTING", "COMPLETED", "0 seconds")
+    with session_scope(app.state.session_factory) as session:
+        session.execute(text("UPDATE pipeline_jobs SET owner = :me WHERE pipeline_id = :id"),
+                        {"me": ctx.leases.owner, "id": pid})
+    cancel = threading.Event()
+    if asked_from == "this process":
+        cancel.set()
+    else:  # the stop route of another API process: the lease's flag, committed under the pipeline's row lock
+        with session_scope(app.state.session_factory) as session:
+            ctx.leases.request_cancel(session, uuid.UUID(pid))
+    with pytest.raises(Cancelled):
+        ctx.finish(uuid.UUID(pid), lambda p: fire(p, "started"), cancel=cancel)
+    row = pipeline_row(app, pid)
+    assert row["status"] == "STARTING" and row["owner"] == ctx.leases.owner, row
+
+
+def test_stop_while_the_connectors_start_ends_stopped_with_nothing_left(users, stack_env):
+    schema = f"cxl_{uuid.uuid4().hex[:8]}"
+    source = connect(dsn_for(stack_env["PG_SUPERUSER_DSN"], "demo_source"))
+    source.execute(f"CREATE SCHEMA {schema}")
+    source.execute(f"CREATE TABLE {schema}.t (id int PRIMARY KEY, note text)")
+    server = Server(users)
+    pid = None
+    try:
+        src = server.call("POST", "/connections", 201, json=connection_body(stack_env))["id"]
+        tgt = server.call("POST", "/connections", 201,
+                          json=connection_body(stack_env, "target", "demo_target"))["id"]
+        pid = server.call("POST", "/pipelines", 201, json={
+            "name": f"cxl-{uuid.uuid4().hex[:8]}", "mode": "cdc_only", "source_connection_id": src,
+            "target_connection_id": tgt, "tables": [f"{schema}.t"]})["id"]
+        server.call("POST", f"/pipelines/{pid}/start", 202)
+        # The window this test is about: the load is done and the connectors are being created and waited on.
+        wait_until(lambda: (p := server.call("GET", f"/pipelines/{pid}"))["cdc_status"] == "STARTING"
+                   or p["status"] != "STARTING", 120, interval=0.05, what="the connectors starting")
+        stopped = server.call("POST", f"/pipelines/{pid}/stop", 202)
+        final = wait_until(lambda: p if (p := server.call("GET", f"/pipelines/{pid}"))["status"] in
+                           ("STOPPED", "RUNNING", "ERROR") else None, 120, what="the start job's end")
+        assert final["status"] == "STOPPED", final
+        if stopped["status"] == "STARTING":  # the stop cancelled the start: what the attempt created is undone
+            assert not slot_exists(source, pid)
+            names = ResourceNames(uuid.UUID(pid))
+            with connect_client() as client:
+                connectors = client.connectors()
+            assert names.source_connector not in connectors and names.sink_connector not in connectors
+    finally:
+        if pid is not None:
+            server.http.delete(f"/pipelines/{pid}", params={"force": "true"})
+        source.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        source.close()

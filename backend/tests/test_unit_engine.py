@@ -56,8 +56,9 @@ def test_resource_names_fit_postgres_identifiers():
 def test_connector_configs_reference_secrets_and_never_hold_the_password():
     endpoint = DatabaseEndpoint("postgresql", "db.local", 5432, "shop", "cdc", "s3cret!", "public", "require")
     names = ResourceNames(uuid.uuid4())
-    src = source_config(names, endpoint, ["public.orders", "sales.order_items"], "${dir:/x:source_password}")
-    sink = sink_config(names, endpoint, ["t1"], "${dir:/x:target_password}")
+    src = source_config(names, endpoint, ["public.orders", "sales.order_items"], "${dir:/x:source_password}",
+                        bootstrap="k:9092")
+    sink = sink_config(names, endpoint, ["t1"], "${dir:/x:target_password}", bootstrap="k:9092")
     assert "s3cret!" not in repr(src) + repr(sink) + repr(endpoint)
     assert src["table.include.list"] == r"public\.orders,sales\.order_items"
     assert src["snapshot.mode"] == "no_data" and src["publication.autocreate.mode"] == "disabled"
@@ -67,7 +68,7 @@ def test_connector_configs_reference_secrets_and_never_hold_the_password():
 
 def test_sink_url_brackets_an_ipv6_host():
     endpoint = DatabaseEndpoint("postgresql", "2001:db8::5", 5432, "shop", "cdc", "pw")
-    url = sink_config(ResourceNames(uuid.uuid4()), endpoint, ["t1"], "ref")["connection.url"]
+    url = sink_config(ResourceNames(uuid.uuid4()), endpoint, ["t1"], "ref", bootstrap="k:9092")["connection.url"]
     assert url.startswith("jdbc:postgresql://[2001:db8::5]:5432/shop?")
 
 
@@ -75,7 +76,7 @@ def test_sink_rewrites_batches_only_with_one_record_per_key():
     # A multi-row INSERT ... ON CONFLICT may not touch a row twice: rewriting batches is safe only when the
     # reduction buffer keeps one record per key in a batch.
     endpoint = DatabaseEndpoint("postgresql", "db", 5432, "shop", "cdc", "pw")
-    config = sink_config(ResourceNames(uuid.uuid4()), endpoint, ["t1"], "ref")
+    config = sink_config(ResourceNames(uuid.uuid4()), endpoint, ["t1"], "ref", bootstrap="k:9092")
     if "reWriteBatchedInserts=true" in config["connection.url"]:
         assert config.get("use.reduction.buffer") == "true"
     assert int(config["connection.pool.min_size"]) <= 1 <= int(config["connection.pool.max_size"])
@@ -85,7 +86,7 @@ def test_source_types_ride_along_only_where_the_sink_binds_by_them():
     # Debezium splits datatype.propagate.source.type on commas and full-matches each regex, case-insensitively,
     # against schema.table.typname; the JDBC sink reads the type for json/jsonb, arrays, ranges, inet, ... only.
     config = source_config(ResourceNames(uuid.uuid4()), DatabaseEndpoint("postgresql", "db", 5432, "shop", "c", "pw"),
-                           ["public.t"], "ref")
+                           ["public.t"], "ref", bootstrap="k:9092")
     assert "column.propagate.source.type" not in config
     patterns = [re.compile(p, re.IGNORECASE) for p in config["datatype.propagate.source.type"].split(",")]
 

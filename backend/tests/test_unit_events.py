@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cdcflow.events.parser import MAX_METADATA_BYTES, Malformed, parse
+from cdcflow.events.parser import MAX_METADATA_BYTES, Malformed, kafka_identity, parse
 
 PID = uuid.uuid4()
 TOPIC = f"cdcflow.{PID}.public.orders"
@@ -92,6 +92,46 @@ def test_changes_sharing_an_lsn_stay_distinct():
     assert len(set(keys)) == len(keys)
 
 
-def test_events_without_an_lsn_have_no_source_identity():
+def test_events_without_a_source_position_are_identified_by_their_kafka_coordinates():
     event = parse(TOPIC, 0, 1, None, envelope(lsn=None), NOW)
-    assert event.source_key is None and event.source_lsn is None
+    assert event.source_lsn is None
+    # The same message read twice keys the same (a batch read again is absorbed); another offset keys apart.
+    assert event.source_key == kafka_identity(TOPIC, 0, 1) == parse(TOPIC, 0, 1, None, envelope(lsn=None), NOW).source_key
+    assert parse(TOPIC, 0, 2, None, envelope(lsn=None), NOW).source_key != event.source_key
+
+
+def mariadb(op="c", pos=4321, row=0, file="mysql-bin.000003", key_id=7):
+    """A MariaDB change as Debezium's MySQL connector writes it: no lsn, a binlog coordinate instead."""
+    before = {"id": key_id} if op in ("u", "d") else None
+    return envelope(op, before=before, after=None if op == "d" else {"id": key_id}, lsn=None, txId=None,
+                    file=file, pos=pos, row=row, gtid="0-1-42")
+
+
+def test_a_mariadb_change_sent_twice_has_one_identity_that_the_unique_key_holds():
+    """MariaDB events have no LSN, so an identity unique only together with source_lsn absorbed nothing for them
+    (NULLs never conflict). The identity is the binlog coordinate, and it is the whole of what must be unique."""
+    key = json.dumps({"id": 7}).encode()
+    first = parse(TOPIC, 0, 10, key, mariadb(), NOW)
+    replay = parse(TOPIC, 0, 4711, key, mariadb(), NOW)  # Debezium resumed from an older offset: a new Kafka offset
+    assert first.source_lsn is None and first.source_key is not None
+    assert (first.source_key, first.row_key_json) == (replay.source_key, replay.row_key_json) == \
+        (first.source_key, b'{"id":7}')
+    # Other rows of the same binlog event, other events, other files, other ops key apart.
+    others = [parse(TOPIC, 0, 10, key, mariadb(row=1), NOW), parse(TOPIC, 0, 10, key, mariadb(pos=4400), NOW),
+              parse(TOPIC, 0, 10, key, mariadb(file="mysql-bin.000004"), NOW),
+              parse(TOPIC, 0, 10, key, mariadb("u"), NOW)]
+    assert len({first.source_key, *(o.source_key for o in others)}) == 5
+    # The unique index is on (pipeline_id, table_name, row_key, source_key): no column of it is NULL for MariaDB.
+    identity = (first.pipeline_id, first.table_name, first.row_key_json, first.source_key)
+    assert None not in identity
+    assert identity == (replay.pipeline_id, replay.table_name, replay.row_key_json, replay.source_key)
+
+
+def test_a_keyless_change_has_a_json_null_row_key():
+    event = parse(TOPIC, 0, 1, None, envelope("t", after=None), NOW)
+    assert event.row_key_json == b"null" and event.source_key is not None
+
+
+def test_a_latency_beyond_the_column_is_capped_not_refused():
+    event = parse(TOPIC, 0, 1, None, envelope(ts_ms=1), NOW)  # a change from 1970: ~56 years "late"
+    assert event.latency_ms == 2**31 - 1

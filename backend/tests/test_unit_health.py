@@ -247,3 +247,75 @@ def test_a_deleted_pipelines_topic_is_not_an_error_of_the_logger(caplog):
     assert event_logger.stats.errors.current == {} and caplog.records == []
     event_logger._on_client_error(KafkaError(KafkaError._ALL_BROKERS_DOWN, "1/1 brokers are down"))  # noqa: SLF001
     assert "brokers are down" in event_logger.stats.errors.latest().message
+
+
+def test_a_target_minutes_behind_is_not_ok_even_while_the_sink_commits():
+    # A 200k-row UPDATE: the sink advances every pass, so it never stalls, but the target is far behind.
+    p = FakePipeline()
+    limits = HealthLimits(sink_behind=30, sink_behind_messages=1000)
+    behind = SinkProgress(NOW - 1, 50_000, 150_000, last_advance_at=NOW - 1, lag_at_advance=150_000,
+                          caught_up_at=NOW - 191)
+    report = evaluate_pipeline_health(p, healthy(p, sinks={p.id: behind}), now=NOW, limits=limits)
+    (problem,) = report.problems
+    assert (report.health, problem.code) == ("degraded", "sink_behind")
+    assert "150,000 changes behind" in problem.message and "191 s" in problem.message
+    assert problem.since.timestamp() == NOW - 191
+    # A short burst, or a handful of messages in flight, is not a claim; nor is a sink that keeps up.
+    for progress in (SinkProgress(NOW - 1, 1, 150_000, NOW - 1, 150_000, caught_up_at=NOW - 10),
+                     SinkProgress(NOW - 1, 1, 20, NOW - 1, 20, caught_up_at=NOW - 300),
+                     SinkProgress(NOW - 1, 1, 0, NOW - 1, 0, caught_up_at=NOW - 1)):
+        assert evaluate_pipeline_health(p, healthy(p, sinks={p.id: progress}), now=NOW, limits=limits).health == "ok"
+
+
+def test_sink_progress_behind_figure():
+    assert SinkProgress(NOW, 10, 0, NOW, 0, caught_up_at=NOW - 100).behind_for(NOW) == 0
+    assert SinkProgress(NOW, 10, 5, NOW, 5, caught_up_at=NOW - 100).behind_for(NOW) == 100
+    assert SinkProgress(NOW - 4, 10, 5, NOW, 5).behind_for(NOW) == 4  # never seen caught up: since first looked
+
+
+def test_an_idle_slot_is_not_claimed_beside_the_broker_or_connect_outage_that_caused_it():
+    p = FakePipeline()
+    memory = ProblemMemory()
+    limits = HealthLimits(slot_grace=0)
+    for outage in ({"broker": Reach(False, NOW, "Kafka broker unreachable: refused")},
+                   {"connect": ConnectObservation(False, NOW, "refused")}):
+        obs = healthy(p, **outage)
+        obs.slots[p.id] = SlotObservation(NOW, exists=True, active=False, retained_bytes=MIB)
+        report = evaluate_pipeline_health(p, obs, memory, now=NOW, limits=limits)
+        assert report.health == "error" and "slot_inactive" not in codes(report), report.problems
+        assert codes(report) & {"broker_unreachable", "connect_unreachable"}
+    # The platform answering again and the slot still idle: now it is the problem to name.
+    obs = healthy(p)
+    obs.slots[p.id] = SlotObservation(NOW, exists=True, active=False, retained_bytes=MIB)
+    assert codes(evaluate_pipeline_health(p, obs, memory, now=NOW, limits=limits)) == {"slot_inactive"}
+
+
+def test_a_deleted_pipelines_partition_is_not_the_loggers_error():
+    # Deleting one pipeline deletes its topics; until the next rebalance revokes them, asking their watermarks fails
+    # with "unknown partition". That made every other pipeline's health read "logger cannot consume" for seconds.
+    from confluent_kafka import KafkaError, KafkaException, TopicPartition
+
+    from cdcflow.events.logger import EventLogger, LoggerConfig
+
+    class Consumer:
+        def committed(self, partitions, timeout):
+            return [TopicPartition(p.topic, p.partition, 5) for p in partitions]
+
+        def get_watermark_offsets(self, tp, timeout=None, cached=False):
+            if tp.topic == "cdcflow.deleted":
+                raise KafkaException(KafkaError(KafkaError._UNKNOWN_PARTITION, "Failed to get watermark offsets"))
+            if tp.topic == "cdcflow.broken":
+                raise KafkaException(KafkaError(KafkaError._TRANSPORT, "broker transport failure"))
+            return 0, 9
+
+    event_logger = EventLogger(LoggerConfig(bootstrap_servers="127.0.0.1:1", database_url="postgresql://x@y/z"))
+    event_logger._consumer = Consumer()  # noqa: SLF001
+    event_logger._assigned = [TopicPartition("cdcflow.deleted", 0), TopicPartition("cdcflow.live", 0)]  # noqa: SLF001
+    event_logger._refresh_lag()  # noqa: SLF001
+    assert event_logger.stats.errors.current == {}
+    status = event_logger.status()
+    assert status["total_lag"] == 4 and [p.get("gone") for p in status["assigned_partitions"]] == [True, None]
+    # Any other failure still is the logger's broker error.
+    event_logger._assigned = [TopicPartition("cdcflow.broken", 0)]  # noqa: SLF001
+    event_logger._refresh_lag()  # noqa: SLF001
+    assert "transport failure" in event_logger.stats.errors.latest().message

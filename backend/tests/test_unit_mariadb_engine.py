@@ -86,12 +86,14 @@ def test_mariadb_source_config_hands_off_at_the_snapshot_position_without_a_pass
 
 def test_sink_config_by_target_and_source_type():
     names = ResourceNames(uuid.uuid4())
-    to_maria = sink_config(names, _endpoint("mariadb"), ["t"], "${dir:/s:k}", source_type="postgresql")
+    to_maria = sink_config(names, _endpoint("mariadb"), ["t"], "${dir:/s:k}", source_type="postgresql",
+                           bootstrap="k:9092")
     assert to_maria["connection.url"].startswith("jdbc:mariadb://db.example:3306/shop?")
     assert to_maria["collection.name.format"] == "${source.table}" and to_maria["quote.identifiers"] == "true"
-    from_maria = sink_config(names, _endpoint("postgresql"), ["t"], "${dir:/s:k}", source_type="mariadb")
+    from_maria = sink_config(names, _endpoint("postgresql"), ["t"], "${dir:/s:k}", source_type="mariadb",
+                             bootstrap="k:9092")
     assert from_maria["collection.name.format"] == "${source.db}.${source.table}"
-    assert sink_config(names, _endpoint("postgresql"), ["t"], "r")["collection.name.format"] == \
+    assert sink_config(names, _endpoint("postgresql"), ["t"], "r", bootstrap="k")["collection.name.format"] == \
         "${source.schema}.${source.table}"
 
 

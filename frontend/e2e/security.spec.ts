@@ -108,6 +108,27 @@ test("a ?next= that points off the site lands on the app's own page", async ({ p
   await expect(page).toHaveURL(`${UI}/monitoring?preload=1000`, SLOW);
 });
 
+test("a ?next= whose dot segments normalise to another port of this host lands on the app's own page",
+  async ({ page, context }) => {
+    // Issue 23, finding 1: "/.//127.0.0.1:<api port>/x" normalises to "//127.0.0.1:<api port>/x", which a browser
+    // reads as another origin on the same host, where the refresh cookie goes too (cookies ignore the port).
+    const api = new URL(API);
+    const landed: string[] = [];
+    await context.route((url) => url.host === api.host && url.pathname.startsWith("/api/v1/auth/x"), (route) => {
+      landed.push(route.request().url());
+      return route.abort();
+    });
+    const attempts = [`/.//${api.host}/api/v1/auth/x`, encodeURIComponent(`/.//${api.host}/api/v1/auth/x`),
+      `/pipelines/..//${api.host}/api/v1/auth/x`];
+    for (const next of attempts) {
+      await page.goto(`/login?next=${next}`);
+      await submitLogin(page);
+      await expect(page, `next=${next}`).toHaveURL(`${UI}/pipelines`, SLOW);
+      await expect(page.getByTestId("current-user")).toHaveText(ADMIN.username, SLOW);
+    }
+    expect(landed).toEqual([]);
+  });
+
 test("every page sends the hardening headers and breaks no CSP rule, the live socket included", async ({ page }) => {
   const violations = await watchPolicies(page);
   const nonces = new Set<string>();

@@ -57,3 +57,23 @@ export function describeScope(rule: Pick<AlertRule, "kind" | "pipeline_id" | "pi
   if (!rule.pipeline_id) return "Every pipeline";
   return rule.pipeline_name ?? `${rule.pipeline_id.slice(0, 8)} (deleted)`;
 }
+
+/** What a channel or rule may say about the caller's rights on it, in whichever form the API sends: `can_edit`, or an
+ * access level like pipelines' (`access`). The owner/grant model for alerts is being added to the API; until an item
+ * carries one of these, the role decides (admins and operators edit), as the API does today. */
+export type AlertAccess = { can_edit?: boolean | null; access?: string | null };
+
+export function mayEditAlert(item: object, role: string | undefined): boolean {
+  const { can_edit: canEdit, access } = item as AlertAccess;
+  if (typeof canEdit === "boolean") return canEdit;
+  if (typeof access === "string") return access === "manage";
+  return role === "admin" || role === "operator";
+}
+
+/** Sending a test notification needs less than editing: operate on the channel, where the API says so. */
+export function mayTestChannel(item: object, role: string | undefined): boolean {
+  const { can_edit: canEdit, access } = item as AlertAccess;
+  if (typeof access === "string") return access === "operate" || access === "manage";
+  if (typeof canEdit === "boolean") return canEdit;
+  return role === "admin" || role === "operator";
+}

@@ -34,3 +34,17 @@ describe("rule descriptions", () => {
     expect(formatBytes(5 * 1024 * 1024)).toBe("5.0 MB");
   });
 });
+
+describe("who edits an alert channel or rule", () => {
+  it("follows the API's can_edit or access level when present, the role otherwise", async () => {
+    const { mayEditAlert, mayTestChannel } = await import("@/lib/alerts");
+    expect(mayEditAlert({ can_edit: false }, "admin")).toBe(false);
+    expect(mayEditAlert({ can_edit: true }, "viewer")).toBe(true);
+    expect(mayEditAlert({ access: "operate" }, "operator")).toBe(false);
+    expect(mayEditAlert({ access: "manage" }, "operator")).toBe(true);
+    expect(mayTestChannel({ access: "operate" }, "operator")).toBe(true);
+    expect(mayTestChannel({ access: "view" }, "operator")).toBe(false);
+    expect(mayEditAlert({}, "operator")).toBe(true);
+    expect(mayEditAlert({}, "viewer")).toBe(false);
+  });
+});

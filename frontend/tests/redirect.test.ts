@@ -29,6 +29,9 @@ describe("safeNextPath", () => {
     "%2F%2Fevil.example", "/%2F/evil.example", "/%2f%2fevil.example", "/%5Cevil.example", "/%5c%5cevil.example",
     "/%252F%252Fevil.example", "/%255Cevil.example", "/%09/evil.example", "/%0a/evil.example", "/%00",
     "/%6A%61%76%61%73%63%72%69%70%74:alert(1)",
+    // Dot segments that normalise to a scheme-relative path (another port of this host carries the cookie).
+    "/.//127.0.0.1:8000/api/v1/auth/x", "/./\\127.0.0.1:8000", "/a/..//evil.example", "/..//evil.example",
+    "/%2E//evil.example", "/%2e%2e//evil.example", "/pipelines/../..//evil.example", "/./%2F/evil.example",
     // Malformed encoding, a login loop, and absurd lengths.
     "/%E0%A4%A", "/login", "/login?next=//evil.example", "/" + "a".repeat(5000),
   ])("refuses %j", (next) => {
@@ -41,7 +44,7 @@ describe("safeNextPath", () => {
 
   it("never yields anything that resolves to another origin", () => {
     const origin = "http://127.0.0.1:3000";
-    for (const next of ["//evil.example", "/\\evil.example", "/%2F%2Fevil.example", "/\t/evil.example", "/ok"]) {
+    for (const next of ["//evil.example", "/.//evil.example", "/a/..//evil.example", "/\\evil.example", "/%2F%2Fevil.example", "/\t/evil.example", "/ok"]) {
       expect(new URL(safeNextPath(next), origin).origin).toBe(origin);
     }
   });

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cdcflow import __version__
+from cdcflow.access.router import alerts_router as alert_access_router
 from cdcflow.access.router import connections_router as connection_access_router
 from cdcflow.access.router import pipelines_router as pipeline_access_router
 from cdcflow.alerts.loops import alert_loops
@@ -55,7 +56,7 @@ from cdcflow.users.router import router as users_router
 API_PREFIX = "/api/v1"
 API_ROUTERS = (auth_router, users_router, connections_router, pipelines_router, lifecycle_router, recovery_router,
                monitoring_router, pipeline_access_router, connection_access_router, alerts_router,
-               history_router)
+               alert_access_router, history_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -154,8 +155,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request: Request, session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
     ) -> PlainTextResponse:
-        authorize_scrape(request, session, credentials)
-        body = render_prometheus(session, app.state.offsets, app.state.event_logger, app.state.health)
+        scope = authorize_scrape(request, session, credentials)
+        body = render_prometheus(session, app.state.offsets, app.state.event_logger, app.state.health, scope)
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
     for router in API_ROUTERS:

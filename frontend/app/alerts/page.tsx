@@ -6,7 +6,7 @@ import ChannelForm from "@/app/alerts/ChannelForm";
 import HistoryTable from "@/app/alerts/HistoryTable";
 import RuleForm from "@/app/alerts/RuleForm";
 import ErrorText from "@/app/components/ErrorText";
-import { describeCondition, describeScope } from "@/lib/alerts";
+import { describeCondition, describeScope, mayEditAlert, mayTestChannel } from "@/lib/alerts";
 import {
   alertsApi, pipelinesApi, type AlertChannel, type AlertEvent, type AlertRule, type AlertTestResult, type Pipeline,
 } from "@/lib/api/endpoints";
@@ -85,7 +85,7 @@ export default function AlertsPage() {
               <Table.Td>{r.channels.map((c) => c.name).join(", ") || "–"}</Table.Td>
               <Table.Td>{!r.enabled ? <Badge color="gray">disabled</Badge>
                 : r.firing ? <Badge color="red">firing ({r.firing})</Badge> : <Badge color="green">ok</Badge>}</Table.Td>
-              <Table.Td>{canWrite && (
+              <Table.Td>{mayEditAlert(r, role) && (
                 <Group gap="xs" justify="flex-end">
                   <Button size="xs" variant="default" onClick={() => setEditingRule(r)}>Edit</Button>
                   <Button size="xs" color="red" variant="subtle" onClick={() => setConfirm({ kind: "rule", item: r })}>Delete</Button>
@@ -113,13 +113,15 @@ export default function AlertsPage() {
                   <Text size="sm" c={t.ok ? "green" : "red"}>
                     {t.ok ? `Delivered (HTTP ${t.status_code})` : `Failed: ${t.error}`} · {t.latency_ms} ms
                   </Text>)}</Table.Td>
-                <Table.Td>{canWrite && (
+                <Table.Td>
                   <Group gap="xs" justify="flex-end">
-                    <Button size="xs" variant="light" loading={t === "sending"} onClick={() => void test(c)}>
-                      Send test notification</Button>
-                    <Button size="xs" variant="default" onClick={() => setEditingChannel(c)}>Edit</Button>
-                    <Button size="xs" color="red" variant="subtle" onClick={() => setConfirm({ kind: "channel", item: c })}>Delete</Button>
-                  </Group>)}</Table.Td>
+                    {mayTestChannel(c, role) && <Button size="xs" variant="light" loading={t === "sending"}
+                      onClick={() => void test(c)}>Send test notification</Button>}
+                    {mayEditAlert(c, role) && <>
+                      <Button size="xs" variant="default" onClick={() => setEditingChannel(c)}>Edit</Button>
+                      <Button size="xs" color="red" variant="subtle" onClick={() => setConfirm({ kind: "channel", item: c })}>
+                        Delete</Button></>}
+                  </Group></Table.Td>
               </Table.Tr>
             );
           })}

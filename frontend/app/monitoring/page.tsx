@@ -74,11 +74,13 @@ function MonitoringView() {
       ...window_ },
     pipelines.map((p) => p.id), loadStats, preload);
   useInterval(() => void loadStats(), 2000);
+  const pipelineNames = useMemo(() => Object.fromEntries(pipelines.map((p) => [p.id, p.name])), [pipelines]);
   const tables = Array.from(new Set(pipelines.flatMap((p) => p.tables.map((t) => `${t.schema}.${t.table}`))));
   const cards: [string, string | number][] = [
     ["Total", dashboard?.total_events ?? 0], ["Inserts", dashboard?.insert_count ?? 0],
     ["Updates", dashboard?.update_count ?? 0], ["Deletes", dashboard?.delete_count ?? 0],
-    ["Success rate", `${dashboard?.success_rate ?? 100}%`],
+    // Not a success rate: changes already in Kafka that the sink has not written to the target yet.
+    ["Waiting to apply", (dashboard?.events_pending ?? 0).toLocaleString()],
     ["Avg latency", dashboard?.average_latency_ms != null ? `${dashboard.average_latency_ms} ms` : "–"],
     ["Events/s (1 min)", rate?.events_per_second_1m ?? 0],
   ];
@@ -132,7 +134,7 @@ function MonitoringView() {
       </Card>
       <Group>
         <Select placeholder="All pipelines" clearable data={pipelines.map((p) => ({ value: p.id, label: p.name }))}
-          value={pipelineId} onChange={setPipelineId} data-testid="filter-pipeline" />
+          value={pipelineId} onChange={setPipelineId} data-testid="filter-pipeline" aria-label="Pipeline" />
         <Select placeholder="All tables" clearable data={tables} value={table} onChange={setTable} />
         <Select placeholder="All types" clearable data={["insert", "update", "delete", "truncate"]} value={eventType}
           onChange={setEventType} />
@@ -149,8 +151,9 @@ function MonitoringView() {
             Any time</Button>)}
         <Text size="sm" c="dimmed" data-testid="events-loaded">{events.length.toLocaleString()} events loaded</Text>
       </Group>
-      <EventsTable events={events} height={520} onSelect={setInspected} />
-      <EventInspector event={inspected} onClose={() => setInspected(null)} />
+      <EventsTable events={events} height={520} onSelect={setInspected} pipelineNames={pipelineNames} />
+      <EventInspector event={inspected} onClose={() => setInspected(null)}
+        pipelineName={inspected ? pipelineNames[inspected.pipeline_id] : undefined} />
     </Stack>
   );
 }

@@ -44,6 +44,7 @@ export type SchemaChangePolicy = Pipeline["schema_change_policy"];
 export type SchemaPolicyUpdate = S["SchemaPolicyUpdate"];
 export type RowHistory = S["RowHistory"];
 export type ReplayResult = S["ReplayResult"];
+export type ReplayPreview = S["ReplayPreview"];
 export type RowChange = S["RowChange"];
 
 /** GET /monitoring/metrics. `replication`: per pipeline id, the slot lag last observed (null: not yet). */
@@ -85,6 +86,8 @@ export const pipelinesApi = {
   syncStats: (id: string) => api().post<SyncStats>(`/pipelines/${id}/sync-stats`).then((r) => r.data),
   rowHistory: (id: string, table: string, key: string) =>
     api().get<RowHistory>(`/pipelines/${id}/row-history`, { params: { table, key } }).then((r) => r.data),
+  replayPreview: (id: string, table: string, key: Record<string, unknown>) =>
+    api().post<ReplayPreview>(`/pipelines/${id}/row-history/replay/preview`, { table, key }).then((r) => r.data),
   replayRow: (id: string, table: string, key: Record<string, unknown>) =>
     api().post<ReplayResult>(`/pipelines/${id}/row-history/replay`, { table, key }).then((r) => r.data),
 };

@@ -1,4 +1,5 @@
-"""The one place that decides what a caller may see and do on a pipeline or connection; every route goes through it.
+"""The one place that decides what a caller may see and do on a pipeline, connection, alert channel or alert rule;
+every route goes through it.
 
 - admins: manage everything;
 - the owner: manage;
@@ -16,20 +17,37 @@ from sqlalchemy.orm import Session
 
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Forbidden, NotFound
-from cdcflow.models import AccessLevel, Connection, Pipeline, ResourceGrant, ResourceType, Role
+from cdcflow.models import (
+    AccessLevel,
+    AlertChannel,
+    AlertRule,
+    Connection,
+    Pipeline,
+    ResourceGrant,
+    ResourceType,
+    Role,
+)
 
-Resource = Pipeline | Connection
+Resource = Pipeline | Connection | AlertChannel | AlertRule
 
 _CEILING = {Role.VIEWER: AccessLevel.VIEW, Role.OPERATOR: AccessLevel.MANAGE, Role.ADMIN: AccessLevel.MANAGE}
-_LABEL = {ResourceType.PIPELINE: "Pipeline", ResourceType.CONNECTION: "Connection"}
+_MODELS: dict[ResourceType, type[Resource]] = {
+    ResourceType.PIPELINE: Pipeline, ResourceType.CONNECTION: Connection,
+    ResourceType.ALERT_CHANNEL: AlertChannel, ResourceType.ALERT_RULE: AlertRule}
+_LABEL = {ResourceType.PIPELINE: "Pipeline", ResourceType.CONNECTION: "Connection",
+          ResourceType.ALERT_CHANNEL: "Alert channel", ResourceType.ALERT_RULE: "Alert rule"}
 
 
 def type_of(resource: Resource) -> ResourceType:
-    return ResourceType.PIPELINE if isinstance(resource, Pipeline) else ResourceType.CONNECTION
+    return next(t for t, model in _MODELS.items() if isinstance(resource, model))
 
 
-def model_of(resource_type: ResourceType) -> type[Pipeline] | type[Connection]:
-    return Pipeline if resource_type == ResourceType.PIPELINE else Connection
+def model_of(resource_type: ResourceType) -> type[Resource]:
+    return _MODELS[resource_type]
+
+
+def label_of(resource_type: ResourceType) -> str:
+    return _LABEL[resource_type]
 
 
 def unrestricted(actor: Actor) -> bool:

@@ -1,4 +1,5 @@
-"""/api/v1/pipelines/{id}/grants|owner and /api/v1/connections/{id}/grants|owner: who may see and act on what.
+"""/api/v1/{pipelines,connections}/{id}/grants|owner and /api/v1/alerts/{channels,rules}/{id}/grants|owner: who may
+see and act on what.
 
 Admin only (access:manage). A revocation or an owner change takes effect at once, Socket.IO rooms included.
 """
@@ -77,3 +78,56 @@ def set_connection_owner(connection_id: uuid.UUID, body: OwnerRequest, actor: Ac
                          session: SessionDep) -> dict[str, Any]:
     service.transfer_owner(session, actor, CONNECTION, connection_id, body.user_id)
     return service.describe(session, CONNECTION, connection_id)
+
+
+alerts_router = APIRouter(prefix="/alerts", tags=["access"])
+ALERT_CHANNEL, ALERT_RULE = ResourceType.ALERT_CHANNEL, ResourceType.ALERT_RULE
+
+
+@alerts_router.get("/channels/{channel_id}/grants", response_model=ResourceAccess)
+def list_channel_grants(channel_id: uuid.UUID, actor: AccessAdmin, session: SessionDep) -> dict[str, Any]:
+    return service.describe(session, ALERT_CHANNEL, channel_id)
+
+
+@alerts_router.put("/channels/{channel_id}/grants/{user_id}", response_model=GrantPublic)
+def grant_channel(channel_id: uuid.UUID, user_id: uuid.UUID, body: GrantRequest, actor: AccessAdmin,
+                  session: SessionDep) -> dict[str, Any]:
+    return service.set_grant(session, actor, ALERT_CHANNEL, channel_id, user_id, body.level)
+
+
+@alerts_router.delete("/channels/{channel_id}/grants/{user_id}", status_code=204)
+def revoke_channel_grant(channel_id: uuid.UUID, user_id: uuid.UUID, actor: AccessAdmin,
+                         session: SessionDep) -> Response:
+    service.revoke_grant(session, actor, ALERT_CHANNEL, channel_id, user_id)
+    return Response(status_code=204)
+
+
+@alerts_router.put("/channels/{channel_id}/owner", response_model=ResourceAccess)
+def set_channel_owner(channel_id: uuid.UUID, body: OwnerRequest, actor: AccessAdmin,
+                      session: SessionDep) -> dict[str, Any]:
+    service.transfer_owner(session, actor, ALERT_CHANNEL, channel_id, body.user_id)
+    return service.describe(session, ALERT_CHANNEL, channel_id)
+
+
+@alerts_router.get("/rules/{rule_id}/grants", response_model=ResourceAccess)
+def list_rule_grants(rule_id: uuid.UUID, actor: AccessAdmin, session: SessionDep) -> dict[str, Any]:
+    return service.describe(session, ALERT_RULE, rule_id)
+
+
+@alerts_router.put("/rules/{rule_id}/grants/{user_id}", response_model=GrantPublic)
+def grant_rule(rule_id: uuid.UUID, user_id: uuid.UUID, body: GrantRequest, actor: AccessAdmin,
+               session: SessionDep) -> dict[str, Any]:
+    return service.set_grant(session, actor, ALERT_RULE, rule_id, user_id, body.level)
+
+
+@alerts_router.delete("/rules/{rule_id}/grants/{user_id}", status_code=204)
+def revoke_rule_grant(rule_id: uuid.UUID, user_id: uuid.UUID, actor: AccessAdmin, session: SessionDep) -> Response:
+    service.revoke_grant(session, actor, ALERT_RULE, rule_id, user_id)
+    return Response(status_code=204)
+
+
+@alerts_router.put("/rules/{rule_id}/owner", response_model=ResourceAccess)
+def set_rule_owner(rule_id: uuid.UUID, body: OwnerRequest, actor: AccessAdmin, session: SessionDep) -> dict[str, Any]:
+    """A rule watches only what its owner may see: a new owner changes what it fires on at the next pass."""
+    service.transfer_owner(session, actor, ALERT_RULE, rule_id, body.user_id)
+    return service.describe(session, ALERT_RULE, rule_id)

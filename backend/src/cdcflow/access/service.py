@@ -1,4 +1,5 @@
-"""Grants and ownership of pipelines and connections (admins call these through the grants API)."""
+"""Grants and ownership of pipelines, connections, alert channels and alert rules (admins call these through the
+grants API)."""
 
 import uuid
 from typing import Any
@@ -6,19 +7,21 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from cdcflow.access.policy import Resource, label_of, model_of
 from cdcflow.audit.service import record
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import NotFound, Unprocessable
-from cdcflow.models import AccessLevel, Connection, Pipeline, ResourceGrant, ResourceType, Role, User
-
-_MODEL = {ResourceType.PIPELINE: Pipeline, ResourceType.CONNECTION: Connection}
+from cdcflow.models import AccessLevel, ResourceGrant, ResourceType, Role, User
 
 
-def resource(session: Session, resource_type: ResourceType, resource_id: uuid.UUID) -> Pipeline | Connection:
-    model = _MODEL[resource_type]
-    found = session.scalar(select(model).where(model.id == resource_id, model.deleted_at.is_(None)))
+def resource(session: Session, resource_type: ResourceType, resource_id: uuid.UUID) -> Resource:
+    model = model_of(resource_type)
+    query = select(model).where(model.id == resource_id)
+    if hasattr(model, "deleted_at"):  # pipelines and connections are soft-deleted; alert channels and rules are not
+        query = query.where(model.deleted_at.is_(None))
+    found = session.scalar(query)
     if found is None:
-        raise NotFound(f"{resource_type.value.capitalize()} not found")
+        raise NotFound(f"{label_of(resource_type)} not found")
     return found
 
 

@@ -6,7 +6,12 @@ fed a replayed notification. ``X-Cdcflow-Delivery`` is the same on every retry o
 de-duplicate on it.
 
 A channel URL can itself be a credential (Slack puts its token in the path), so no URL ever reaches a log line or
-an error message: errors are built from the exception type and the HTTP status only.
+an error message: errors are one of a few fixed sentences and the HTTP status.
+
+Where a notification may go is the outbound policy's call (engine/outbound.py, `check_webhook`): the host is
+resolved once, checked (CDCFLOW_ALLOWED_WEBHOOK_HOSTS; cdcflow's own ports never), and the request goes to the
+address that passed (the Host header and TLS name stay the URL's), so a DNS answer that changes in between does not
+move it. A failure says "not allowed by policy" or "could not connect" and nothing about what answered on the port.
 """
 
 import hashlib
@@ -15,16 +20,19 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from cdcflow import __version__
+from cdcflow.engine.outbound import OutboundPolicy, OutboundRefused
 
 SIGNATURE_HEADER = "X-Cdcflow-Signature"
 TIMESTAMP_HEADER = "X-Cdcflow-Timestamp"
 DELIVERY_HEADER = "X-Cdcflow-Delivery"
 EVENT_HEADER = "X-Cdcflow-Event"
+REFUSED = "not allowed by policy (CDCFLOW_ALLOWED_WEBHOOK_HOSTS, or a port of cdcflow itself)"
+UNREACHABLE = "could not connect, or no answer in time"
 
 
 def validate_url(url: str) -> str:
@@ -92,37 +100,44 @@ class SendResult:
     latency_ms: float
 
 
+def pinned(url: str, policy: OutboundPolicy) -> tuple[str, str, str]:
+    """(the URL with its host replaced by the address the policy allowed, the Host header, the TLS server name).
+    Raises OutboundRefused or EndpointUnreachable (cannot resolve)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = policy.check_webhook(host, port)[0]
+    netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    return urlunsplit(parts._replace(netloc=netloc)), parts.netloc, host
+
+
 def send(kind: str, url: str, secret: str | None, payload: dict[str, Any], delivery_id: str,
-         timeout: float) -> SendResult:
-    """One attempt, no redirects followed (a redirect is reported as a failure, not chased to another host)."""
+         timeout: float, policy: OutboundPolicy) -> SendResult:
+    """One attempt, no redirects followed (a redirect is reported as a failure, not chased to another host), to the
+    address the outbound policy allowed."""
+    started = time.perf_counter()
+    try:
+        target, host_header, server_name = pinned(url, policy)
+    except OutboundRefused:
+        return SendResult(False, None, REFUSED, _ms(started))
+    except Exception:  # noqa: BLE001  (unresolvable, or a URL the policy cannot read: one sentence for all)
+        return SendResult(False, None, UNREACHABLE, _ms(started))
     body = request_body(kind, payload)
     headers = {"Content-Type": "application/json", "User-Agent": f"cdcflow-alerts/{__version__}",
-               DELIVERY_HEADER: delivery_id, EVENT_HEADER: payload["type"]}
+               "Host": host_header, DELIVERY_HEADER: delivery_id, EVENT_HEADER: payload["type"]}
     if kind == "webhook" and secret:
         timestamp = int(time.time())
         headers[TIMESTAMP_HEADER] = str(timestamp)
         headers[SIGNATURE_HEADER] = sign(secret, timestamp, body)
-    started = time.perf_counter()
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            response = client.post(url, content=body, headers=headers)
-    except httpx.TimeoutException:
-        return SendResult(False, None, f"timed out after {timeout:g} s", _ms(started))
-    except httpx.HTTPError as exc:
-        return SendResult(False, None, f"could not connect ({type(exc).__name__}{_errno(exc)})", _ms(started))
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            response = client.post(target, content=body, headers=headers,
+                                   extensions={"sni_hostname": server_name})
+    except httpx.HTTPError:
+        # Not the exception type nor the OS error: "connection refused" against "protocol error" maps ports.
+        return SendResult(False, None, UNREACHABLE, _ms(started))
     ok = 200 <= response.status_code < 300
     return SendResult(ok, response.status_code, None if ok else f"HTTP {response.status_code}", _ms(started))
-
-
-def _errno(exc: Exception) -> str:
-    """The OS error behind a connect failure (e.g. connection refused), never the exception text (it may quote
-    the URL)."""
-    cause = exc.__cause__ or exc.__context__
-    while cause is not None:
-        if isinstance(cause, OSError) and cause.strerror:
-            return f": {cause.strerror}"
-        cause = cause.__cause__ or cause.__context__
-    return ""
 
 
 def _ms(started: float) -> float:

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdcflow.alerts.channels import SendResult, send
+from cdcflow.engine.outbound import OutboundPolicy
 from cdcflow.core.config import Settings
 from cdcflow.core.crypto import SecretBox, SecretDecryptionError
 from cdcflow.core.db import session_scope
@@ -55,6 +56,7 @@ class DeliveryWorker(LoopService):
                  interval: float = 1.0) -> None:
         super().__init__()
         self.session_factory, self.box, self.settings, self.interval = session_factory, box, settings, interval
+        self.policy = OutboundPolicy.from_settings(settings)
 
     def run_once(self) -> None:
         while not self._stop.is_set():
@@ -66,7 +68,7 @@ class DeliveryWorker(LoopService):
                     result = SendResult(False, None, claimed.problem, 0.0)
                 else:
                     result = send(claimed.kind, claimed.url, claimed.secret, claimed.payload, str(claimed.id),
-                                  self.settings.alert_delivery_timeout_seconds)
+                                  self.settings.alert_delivery_timeout_seconds, self.policy)
                 self._record(claimed, result)
 
     def _claim(self) -> list[Claimed]:

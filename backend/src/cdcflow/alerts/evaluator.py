@@ -1,7 +1,12 @@
 """The alert evaluator, a loop service in every API process: observe (network calls, no transaction open), then in
-one short transaction check every enabled rule, fire what newly holds and resolve what no longer does."""
+one short transaction check every enabled rule, fire what newly holds and resolve what no longer does.
+
+A rule sees only what its owner may see (access/policy.py, judged on every pass): an operator's rule for "every
+pipeline" watches the pipelines that operator owns or was granted; a rule with no owner is the admins'.
+"""
 
 import logging
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
@@ -19,21 +24,38 @@ from cdcflow.alerts.rules import (
     hold_seconds,
     resolution,
 )
+from cdcflow.access.policy import visible_pipeline_ids
 from cdcflow.core.db import session_scope
+from cdcflow.core.deps import Actor
 from cdcflow.core.loop import LoopService
-from cdcflow.models import AlertEvent, AlertRule, AlertRuleState
+from cdcflow.models import AlertEvent, AlertRule, AlertRuleState, User
 
 logger = logging.getLogger(__name__)
 GLOBAL = "global"
 
 
-def verdicts(rule: AlertRule, obs: Observations,
-             now: datetime) -> dict[str, tuple[Verdict, PipelineObservation | None]]:
-    """Subject -> verdict for one rule: one subject per watched pipeline, or "global"."""
+def verdicts(rule: AlertRule, obs: Observations, now: datetime,
+             scope: frozenset[uuid.UUID] | None = None) -> dict[str, tuple[Verdict, PipelineObservation | None]]:
+    """Subject -> verdict for one rule: one subject per watched pipeline, or "global". `scope`: the pipelines the
+    rule's owner may see (None: all)."""
     if rule.kind == "event_logger_down":
         return {GLOBAL: (check_event_logger(obs), None)}
     return {str(o.pipeline_id): (check_pipeline(rule.kind, rule.threshold, o, now), o) for o in obs.pipelines
-            if rule.pipeline_id is None or o.pipeline_id == rule.pipeline_id}
+            if (rule.pipeline_id is None or o.pipeline_id == rule.pipeline_id)
+            and (scope is None or o.pipeline_id in scope)}
+
+
+def owner_scope(session: Session, owner_id: uuid.UUID | None) -> frozenset[uuid.UUID] | None:
+    """The pipelines a rule's owner may see now: None (all) for no owner (admins') or an admin; none for a
+    deactivated owner."""
+    if owner_id is None:
+        return None
+    user = session.get(User, owner_id)
+    if user is None or not user.active:
+        return frozenset()
+    ids = visible_pipeline_ids(session, Actor(user_id=user.id, username=user.username, role=user.role,
+                                              client_ip=None))
+    return None if ids is None else frozenset(ids)
 
 
 class AlertEvaluator(LoopService):
@@ -52,11 +74,16 @@ class AlertEvaluator(LoopService):
         obs = self.observer.observe(kinds)
         now = datetime.now(UTC)
         with session_scope(self.session_factory) as session:
+            scopes: dict[uuid.UUID | None, frozenset[uuid.UUID] | None] = {}  # per owner, for this pass
             for rule in session.scalars(select(AlertRule).where(AlertRule.enabled).order_by(AlertRule.name)):
-                self.evaluate(session, rule, obs, now)
+                self.evaluate(session, rule, obs, now, scopes)
 
-    def evaluate(self, session: Session, rule: AlertRule, obs: Observations, now: datetime) -> None:
-        found = verdicts(rule, obs, now)
+    def evaluate(self, session: Session, rule: AlertRule, obs: Observations, now: datetime,
+                 scopes: dict[uuid.UUID | None, frozenset[uuid.UUID] | None] | None = None) -> None:
+        scopes = {} if scopes is None else scopes
+        if rule.owner_id not in scopes:
+            scopes[rule.owner_id] = owner_scope(session, rule.owner_id)
+        found = verdicts(rule, obs, now, scopes[rule.owner_id])
         open_subjects = set(session.scalars(select(AlertEvent.subject).where(
             AlertEvent.rule_id == rule.id, AlertEvent.resolved_at.is_(None))))
         pending = dict(session.execute(select(AlertRuleState.subject, AlertRuleState.since)

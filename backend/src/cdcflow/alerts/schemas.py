@@ -75,6 +75,7 @@ class ChannelPublic(BaseModel):
     url_hint: str
     has_secret: bool
     enabled: bool
+    owner_id: uuid.UUID | None = Field(None, description="manages it; others reach it by a grant (admins always)")
     created_at: datetime
     updated_at: datetime
 
@@ -126,7 +127,8 @@ class RulePublic(BaseModel):
     threshold_unit: str | None
     channels: list[ChannelRef]
     enabled: bool
-    firing: int = Field(description="open alerts of this rule (one per pipeline at most)")
+    firing: int = Field(description="open alerts of this rule (one per pipeline at most) on pipelines you may see")
+    owner_id: uuid.UUID | None = Field(None, description="the rule watches only what its owner may see")
     created_at: datetime
     updated_at: datetime
 

@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from cdcflow.alerts.channels import send, url_hint
@@ -16,19 +16,21 @@ from cdcflow.core.config import Settings
 from cdcflow.core.crypto import SecretBox, SecretDecryptionError
 from cdcflow.core.deps import Actor
 from cdcflow.core.errors import Conflict, NotFound, SecretUnavailable, Unprocessable
+from cdcflow.engine.outbound import OutboundPolicy
 from cdcflow.models import AlertChannel, AlertDelivery, AlertEvent, AlertRule, Pipeline
 
 # ------------------------------------------------------------------------------------------------- channels
 
 
 def channel_public(c: AlertChannel) -> dict[str, Any]:
-    return {"id": c.id, "name": c.name, "kind": c.kind, "url_hint": c.url_hint,
+    return {"id": c.id, "name": c.name, "kind": c.kind, "url_hint": c.url_hint, "owner_id": c.owner_id,
             "has_secret": c.secret_encrypted is not None, "enabled": c.enabled, "created_at": c.created_at,
             "updated_at": c.updated_at}
 
 
-def list_channels(session: Session) -> list[AlertChannel]:
-    return list(session.scalars(select(AlertChannel).order_by(AlertChannel.name)))
+def list_channels(session: Session, where: ColumnElement[bool] | None = None) -> list[AlertChannel]:
+    query = select(AlertChannel).order_by(AlertChannel.name)
+    return list(session.scalars(query if where is None else query.where(where)))
 
 
 def get_channel(session: Session, channel_id: uuid.UUID, for_update: bool = False) -> AlertChannel:
@@ -51,6 +53,7 @@ def create_channel(session: Session, box: SecretBox, actor: Actor, body: Channel
     _unique(session, AlertChannel, body.name)
     channel = AlertChannel(name=body.name, kind=body.kind, url_encrypted=box.encrypt(body.url),
                            url_hint=url_hint(body.url), enabled=body.enabled, created_by=actor.username,
+                           owner_id=actor.user_id,
                            secret_encrypted=box.encrypt(body.secret) if body.secret else None)
     session.add(channel)
     session.flush()
@@ -85,7 +88,7 @@ def delete_channel(session: Session, actor: Actor, channel_id: uuid.UUID) -> Non
     session.delete(channel)
 
 
-def test_channel(session: Session, box: SecretBox, settings: Settings, actor: Actor,
+def test_channel(session: Session, box: SecretBox, settings: Settings, outbound: OutboundPolicy, actor: Actor,
                  channel_id: uuid.UUID) -> dict[str, Any]:
     """One attempt, now, so the operator sees the outcome; recorded like any delivery. No lock is held while it
     is sent."""
@@ -103,7 +106,8 @@ def test_channel(session: Session, box: SecretBox, settings: Settings, actor: Ac
                              status="pending")
     session.add(delivery)
     session.flush()
-    result = send(channel.kind, url, secret, payload, str(delivery.id), settings.alert_delivery_timeout_seconds)
+    result = send(channel.kind, url, secret, payload, str(delivery.id), settings.alert_delivery_timeout_seconds,
+                  outbound)
     delivery.status, delivery.attempts = ("delivered" if result.ok else "failed"), 1
     delivery.response_status, delivery.last_error = result.status_code, result.error
     delivery.delivered_at = func.now() if result.ok else None
@@ -116,11 +120,15 @@ def test_channel(session: Session, box: SecretBox, settings: Settings, actor: Ac
 # ---------------------------------------------------------------------------------------------------- rules
 
 
-def rules_public(session: Session, rules: list[AlertRule]) -> list[dict[str, Any]]:
+def rules_public(session: Session, rules: list[AlertRule],
+                 scope: list[uuid.UUID] | None) -> list[dict[str, Any]]:
+    """`scope`: the pipelines the caller may see (None: all); `firing` counts only their open alerts (and global)."""
     ids = [r.id for r in rules]
-    firing = dict(session.execute(select(AlertEvent.rule_id, func.count()).where(
-        AlertEvent.rule_id.in_(ids), AlertEvent.resolved_at.is_(None)).group_by(AlertEvent.rule_id)).all()) \
-        if ids else {}
+    open_alerts = select(AlertEvent.rule_id, func.count()).where(AlertEvent.rule_id.in_(ids),
+                                                                 AlertEvent.resolved_at.is_(None))
+    if scope is not None:
+        open_alerts = open_alerts.where(AlertEvent.pipeline_id.is_(None) | AlertEvent.pipeline_id.in_(scope))
+    firing = dict(session.execute(open_alerts.group_by(AlertEvent.rule_id)).all()) if ids else {}
     pipeline_ids = {r.pipeline_id for r in rules if r.pipeline_id}
     names = dict(session.execute(select(Pipeline.id, Pipeline.name).where(Pipeline.id.in_(pipeline_ids))).all()) \
         if pipeline_ids else {}
@@ -128,12 +136,13 @@ def rules_public(session: Session, rules: list[AlertRule]) -> list[dict[str, Any
              "pipeline_name": names.get(r.pipeline_id), "threshold": r.threshold,
              "threshold_unit": THRESHOLD_UNITS.get(r.kind),
              "channels": [{"id": c.id, "name": c.name, "kind": c.kind} for c in r.channels],
-             "enabled": r.enabled, "firing": firing.get(r.id, 0), "created_at": r.created_at,
+             "enabled": r.enabled, "firing": firing.get(r.id, 0), "owner_id": r.owner_id, "created_at": r.created_at,
              "updated_at": r.updated_at} for r in rules]
 
 
-def list_rules(session: Session) -> list[AlertRule]:
-    return list(session.scalars(select(AlertRule).order_by(AlertRule.name)))
+def list_rules(session: Session, where: ColumnElement[bool] | None = None) -> list[AlertRule]:
+    query = select(AlertRule).order_by(AlertRule.name)
+    return list(session.scalars(query if where is None else query.where(where)))
 
 
 def get_rule(session: Session, rule_id: uuid.UUID, for_update: bool = False) -> AlertRule:
@@ -142,6 +151,11 @@ def get_rule(session: Session, rule_id: uuid.UUID, for_update: bool = False) -> 
     if rule is None:
         raise NotFound("Alert rule not found")
     return rule
+
+
+def channels_by_id(session: Session, ids: list[uuid.UUID]) -> list[AlertChannel]:
+    """The channels that exist among `ids` (the caller checks access; `_channels` reports the missing)."""
+    return list(session.scalars(select(AlertChannel).where(AlertChannel.id.in_(ids)))) if ids else []
 
 
 def _channels(session: Session, ids: list[uuid.UUID]) -> list[AlertChannel]:
@@ -162,7 +176,8 @@ def create_rule(session: Session, actor: Actor, body: RuleCreate) -> AlertRule:
     _unique(session, AlertRule, body.name)
     _pipeline(session, body.pipeline_id)
     rule = AlertRule(name=body.name, kind=body.kind, pipeline_id=body.pipeline_id, threshold=body.threshold,
-                     enabled=body.enabled, created_by=actor.username, channels=_channels(session, body.channel_ids))
+                     enabled=body.enabled, created_by=actor.username, owner_id=actor.user_id,
+                     channels=_channels(session, body.channel_ids))
     session.add(rule)
     session.flush()
     record(session, actor, "alert_rule.create", f"alert_rule:{rule.id}",

@@ -79,7 +79,9 @@ def test_connection(connection_id: uuid.UUID, actor: ConnectionWriter, session: 
 @router.get("/{connection_id}/tables", response_model=list[TableInfo])
 def list_tables(connection_id: uuid.UUID, actor: Reader, session: SessionDep, box: SecretBoxDep,
                 settings: SettingsDep, outbound: PolicyDep):
-    conn = service.get_connection_for(session, actor, connection_id)
+    """The tables of the connection's database. Browsing needs operate on the connection, as building a pipeline
+    on it does; a failure to connect takes the full timeout, like Test."""
+    conn = service.get_connection_for(session, actor, connection_id, AccessLevel.OPERATE)
     return [TableInfo(schema_name=t["schema"], **{k: v for k, v in t.items() if k != "schema"})
             for t in service.list_tables(box, outbound, conn, settings.connection_test_timeout_seconds)]
 
@@ -87,5 +89,6 @@ def list_tables(connection_id: uuid.UUID, actor: Reader, session: SessionDep, bo
 @router.get("/{connection_id}/tables/{schema}/{table}/columns", response_model=list[ColumnInfo])
 def list_columns(connection_id: uuid.UUID, actor: Reader, session: SessionDep, box: SecretBoxDep,
                  settings: SettingsDep, outbound: PolicyDep, schema: Ident, table: Ident):
-    conn = service.get_connection_for(session, actor, connection_id)
+    """One table's columns; operate on the connection, like the table list."""
+    conn = service.get_connection_for(session, actor, connection_id, AccessLevel.OPERATE)
     return service.list_columns(box, outbound, conn, schema, table, settings.connection_test_timeout_seconds)

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Where source and target databases may be: host names, `*.domain` wildcards, addresses and CIDR ranges,
     # comma-separated; "*" is any host. cdcflow's own service ports and metadata database are refused regardless.
     allowed_db_hosts: str = Field(default="*", validation_alias="CDCFLOW_ALLOWED_DB_HOSTS")
+    # Where alert webhooks may be sent: the same syntax. cdcflow's own service ports are refused regardless.
+    allowed_webhook_hosts: str = Field(default="*", validation_alias="CDCFLOW_ALLOWED_WEBHOOK_HOSTS")
     # The ports of cdcflow's own services on this host, which are never a database (stackctl writes them).
     api_port: int = Field(default=8000, validation_alias="CDCFLOW_API_PORT")
     web_port: int = Field(default=3000, validation_alias="CDCFLOW_WEB_PORT")
@@ -117,6 +119,7 @@ class Settings(BaseSettings):
         if self.environment == "production" and (self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32):
             raise ValueError("CDCFLOW_SECRET_KEY must be set (32+ characters) outside development")
         AllowList.parse(self.allowed_db_hosts)  # a typo in the policy stops the start, not every connection
+        AllowList.parse(self.allowed_webhook_hosts, "CDCFLOW_ALLOWED_WEBHOOK_HOSTS")
         return self
 
     def connect_urls(self) -> list[str]:

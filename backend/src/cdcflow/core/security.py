@@ -1,7 +1,9 @@
 """Password hashing (bcrypt), access tokens (JWT, HS256 only) and opaque refresh tokens (stored as SHA-256)."""
 
 import hashlib
+import math
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -62,6 +64,10 @@ class AccessClaims:
     user_id: uuid.UUID
     session_id: uuid.UUID
     version: int
+    expires_at: float = math.inf  # unix seconds ("exp"): a long-lived holder (a socket) must stop there
+
+    def expired(self, now: float | None = None) -> bool:
+        return (time.time() if now is None else now) >= self.expires_at
 
 
 def decode_access_token(secret: str, token: str) -> AccessClaims:
@@ -79,7 +85,8 @@ def decode_access_token(secret: str, token: str) -> AccessClaims:
     if not isinstance(version, int) or isinstance(version, bool):
         raise InvalidToken("bad token version")
     try:
-        return AccessClaims(uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["sid"])), version)
+        return AccessClaims(uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["sid"])), version,
+                            float(claims["exp"]))
     except ValueError as exc:
         raise InvalidToken("malformed subject or session") from exc
 

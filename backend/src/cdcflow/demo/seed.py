@@ -6,6 +6,8 @@ re-running `make up` changes nothing a user made.
 Least privilege: the connections log in as the dedicated roles `stack/stackctl` creates (DEMO_SOURCE_DSN,
 DEMO_TARGET_DSN), never as the superuser. The source role owns the shop schema and its tables, which is what
 Debezium needs besides REPLICATION: ownership for REPLICA IDENTITY FULL and for CREATE PUBLICATION ... FOR TABLE.
+Resync and add-table also need Debezium's signal tables, in the schema `cdcflow`: the source role owns it too, or, when
+another role created it first (a pipeline on a superuser connection), may create tables in it.
 """
 
 from urllib.parse import unquote, urlsplit
@@ -19,6 +21,7 @@ from cdcflow.connections.service import create_connection
 from cdcflow.core.config import Settings
 from cdcflow.core.crypto import secret_box_from_settings
 from cdcflow.core.db import make_engine, make_session_factory, session_scope
+from cdcflow.engine.names import SIGNAL_SCHEMA
 from cdcflow.engine.outbound import OutboundPolicy
 from cdcflow.models import Connection
 
@@ -70,6 +73,7 @@ def seed_schema(superuser_dsn: str, owner: str) -> bool:
     """Create the shop schema as `owner` (True), or make `owner` own an existing one, e.g. one seeded before the
     demo roles existed (False). `superuser_dsn` points at demo_source."""
     with psycopg.connect(superuser_dsn, autocommit=True) as conn:
+        ensure_signal_schema(conn, owner)
         row = conn.execute("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = %s",
                            (SCHEMA,)).fetchone()
         with conn.transaction():
@@ -86,6 +90,18 @@ def seed_schema(superuser_dsn: str, owner: str) -> bool:
                     conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(SCHEMA, table),
                                                                              sql.Identifier(owner)))
     return False
+
+
+def ensure_signal_schema(conn: psycopg.Connection, owner: str) -> None:
+    """The schema of the signal tables, owned by `owner`, or usable by it when another role already owns it (its
+    tables stay the other role's)."""
+    found = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (SIGNAL_SCHEMA,)).fetchone()
+    if found is None:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
+            sql.Identifier(SIGNAL_SCHEMA), sql.Identifier(owner)))
+    else:
+        conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(
+            sql.Identifier(SIGNAL_SCHEMA), sql.Identifier(owner)))
 
 
 def role_of(dsn: str) -> str:

@@ -11,6 +11,10 @@ from cdcflow.core.logging import pipeline_id_var
 logger = logging.getLogger(__name__)
 
 
+class Cancelled(Exception):
+    """A job stopped at a user's request (a stop pressed during a start)."""
+
+
 class JobRunner:
     def __init__(self, max_workers: int = 4) -> None:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="pipeline-job")

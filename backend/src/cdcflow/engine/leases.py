@@ -66,6 +66,10 @@ class JobLeases:
             heartbeat_at=text("'epoch'::timestamptz")).on_conflict_do_update(
             index_elements=[PipelineJob.pipeline_id], set_={"cancel_requested": True}))
 
+    def cancel_requested(self, session: Session, pipeline_id: uuid.UUID) -> bool:
+        """A stop asked for this pipeline's start (request_cancel), as committed now."""
+        return bool(session.scalar(select(PipelineJob.cancel_requested).where(PipelineJob.pipeline_id == pipeline_id)))
+
     def renew(self, factory: sessionmaker[Session], pipeline_ids: list[uuid.UUID]) -> tuple[set, set]:
         """Heartbeat for our running jobs; returns (leases lost to another process, cancels requested)."""
         if not pipeline_ids:

@@ -1,7 +1,11 @@
-"""Names of a pipeline's data-plane resources, all derived from its id (DESIGN.md, "Pipeline start")."""
+"""Names of a pipeline's data-plane resources, all derived from its id."""
 
 import uuid
 from dataclasses import dataclass
+
+# The schema on a PostgreSQL source that holds cdcflow's own objects (Debezium's signal tables): never offered as a
+# table to replicate.
+SIGNAL_SCHEMA = "cdcflow"
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class ResourceNames:
 
     @property
     def signal_schema(self) -> str:
-        return "cdcflow"
+        return SIGNAL_SCHEMA
 
     @property
     def signal_table(self) -> str:

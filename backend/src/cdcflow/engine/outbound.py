@@ -1,4 +1,4 @@
-"""Which database addresses cdcflow may open a connection to.
+"""Which database addresses (and alert webhook addresses) cdcflow may open a connection to.
 
 Three rules, all checked on the addresses the host resolves to (a name is only a pointer, and 0x7f000001 or
 localhost.example pointing at 127.0.0.1 must not get past a string comparison):
@@ -10,6 +10,10 @@ localhost.example pointing at 127.0.0.1 must not get past a string comparison):
 
 The addresses that passed are what libpq connects to (hostaddr), so a DNS answer that changes between the check
 and the connect does not move the connection.
+
+Alert webhooks (`check_webhook`) follow the same rules with their own list, CDCFLOW_ALLOWED_WEBHOOK_HOSTS, and every
+port of cdcflow's metadata PostgreSQL is refused too (whatever the database); the sender connects to the address
+that passed (alerts/channels.py).
 """
 
 import ipaddress
@@ -27,6 +31,7 @@ OWN_ADDRESSES_TTL = 60.0
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"),
             ipaddress.ip_network("0.0.0.0/32"), ipaddress.ip_network("::/128"))
 POLICY_SETTING = "CDCFLOW_ALLOWED_DB_HOSTS"
+WEBHOOK_POLICY_SETTING = "CDCFLOW_ALLOWED_WEBHOOK_HOSTS"
 
 Resolver = Callable[[str, int], list[IPAddress]]
 
@@ -77,7 +82,7 @@ class AllowList:
     networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @classmethod
-    def parse(cls, text: str) -> "AllowList":
+    def parse(cls, text: str, setting: str = POLICY_SETTING) -> "AllowList":
         entries = [e for e in text.replace(",", " ").split() if e]
         if not entries or "*" in entries:
             return cls(any_host=True)
@@ -87,13 +92,13 @@ class AllowList:
                 try:
                     networks.append(ipaddress.ip_network(entry, strict=False))
                 except ValueError:
-                    raise ValueError(f"{POLICY_SETTING}: {entry!r} is not a valid CIDR range") from None
+                    raise ValueError(f"{setting}: {entry!r} is not a valid CIDR range") from None
                 continue
             wildcard = entry.startswith("*.")
             try:
                 host = normalise_host(entry[2:] if wildcard else entry)
             except InvalidHost as exc:
-                raise ValueError(f"{POLICY_SETTING}: {entry!r}: {exc}") from None
+                raise ValueError(f"{setting}: {entry!r}: {exc}") from None
             ip = parse_ip(host)
             if ip is not None and not wildcard:
                 networks.append(ipaddress.ip_network(ip))
@@ -124,8 +129,9 @@ def _host_port(url_or_pair: str, default_port: int) -> tuple[str, int]:
 
 class OutboundPolicy:
     def __init__(self, allow: AllowList, services: Iterable[ServicePort], metadata: tuple[str, int, str] | None,
-                 resolver: Resolver = system_resolver) -> None:
+                 resolver: Resolver = system_resolver, webhook_allow: AllowList | None = None) -> None:
         self.allow, self.services, self.metadata = allow, tuple(services), metadata
+        self.webhook_allow = webhook_allow or AllowList(any_host=True)
         self._resolve = resolver
         self._own: tuple[float, set[IPAddress]] | None = None
 
@@ -141,7 +147,8 @@ class OutboundPolicy:
         services.append(ServicePort("the cdcflow web app", "127.0.0.1", settings.web_port))
         meta = urlsplit(settings.database_url)
         metadata = (meta.hostname or "127.0.0.1", meta.port or 5432, meta.path.lstrip("/") or (meta.username or ""))
-        return cls(AllowList.parse(settings.allowed_db_hosts), services, metadata, resolver)
+        return cls(AllowList.parse(settings.allowed_db_hosts), services, metadata, resolver,
+                   AllowList.parse(settings.allowed_webhook_hosts, WEBHOOK_POLICY_SETTING))
 
     # ------------------------------------------------------------------------------------------ addresses
 
@@ -189,6 +196,29 @@ class OutboundPolicy:
                     addresses, self._addresses_of(meta_host), this_host):
                 raise OutboundRefused("database", "this is cdcflow's own metadata database; it cannot be a source "
                                                   "or a target")
+        return tuple(str(ip) for ip in addresses)
+
+    def check_webhook(self, host: str, port: int) -> tuple[str, ...]:
+        """The addresses an alert webhook may be sent to: allowed by CDCFLOW_ALLOWED_WEBHOOK_HOSTS, and never a
+        port of cdcflow's own services or metadata PostgreSQL. OutboundRefused / HostUnresolvable otherwise."""
+        try:
+            host = normalise_host(host)
+        except InvalidHost as exc:
+            raise OutboundRefused("url", str(exc)) from None
+        literal = parse_ip(host)
+        addresses = [literal] if literal is not None else self._resolve(host, port)[:MAX_ADDRESSES]
+        if not addresses:
+            raise HostUnresolvable()
+        for ip in addresses:
+            if not self.webhook_allow.allows(host, ip):
+                raise OutboundRefused("url", f"this host is not in {WEBHOOK_POLICY_SETTING}")
+        this_host = self._this_host()
+        own = list(self.services)
+        if self.metadata is not None:
+            own.append(ServicePort("cdcflow's metadata database", self.metadata[0], self.metadata[1]))
+        for service in own:
+            if port == service.port and _hits(addresses, self._addresses_of(service.host), this_host):
+                raise OutboundRefused("url", "this port belongs to cdcflow itself")
         return tuple(str(ip) for ip in addresses)
 
 

@@ -2,8 +2,8 @@
 each update changed.
 
 Debezium keys each event with the row's primary key ({"id": 42}); the event logger stores that key in
-run_metadata -> 'key', and ix_pipeline_runs_row_history (pipeline, table, key, id) makes one row's timeline an index
-range scan at any log size.
+run_metadata -> 'key' and in the row_key column, and the event log's unique key (pipeline, table, row_key, source
+key) makes one row's timeline an index range scan at any log size (then sorted by id: a row's events are few).
 """
 
 import uuid
@@ -48,7 +48,7 @@ def resolve_key(session: Session, pipeline_id: uuid.UUID, table: str, raw: str) 
         return value
     if isinstance(value, (list, bool)) or value is None:
         raise InvalidQuery("key", 'Give the primary key value (42) or an object of key columns ({"id": 42})')
-    newest = session.scalar(_live_cdc(pipeline_id, table).with_only_columns(PipelineRun.run_metadata["key"])
+    newest = session.scalar(_live_cdc(pipeline_id, table).with_only_columns(PipelineRun.row_key)
                             .order_by(PipelineRun.id.desc()).limit(1))
     if not isinstance(newest, dict) or not newest:
         raise InvalidQuery("table", f"No events of {table} in this pipeline's event log")
@@ -73,7 +73,7 @@ def changed_columns(before: dict | None, after: dict | None) -> list[str]:
 
 def row_history(session: Session, pipeline_id: uuid.UUID, table: str, key: dict[str, Any]) -> dict[str, Any]:
     rows = list(session.scalars(_live_cdc(pipeline_id, table)
-                                .where(PipelineRun.run_metadata["key"] == cast(key, JSONB))
+                                .where(PipelineRun.row_key == cast(key, JSONB))
                                 .order_by(PipelineRun.id).limit(MAX_HISTORY + 1)))
     truncated = len(rows) > MAX_HISTORY
     items = []

@@ -65,6 +65,7 @@ class EventLogger:
         # late can crash a long-lived librdkafka client (confluentinc/librdkafka#4605): ask as rarely as possible.
         self._committed: dict[tuple[str, int], int] = {}
         self._known_pipelines: set[uuid.UUID] = set()
+        self._known_topics: set[str] = set()  # topics of pipelines found to exist
         self._partitions: list[dict[str, Any]] = []
         self._lag_checked_at = 0.0
         self._lag_checked_wall: float | None = None
@@ -185,17 +186,21 @@ class EventLogger:
                 elif code != KafkaError._PARTITION_EOF:
                     self.stats.errors.report(KAFKA, f"consume: {msg.error()}")
                 continue
-            offsets[(msg.topic(), msg.partition())] = msg.offset() + 1
+            topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+            offsets[(topic, partition)] = offset + 1
             try:
-                event = parse(msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value())
+                event = parse(topic, partition, offset, msg.key(), msg.value())
             except (Malformed, ValueError) as exc:
                 self._reject(msg, str(exc))
                 continue
             if event is None:
                 self.stats.tombstones += 1
+            elif topic in self._known_topics:  # a str hashes in C, a UUID in Python
+                events.append(event)
             elif not self._pipeline_exists(store, event.pipeline_id):
                 self._reject(msg, f"no pipeline {event.pipeline_id}")
             else:
+                self._known_topics.add(topic)
                 events.append(event)
         self._settle()  # batch order: N's offsets are committed before N+1 is written
         if not offsets:
@@ -273,9 +278,17 @@ class EventLogger:
                     for done in consumer.committed(unknown, timeout=5):
                         self._committed[(done.topic, done.partition)] = done.offset if done.offset >= 0 else -1
                 for entry, tp in zip(partitions, assigned):
-                    low, high = consumer.get_watermark_offsets(tp, cached=True)
-                    if high < 0:  # not fetched yet: ask the broker
-                        low, high = consumer.get_watermark_offsets(tp, timeout=1, cached=False)
+                    try:
+                        low, high = consumer.get_watermark_offsets(tp, cached=True)
+                        if high < 0:  # not fetched yet: ask the broker
+                            low, high = consumer.get_watermark_offsets(tp, timeout=1, cached=False)
+                    except KafkaException as exc:
+                        if not (exc.args and getattr(exc.args[0], "code", lambda: None)() in GONE_TOPIC):
+                            raise
+                        # Its topic was deleted with its pipeline: the next rebalance revokes it. Not an error of
+                        # the logger's (it made every other pipeline's health read "cannot consume" for seconds).
+                        entry["gone"] = True
+                        continue
                     done = self._committed.get((tp.topic, tp.partition), -1)
                     position = done if done >= 0 else max(low, 0)
                     entry.update(committed=position, high_watermark=high if high >= 0 else None,

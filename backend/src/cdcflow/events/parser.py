@@ -1,4 +1,4 @@
-"""Parse one Debezium change event (JSON converter, with or without schemas) into a row for pipeline_runs.
+"""Parse one Debezium change event (as engine/records.py reads a record) into a row for pipeline_runs.
 
 Pure functions: no I/O, so every malformed shape is unit-tested.
 """
@@ -9,15 +9,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from hashlib import blake2b
+from hashlib import blake2b, md5
 from typing import Any
 
 import orjson
+
+from cdcflow.engine import records
 
 OPS = {"c": "insert", "r": "insert", "u": "update", "d": "delete", "t": "truncate"}
 TOPIC = re.compile(r"^[A-Za-z0-9_-]+\.(?P<pipeline>[0-9a-fA-F-]{36})\.(?P<schema>[^.]+)\.(?P<table>.+)$")
 MAX_METADATA_BYTES = 16_384
 MAX_VALUE_CHARS = 1_024
+MAX_LATENCY_MS = 2**31 - 1
 
 
 class Malformed(ValueError):
@@ -39,9 +42,11 @@ class ChangeEvent:
     partition: int
     offset: int
     metadata: dict[str, Any]
-    source_key: str | None = None  # see source_identity
+    source_key: str | None = None  # see source_identity and kafka_identity
     # `metadata` as JSON (what pipeline_runs.run_metadata stores), serialized once by the parser.
     metadata_json: bytes = b"{}"
+    # The row's key as JSON (pipeline_runs.row_key, what row history looks up): b"null" for a keyless change.
+    row_key_json: bytes = b"null"
 
     @property
     def source_ts(self) -> datetime | None:
@@ -59,13 +64,20 @@ def source_identity(pipeline_id: uuid.UUID | str, lsn: int | str | None, tx_id: 
     (table differs), snapshot reads (key differs). Debezium's `sequence` is left out on purpose: its first part
     (the last commit LSN) comes from the restored offset after a restart, so a replay may not repeat it.
     A MariaDB event has no LSN; its binlog coordinate "file:pos:row" (the event's position and the row's index in
-    it) plays the part. None without either: such events are de-duplicated by Kafka offset only.
+    it) plays the part. None without either: parse() then falls back to kafka_identity.
     """
     if lsn is None:
         return None
-    text = (f"{pipeline_id}|{lsn}|{'' if tx_id is None else tx_id}|{table}|{op}|"
-            f"{orjson.dumps(key, option=orjson.OPT_SORT_KEYS, default=str).decode()}")
-    return blake2b(text.encode(), digest_size=16).hexdigest()
+    text = f"{pipeline_id}|{lsn}|{'' if tx_id is None else tx_id}|{table}|{op}|".encode() + \
+        orjson.dumps(key, option=orjson.OPT_SORT_KEYS, default=str)  # the same bytes as text + JSON, encoded once
+    return blake2b(text, digest_size=16).hexdigest()
+
+
+def kafka_identity(topic: str, partition: int, offset: int) -> str:
+    """The key of an event without a source position: its Kafka coordinates, so a batch read twice is absorbed by
+    the same unique index. md5 of "topic|partition|offset" as 32 hex digits: migration 0016 computes the same in
+    SQL for the rows stored before it."""
+    return md5(f"{topic}|{partition}|{offset}".encode()).hexdigest()
 
 
 @lru_cache(maxsize=4096)
@@ -87,13 +99,9 @@ def _payload(raw: bytes | None, what: str) -> Any:
     if raw is None:
         return None
     try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise Malformed(f"{what} is not JSON: {exc}") from None
-    # The JSON converter with schemas.enable=true wraps the data: {"schema": ..., "payload": ...}
-    if isinstance(doc, dict) and "payload" in doc and "schema" in doc:
-        return doc["payload"]
-    return doc
+        return records.payload(raw)
+    except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
+        raise Malformed(f"{what} is not a change record (not JSON, nor a schema reference and JSON): {exc}") from None
 
 
 def _cap(value: Any) -> Any:
@@ -110,6 +118,8 @@ def _cap_row(row: Any) -> Any:
     """_cap for a row image without a call per column: rows are flat maps of scalars (jsonb arrives as a string),
     so only the rare long string or nested value costs more than a type check. The row is copied only if a value
     changes (the parsed document is private to this event)."""
+    if row is None:
+        return None
     if type(row) is not dict:
         return _cap(row)
     for name, value in row.items():
@@ -117,6 +127,18 @@ def _cap_row(row: Any) -> Any:
         if (kind is str and len(value) > MAX_VALUE_CHARS) or kind is dict or kind is list:
             row[name] = _cap(value)
     return row
+
+
+def _cap_key(key: Any) -> Any:
+    """_cap for a key: the key itself when nothing in it is long or nested (the usual case), so it is not copied;
+    a copy otherwise (the uncapped key is the event's primary_key)."""
+    if type(key) is dict:
+        for value in key.values():
+            kind = type(value)
+            if (kind is str and len(value) > MAX_VALUE_CHARS) or kind is dict or kind is list:
+                return _cap(key)
+        return key
+    return None if key is None else _cap(key)
 
 
 def cap_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -149,10 +171,11 @@ def parse(topic: str, partition: int, offset: int, key: bytes | None, value: byt
         raise Malformed("neither before nor after present")
     get = source.get
     ts_ms = get("ts_ms")
-    if not isinstance(ts_ms, (int, float)) or isinstance(ts_ms, bool):
+    if type(ts_ms) is not int and type(ts_ms) is not float:  # bool is not a time either
         ts_ms = None
     now_ms = time.time() * 1000 if now is None else now.timestamp() * 1000
-    latency = max(0, int(now_ms - ts_ms)) if ts_ms is not None else None
+    # pipeline_runs.latency_ms is an integer: a change replayed weeks later must not be a batch PostgreSQL refuses.
+    latency = min(max(0, int(now_ms - ts_ms)), MAX_LATENCY_MS) if ts_ms is not None else None
     key_payload = _payload(key, "key") if key is not None else None
     table_name = f"{get('schema') or topic_schema}.{get('table') or topic_table}"
     lsn, tx_id = get("lsn"), get("txId")
@@ -162,17 +185,20 @@ def parse(topic: str, partition: int, offset: int, key: bytes | None, value: byt
     if lsn is None and get("file") and type(get("pos")) is int:  # MariaDB/MySQL: the binlog coordinate
         position = f"{get('file')}:{get('pos')}:{get('row') or 0}"
     event_type = OPS[op]
-    metadata = {"op": op, "before": _cap_row(before), "after": _cap_row(after), "key": _cap(key_payload),
-                "source": {"db": get("db"), "schema": get("schema"), "table": get("table"), "lsn": get("lsn"),
-                           "txId": get("txId"), "sequence": get("sequence"), "ts_ms": get("ts_ms"),
-                           "snapshot": get("snapshot"),
-                           **({"file": get("file"), "pos": get("pos"), "gtid": get("gtid")} if get("file") else {})},
-                "event_type": event_type}
+    source_meta = {"db": get("db"), "schema": get("schema"), "table": get("table"), "lsn": get("lsn"),
+                   "txId": get("txId"), "sequence": get("sequence"), "ts_ms": get("ts_ms"), "snapshot": get("snapshot")}
+    if get("file"):
+        source_meta["file"], source_meta["pos"], source_meta["gtid"] = get("file"), get("pos"), get("gtid")
+    key_meta = _cap_key(key_payload)
+    metadata = {"op": op, "before": _cap_row(before), "after": _cap_row(after), "key": key_meta,
+                "source": source_meta, "event_type": event_type}
     metadata_json = orjson.dumps(metadata, default=str)
     if len(metadata_json) > MAX_METADATA_BYTES:
         metadata = {**metadata, "before": None, "after": None, "truncated": True}
         metadata_json = orjson.dumps(metadata, default=str)
+    source_key = (source_identity(pipeline_text, position, tx_id, table_name, op, key_payload)
+                  if position is not None else None) or kafka_identity(topic, partition, offset)
     return ChangeEvent(pipeline_id, event_type, op, table_name,
                        key_payload if type(key_payload) is dict else None, lsn, tx_id, ts_ms, latency, topic,
-                       partition, offset, metadata,
-                       source_identity(pipeline_text, position, tx_id, table_name, op, key_payload), metadata_json)
+                       partition, offset, metadata, source_key, metadata_json,
+                       orjson.dumps(key_meta, default=str))

@@ -1,7 +1,8 @@
 """Socket.IO beside FastAPI: JWT checked at the handshake, one room per pipeline, emission capped per room.
 
-A socket lives only as long as its login session: when the session ends (logout, password or role change,
-deactivation) the socket is disconnected, and every subscribe re-checks the token against the database.
+A socket lives only as long as its login session and its access token: when the session ends (logout, password or
+role change, deactivation) or the token expires, the socket is disconnected, and every subscribe re-checks the token
+(expiry included) against the database.
 
 Joining a pipeline's room needs view access to it (access.policy, as for GET /pipelines/{id}); a pipeline the
 caller may not see answers exactly like one that does not exist. When a grant is revoked or an owner changes,
@@ -13,6 +14,7 @@ which sends each room one `replication_events` message per batch, capped per sec
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from collections import defaultdict, deque
@@ -109,6 +111,9 @@ class Realtime:
         results = []
         with self.session_factory() as session:
             for user in users:
+                if user.claims.expired():  # the socket outlived its token
+                    results.append(False)
+                    continue
                 try:
                     user_for_claims(session, user.claims)
                     results.append(True)
@@ -139,6 +144,11 @@ class Realtime:
             if user is None:
                 raise socketio.exceptions.ConnectionRefusedError("unauthorized")
             self._sockets[sid] = user
+            # Closed when its token expires; the client reconnects with a fresh one.
+            if math.isfinite(user.claims.expires_at):
+                delay = max(0.0, user.claims.expires_at - time.time())
+                expire = lambda: asyncio.ensure_future(self._expire(sid, user))  # noqa: E731
+                asyncio.get_running_loop().call_later(delay, expire)
 
         @sio.event
         async def disconnect(sid, *_reason):
@@ -216,6 +226,10 @@ class Realtime:
         for sid, user in list(self._sockets.items()):
             if any(e.covers(user.user_id, user.claims.session_id) for e in ended):
                 await self._drop(sid)
+
+    async def _expire(self, sid: str, user: _SocketUser) -> None:
+        if self._sockets.get(sid) is user:  # the same socket, still open on that token
+            await self._drop(sid)
 
     async def _drop(self, sid: str) -> None:
         self._sockets.pop(sid, None)

@@ -1,4 +1,5 @@
-"""Resource-level access: grants that let one user see, operate or manage one pipeline or connection.
+"""Resource-level access: grants that let one user see, operate or manage one pipeline, connection, alert channel or
+alert rule.
 
 A resource's owner (its `owner_id`) has every level on it; admins have every level on everything. A grant row names
 the user, the resource and the level; levels are ordered (view < operate < manage).
@@ -18,6 +19,8 @@ from cdcflow.models.base import Base, enum_values
 class ResourceType(str, enum.Enum):
     PIPELINE = "pipeline"
     CONNECTION = "connection"
+    ALERT_CHANNEL = "alert_channel"
+    ALERT_RULE = "alert_rule"
 
 
 class AccessLevel(str, enum.Enum):

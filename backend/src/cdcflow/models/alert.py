@@ -45,6 +45,9 @@ class AlertChannel(UUIDPrimaryKey, Timestamps, Base):
     secret_encrypted: Mapped[str | None] = mapped_column(Text)      # HMAC key of a generic webhook
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # The owner manages it; others reach it through grants (resource_grants), admins always. NULL: admins only.
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"),
+                                                       index=True)
 
 
 class AlertRule(UUIDPrimaryKey, Timestamps, Base):
@@ -57,6 +60,9 @@ class AlertRule(UUIDPrimaryKey, Timestamps, Base):
     threshold: Mapped[float | None] = mapped_column(Float)          # unit depends on kind (alerts/schemas.py)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # The owner manages it; others reach it through grants (resource_grants), admins always. NULL: admins only.
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"),
+                                                       index=True)
 
     channels: Mapped[list[AlertChannel]] = relationship(secondary=alert_rule_channels, lazy="selectin",
                                                         order_by=AlertChannel.name)

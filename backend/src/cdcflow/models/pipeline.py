@@ -3,6 +3,7 @@
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -144,32 +145,30 @@ class PipelineTable(Base):
 
 
 class PipelineRun(Base):
-    """A FULL_LOAD run or one CDC event. Millions of rows: bigint identity key (append-only, compact indexes,
-    keyset pagination by id), real columns for every filter, and two unique keys: the Kafka coordinates (a batch
-    read twice) and the change's source identity (a change Debezium sent twice; see events/store.py)."""
+    """A FULL_LOAD run or one CDC event. Millions of rows, appended by the event logger: a bigint identity key
+    (keyset pagination by id), real columns for every filter, and as few indexes as the reads need (migration 0016,
+    docs/architecture.md "The event log's storage"): one unique key that is both the change's source identity (a
+    change Debezium sent twice, a batch the logger read twice) and one row's history; the newest live events of a
+    pipeline; a BRIN on time. No foreign key: pipelines are only soft-deleted, and the counter rows each batch
+    upserts keep theirs."""
 
     __tablename__ = "pipeline_runs"
     __table_args__ = (
-        UniqueConstraint("kafka_topic", "kafka_partition", "kafka_offset"),
-        Index("uq_pipeline_runs_source_lsn_source_key", "source_lsn", "source_key", unique=True,
-              postgresql_where=text("source_key IS NOT NULL")),
+        # Uniqueness on the four is uniqueness on source_key (a hash of pipeline, position, tx, table, op and key);
+        # leading with the row makes the same index row history's lookup (see events/history.py).
+        Index("uq_pipeline_runs_event_identity", "pipeline_id", "table_name", "row_key", "source_key", unique=True),
         # Live CDC rows only: "newest events of a pipeline" is then an index-only walk (see monitoring/events.py).
         Index("ix_pipeline_runs_pipeline_recent", "pipeline_id", text("id DESC"),
-              postgresql_where=text("deleted_at IS NULL AND run_type = 'CDC'")),
-        Index("ix_pipeline_runs_pipeline_table", "pipeline_id", "table_name", text("id DESC"),
               postgresql_where=text("deleted_at IS NULL AND run_type = 'CDC'")),
         Index("ix_pipeline_runs_started_at_brin", "started_at", postgresql_using="brin"),
         Index("ix_pipeline_runs_full_load", "pipeline_id", "started_at",
               postgresql_where=text("run_type = 'FULL_LOAD'")),
-        # Row history: one row's changes by its Debezium key (see events/history.py).
-        Index("ix_pipeline_runs_row_history", "pipeline_id", "table_name", text("(run_metadata -> 'key')"), "id",
-              postgresql_where=text("deleted_at IS NULL AND run_type = 'CDC'")),
         Index("ix_pipeline_runs_schema_change", "pipeline_id", text("id DESC"),
               postgresql_where=text("run_type = 'SCHEMA_CHANGE'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    pipeline_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("pipelines.id"))
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     run_type: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(32))
     event_type: Mapped[str | None] = mapped_column(String(16))
@@ -185,3 +184,5 @@ class PipelineRun(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Hash of the change's source identity (events/parser.py source_identity); NULL for full-load runs.
     source_key: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The changed row's Debezium key ({"id": 42}; JSON null for a keyless change), what row history looks up.
+    row_key: Mapped[Any] = mapped_column(JSONB, nullable=True)

@@ -27,6 +27,8 @@ LIVE = (PipelineStatus.RUNNING, PipelineStatus.PAUSED)
 class HealthLimits:
     max_age: float = 10.0        # observations older than this mean "unknown", never "ok"
     sink_stall: float = 15.0     # no sink commit this long while its lag grows; must exceed Connect's offset flush
+    sink_behind: float = 30.0    # the target not caught up this long, with at least sink_behind_messages waiting
+    sink_behind_messages: int = 1000
     slot_grace: float = 2.0      # a slot inactive for a moment (a pass catching a reconnect) is not a problem
     logger_grace: float = 3.0
 
@@ -165,7 +167,10 @@ def evaluate_pipeline_health(pipeline: PipelineLike, observations: Observations,
         _connectors(found, pipeline, status, observations.connect)
     if status == PipelineStatus.RUNNING and has_connectors:
         _sink(found, observations, pipeline.id, now, limits)
-        _slot_activity(found, slot, ResourceNames(pipeline.id).slot, limits)
+        # With the broker or Connect down, an idle slot is their symptom (Debezium's task stops with them): the
+        # report names the root cause only, so the first non-ok health an operator sees points at what to fix.
+        platform_down = any(o is not None and not o.ok for o in (observations.broker, observations.connect))
+        _slot_activity(found, slot, ResourceNames(pipeline.id).slot, limits, symptoms=not platform_down)
     wal = None
     if slot is not None and (slot.exists or slot.error or status in LIVE):
         wal = _wal(found, pipeline, slot, status)
@@ -260,9 +265,19 @@ def _sink(found: _Found, obs: Observations, pipeline_id: uuid.UUID, now: float, 
                   f"(was {progress.lag_at_advance:,}): the target may be locked, slow or refusing writes",
                   "Check the target database for locks and long transactions (pg_stat_activity) and the sink "
                   "connector's task", since=progress.last_advance_at)
+        return
+    behind = progress.behind_for(now)
+    if behind >= limits.sink_behind and progress.lag >= limits.sink_behind_messages:
+        found.add("sink", "sink_behind", "degraded",
+                  f"The target is {progress.lag:,} changes behind the source's stream and has not caught up for "
+                  f"{behind:.0f} s: it is applying them, slower than they arrive",
+                  "Usually a burst (a large UPDATE or a bulk load at the source): it catches up by itself. If the "
+                  "lag keeps growing, check the target database's load and the sink connector's task",
+                  since=progress.caught_up_at)
 
 
-def _slot_activity(found: _Found, slot: SlotObservation | None, slot_name: str, limits: HealthLimits) -> None:
+def _slot_activity(found: _Found, slot: SlotObservation | None, slot_name: str, limits: HealthLimits,
+                   symptoms: bool = True) -> None:
     if slot is None:
         return
     if slot.error:
@@ -272,7 +287,7 @@ def _slot_activity(found: _Found, slot: SlotObservation | None, slot_name: str, 
         found.add("source", "slot_missing", "error", f"The replication slot {slot_name} does not exist on the "
                   "source: no changes are captured", "Reset the pipeline (a new full load and a new slot)",
                   actions=("reset",))
-    elif not slot.active:
+    elif not slot.active and symptoms:
         found.add("source", "slot_inactive", "degraded", f"The replication slot {slot_name} is not in use: "
                   "Debezium is not reading the source's changes", "Debezium reconnects by itself after a dropped "
                   "connection; if this lasts, check the source connector's task and the source's log",

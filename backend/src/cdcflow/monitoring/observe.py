@@ -65,12 +65,20 @@ class SinkProgress:
     lag: int
     last_advance_at: float
     lag_at_advance: int
+    # When the sink last had nothing waiting (or, never seen so, when this process first looked).
+    caught_up_at: float | None = None
 
     def stalled_for(self, now: float) -> float:
         """Seconds without a commit while messages wait (and more arrived); 0 when it keeps up or advances."""
         if self.lag <= 0 or self.lag <= self.lag_at_advance:
             return 0.0
         return max(0.0, now - self.last_advance_at)
+
+    def behind_for(self, now: float) -> float:
+        """Seconds since the sink last had nothing waiting; 0 while it keeps up."""
+        if self.lag <= 0:
+            return 0.0
+        return max(0.0, now - (self.caught_up_at if self.caught_up_at is not None else self.at))
 
 
 def kafka_error(exc: BaseException) -> str:
@@ -140,10 +148,11 @@ def probe_sinks(bootstrap: str, topics: dict[str, Any], pipelines: dict[uuid.UUI
         committed = sum(o.committed or 0 for o in offsets)
         lag = sum(max(0, o.high - (o.committed or 0)) for o in offsets)
         before = previous.get(pid)
+        caught_up = now if lag == 0 or before is None else before.caught_up_at
         if before is None or committed != before.committed or lag == 0:
-            result[pid] = SinkProgress(now, committed, lag, now, lag)
+            result[pid] = SinkProgress(now, committed, lag, now, lag, caught_up)
         else:
-            result[pid] = SinkProgress(now, committed, lag, before.last_advance_at, before.lag_at_advance)
+            result[pid] = SinkProgress(now, committed, lag, before.last_advance_at, before.lag_at_advance, caught_up)
     return result
 
 

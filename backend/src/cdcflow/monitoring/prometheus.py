@@ -1,12 +1,19 @@
-"""GET /metrics in the Prometheus text exposition format, and who may scrape it."""
+"""GET /metrics in the Prometheus text exposition format, and who may scrape it.
+
+CDCFLOW_METRICS_TOKEN (Prometheus) sees every pipeline. A user's access token sees the series of the pipelines that
+user may see (owner, grant, admin: access/policy.py), and the shared plane (broker, Connect, event logger) without
+the topics of other pipelines.
+"""
 
 import hmac
+import uuid
 
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from cdcflow.access.policy import visible_pipeline_ids
 from cdcflow.core.config import Settings
 from cdcflow.core.deps import Permission, get_actor
 from cdcflow.core.errors import Forbidden
@@ -16,25 +23,38 @@ from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.monitoring.offsets import OffsetsCollector
 
 
-def authorize_scrape(request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None) -> None:
-    """The metrics name every pipeline: a scraper shows CDCFLOW_METRICS_TOKEN, anyone else a user's access token
-    (checked exactly as on /api/v1, by get_actor). Raises Unauthorized (401) or Forbidden otherwise."""
+def authorize_scrape(request: Request, session: Session,
+                     credentials: HTTPAuthorizationCredentials | None) -> list[uuid.UUID] | None:
+    """Who scrapes, as the pipelines they may see: None (all) for CDCFLOW_METRICS_TOKEN or an admin, else the ids a
+    user's access token (checked exactly as on /api/v1, by get_actor) may see. Raises Unauthorized (401) or
+    Forbidden otherwise."""
     settings: Settings = request.app.state.settings
     expected = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
     if credentials is not None and credentials.scheme.lower() == "bearer" and expected and \
             hmac.compare_digest(credentials.credentials.encode(), expected.encode()):
-        return
+        return None
     actor = get_actor(request, session, credentials)
     if not actor.can(Permission.READ):
         raise Forbidden(f"Your role ({actor.role.value}) may not read metrics")
+    return visible_pipeline_ids(session, actor)
 
 
 def _label(value: object) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
 
+def _own_topic(topic: str, names: dict) -> bool:
+    """Whether a topic (cdcflow.<pipeline id>.<schema>.<table>) belongs to one of `names`' pipelines."""
+    parts = topic.split(".")
+    try:
+        return len(parts) > 1 and uuid.UUID(parts[1]) in names
+    except ValueError:
+        return False
+
+
 def render(session: Session, collector: OffsetsCollector, event_logger: EventLoggerService,
-           monitor: HealthMonitor) -> str:
+           monitor: HealthMonitor, scope: list[uuid.UUID] | None = None) -> str:
+    """`scope`: the pipelines the caller may see (None: all)."""
     lines: list[str] = []
 
     def metric(name: str, kind: str, help_text: str, samples: list[tuple[dict, float]]) -> None:
@@ -45,6 +65,9 @@ def render(session: Session, collector: OffsetsCollector, event_logger: EventLog
             lines.append(f"{name}{{{rendered}}} {value}" if rendered else f"{name} {value}")
 
     pipelines = session.execute(text("SELECT id, name, status FROM pipelines WHERE deleted_at IS NULL")).all()
+    if scope is not None:
+        visible = set(scope)
+        pipelines = [p for p in pipelines if p[0] in visible]
     names = {p[0]: p[1] for p in pipelines}
     metric("cdcflow_pipeline_up", "gauge", "1 when the pipeline is RUNNING",
            [({"pipeline": p[1], "status": p[2]}, 1 if p[2] == "RUNNING" else 0) for p in pipelines])
@@ -73,7 +96,7 @@ def render(session: Session, collector: OffsetsCollector, event_logger: EventLog
     metric("cdcflow_event_logger_up", "gauge", "1 when the event logger runs", [({}, 1 if status["running"] else 0)])
     metric("cdcflow_event_logger_lag", "gauge", "Messages not yet stored, per partition",
            [({"topic": p["topic"], "partition": p["partition"]}, p.get("lag") or 0)
-            for p in status["assigned_partitions"]])
+            for p in status["assigned_partitions"] if scope is None or _own_topic(p["topic"], names)])
     metric("cdcflow_event_logger_rejected_total", "counter", "Malformed messages skipped",
            [({}, status["rejected_total"])])
     metric("cdcflow_event_logger_consuming", "gauge", "1 when the event logger consumes (no current error)",

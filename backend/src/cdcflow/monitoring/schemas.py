@@ -40,7 +40,9 @@ class Dashboard(BaseModel):
     delete_count: int
     truncate_count: int
     average_latency_ms: float | None
-    success_rate: float
+    # Changes the source connector wrote to Kafka that the sink has not applied to the target yet (sum over the
+    # pipelines, from the topics' high watermarks and the sink group's committed offsets, as of the last poll)
+    events_pending: int
     events_produced: int
     events_applied: int
     error_count: int
@@ -162,6 +164,10 @@ class PipelineStatusView(BaseModel):
     updated_at: datetime
     # What the user can do now (restart_failed, resync, reset, resume, review_schema, ...; pipelines/recovery.py)
     available_actions: list[str] = []
+    # Actions (and "schema_change_policy") that cannot work for this pipeline, with the reason to show: what its
+    # databases do not support yet, or what the source user may not do (pipelines/capabilities.py)
+    unavailable_actions: dict[str, str] = {}
+    source_database_type: str = "postgresql"
     # Schema changes held for review (a PAUSED pipeline): table, kind, column, message, ddl it needs
     schema_pending: list[dict[str, Any]] = []
 

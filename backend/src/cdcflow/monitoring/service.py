@@ -56,8 +56,8 @@ def dashboard(session: Session, collector: OffsetsCollector | None, pipeline_id:
         "pipeline_id": pipeline_id, "total_events": total, "insert_count": count["insert"],
         "update_count": count["update"], "delete_count": count["delete"], "truncate_count": count["truncate"],
         "average_latency_ms": round(latency_sum / latency_n, 1) if latency_n else None,
-        "success_rate": round(100.0 * applied / produced, 2) if produced else 100.0,
-        "events_produced": produced, "events_applied": applied,
+        # What the ratio applied / produced really measured: changes in Kafka the sink has not written yet, now.
+        "events_pending": max(0, produced - applied), "events_produced": produced, "events_applied": applied,
         "error_count": int(errors[0]), "pipelines": int(errors[1]), "last_event_at": last,
         "as_of": datetime.now(UTC),
     }

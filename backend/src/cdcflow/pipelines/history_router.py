@@ -1,7 +1,7 @@
 """/api/v1/pipelines/{id}/row-history: what happened to one source row, from the event log."""
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -62,6 +62,16 @@ class ReplayResult(BaseModel):
     row: dict[str, Any] | None = Field(description="the row as read from the source and written to the target")
 
 
+class ReplayPreview(BaseModel):
+    table: str
+    key: dict[str, Any]
+    source: dict[str, Any] | None = Field(description="the row on the source now (null: the source has none)")
+    target: dict[str, Any] | None = Field(description="the row on the target now (null: the target has none)")
+    changed: list[str] = Field(description="the columns whose values differ between source and target")
+    action: Literal["upsert", "delete", "none"] = Field(
+        description="what replay would do: write the source's row, delete the target's, or nothing (they agree)")
+
+
 @router.get("/{pipeline_id}/row-history", response_model=RowHistory)
 def get_row_history(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep,
                     table: str = Query(..., pattern=TABLE_PATTERN, max_length=127, description="schema.table"),
@@ -72,6 +82,15 @@ def get_row_history(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep,
     changed, deletes. Needs view access to the pipeline."""
     get_pipeline_for(session, actor, pipeline_id)
     return history.row_history(session, pipeline_id, table, history.resolve_key(session, pipeline_id, table, key))
+
+
+@router.post("/{pipeline_id}/row-history/replay/preview", response_model=ReplayPreview)
+def preview_replay(pipeline_id: uuid.UUID, body: ReplayRequest, actor: PipelineOperator, session: SessionDep,
+                   request: Request) -> dict[str, Any]:
+    """What a replay of one row would write, changing nothing: the row on the source and on the target and the
+    columns that differ. Needs operate access to the pipeline, as the replay itself."""
+    pipeline = get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE)
+    return replay.preview_replay(session, request.app.state.engine_context, pipeline, body.table, body.key)
 
 
 @router.post("/{pipeline_id}/row-history/replay", response_model=ReplayResult)

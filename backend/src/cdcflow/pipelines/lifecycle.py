@@ -97,8 +97,11 @@ def stop(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pi
     if pipeline.status == PipelineStatus.STARTING:
         # Cancel the start: its job undoes what it created and ends in STOPPED. A job running in another API
         # process (or in none: it died) is cancelled through its lease (pipelines/watchdog.py).
-        if not jobs.cancel(pipeline.id) and ctx.leases is not None:
+        # Both: the flag is what the job's final transaction re-checks under this row's lock (EngineContext.finish),
+        # so a start that was about to succeed cannot overtake this stop.
+        if ctx.leases is not None:
             ctx.leases.request_cancel(session, pipeline.id)
+        jobs.cancel(pipeline.id)
         record(session, actor, "pipeline.stop", f"pipeline:{pipeline.id}", {"cancelled_start": True})
         return pipeline
     fire(pipeline, "stop")

@@ -1,4 +1,4 @@
-"""The start sequence (DESIGN.md) and the stop job, run in the background by the API process.
+"""The start sequence and the stop job, run in the background by the API process.
 
 Each step commits its own state change, so /status and /progress show the truth while the job runs. A failed start
 undoes what this attempt created (connectors, slot, publication, secrets), newest first, and ends in ERROR.
@@ -19,10 +19,10 @@ from cdcflow.engine.catalog import TableDef
 from cdcflow.engine.connect.client import ConnectClient, ConnectError
 from cdcflow.engine.connect.configs import sink_config, source_config, source_offset, source_partition
 from cdcflow.engine.context import EngineContext
-from cdcflow.engine.fullload.copier import Cancelled
 from cdcflow.engine.fullload.progress import LoadProgress
 from cdcflow.engine.fullload.rows import run_row_load
 from cdcflow.engine.fullload.runner import LoadOptions, LoadTable, run_full_load
+from cdcflow.engine.jobs import Cancelled
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.ports import CapturePoint, SourcePort, TargetPort, source_adapter, target_adapter
 from cdcflow.engine.postgres.ddl import same_types
@@ -179,12 +179,11 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
         ctx.finish(pipeline_id, finished)
         return
 
-    if cancel.is_set():
-        raise Cancelled("start cancelled")
+    _check(cancel)
     ctx.update(pipeline_id, lambda p: setattr(p, "cdc_status", CdcStatus.STARTING))
     topics = [names.topic(t.schema, t.name) for t in tables]
     _start_connectors(ctx, connect, names, pipeline_id, source_ep, target_ep, [t.qualified for t in tables],
-                      topics, undo, signals, start_at if source.position_in_connector else None)
+                      topics, undo, signals, start_at if source.position_in_connector else None, cancel)
 
     def running(p: Pipeline) -> None:
         fire(p, "started")
@@ -192,25 +191,41 @@ def _prepare_and_load(ctx: EngineContext, pipeline_id: uuid.UUID, names: Resourc
         p.debezium_connector_name, p.sink_connector_name = names.source_connector, names.sink_connector
         p.kafka_topics = topics
 
-    ctx.finish(pipeline_id, running)
+    # A stop pressed while the connectors started is honoured here too, under the row lock the stop also takes.
+    ctx.finish(pipeline_id, running, cancel=cancel)
+
+
+def _delete_connector(ctx: EngineContext, name: str) -> None:
+    """An undo step: runs after the start's own Connect client was closed by the failure it undoes."""
+    with ctx.connect() as connect:
+        connect.delete(name)
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("start cancelled")
 
 
 def _start_connectors(ctx: EngineContext, connect: ConnectClient, names: ResourceNames, pipeline_id: uuid.UUID,
                       source_ep, target_ep, tables: list[str], topics: list[str], undo: Undo,
-                      signals: bool = False, start_at: CapturePoint | None = None) -> None:
+                      signals: bool = False, start_at: CapturePoint | None = None,
+                      cancel: threading.Event | None = None) -> None:
     """`start_at`: the position a source connector that keeps its own position (MariaDB) must stream from; it is
-    written as the connector's offset while the connector is STOPPED, before its first task runs."""
+    written as the connector's offset while the connector is STOPPED, before its first task runs. A stop pressed
+    meanwhile (`cancel`) is honoured before and after each connector's step: what was created is undone."""
     ensure_topics(ctx.settings.kafka_bootstrap_servers, topics)
     secrets = ctx.secrets()
     wait = ctx.settings.connector_start_timeout_seconds
     source_ref = secrets.write(pipeline_id, "source_password", source_ep.password)
     target_ref = secrets.write(pipeline_id, "target_password", target_ep.password)
     ignored = ignored_fields(ctx, pipeline_id)
+    bootstrap = ctx.settings.kafka_bootstrap_servers
     configs = ((names.source_connector,
-                source_config(names, source_ep, tables, source_ref, signals, ctx.settings.kafka_bootstrap_servers)),
-               (names.sink_connector, sink_config(names, target_ep, topics, target_ref, ignored,
-                                                  source_type=source_ep.database_type)))
+                source_config(names, source_ep, tables, source_ref, signals=signals, bootstrap=bootstrap)),
+               (names.sink_connector, sink_config(names, target_ep, topics, target_ref, bootstrap=bootstrap,
+                                                  exclude_fields=ignored, source_type=source_ep.database_type)))
     for name, config in configs:
+        _check(cancel)
         existed = connect.exists(name)
         if name == names.source_connector and start_at is not None:
             if existed:
@@ -219,15 +234,17 @@ def _start_connectors(ctx: EngineContext, connect: ConnectClient, names: Resourc
                 connect.put_config(name, config)
             else:
                 connect.create_stopped(name, config)
-                undo.push(f"connector {name}", lambda n=name: connect.delete(n))
+                undo.push(f"connector {name}", lambda n=name: _delete_connector(ctx, n))
             connect.alter_offsets(name, [{"partition": source_partition(names, source_ep),
                                           "offset": source_offset(source_ep, start_at.position)}])
         else:
             connect.put_config(name, config)
             if not existed:
-                undo.push(f"connector {name}", lambda n=name: connect.delete(n))
+                undo.push(f"connector {name}", lambda n=name: _delete_connector(ctx, n))
+        _check(cancel)
         connect.resume(name)  # a connector kept from a stop (or created stopped) is STOPPED until resumed
         connect.wait_for_state(name, "RUNNING", wait)
+    _check(cancel)
 
 
 def _full_load(ctx: EngineContext, pipeline_id: uuid.UUID, tables: list[TableDef], targets, source_ep, target_ep,

@@ -54,7 +54,8 @@ def get_status(pipeline_id: uuid.UUID, actor: Reader, session: SessionDep, reque
     holds the slot guardian's figures."""
     pipeline = service.get_pipeline_for(session, actor, pipeline_id)
     with request.app.state.engine_context.connect() as connect:
-        return pipeline_status(session, pipeline, connect, request.app.state.health)
+        return pipeline_status(session, pipeline, connect, request.app.state.health,
+                               request.app.state.engine_context)
 
 
 @router.get("/{pipeline_id}/progress", response_model=PipelineProgressView)

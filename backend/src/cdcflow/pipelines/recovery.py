@@ -31,6 +31,7 @@ from cdcflow.models import (
     SchemaChangePolicy,
 )
 from cdcflow.pipelines import schema_sync
+from cdcflow.pipelines.capabilities import SIGNAL_CHECKS, refuse_gap
 from cdcflow.pipelines.resync import request_resync
 from cdcflow.pipelines.lifecycle_jobs import start_pipeline_job
 from cdcflow.pipelines.schema_watch import (
@@ -106,6 +107,7 @@ def restart_failed_tasks_quietly(ctx: EngineContext, pipeline_id: uuid.UUID) -> 
 def resync(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid.UUID, table: str) -> Pipeline:
     pipeline = get_pipeline(session, pipeline_id)
     check_transition("resync", pipeline.status)
+    refuse_gap(session, pipeline, "resync")
     row = next((t for t in pipeline.tables if t.qualified_name == table), None)
     if row is None:
         raise NotFound(f"Table {table} is not part of this pipeline")
@@ -113,6 +115,7 @@ def resync(session: Session, ctx: EngineContext, actor: Actor, pipeline_id: uuid
         raise Conflict(f"Table {table} is being resynced already")
     record(session, actor, "pipeline.resync", f"pipeline:{pipeline.id}", {"table": table})
     session.commit()
+    SIGNAL_CHECKS.forget(pipeline_id)  # the next status shows what this attempt found
     request_resync(ctx, pipeline_id, [table], reason="requested")
     session.expire_all()
     return get_pipeline(session, pipeline_id)

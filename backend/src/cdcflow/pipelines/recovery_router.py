@@ -15,7 +15,7 @@ from cdcflow.core.deps import Actor, PipelineOperator, PipelineWriter, Reader, S
 from cdcflow.models import AccessLevel, Pipeline
 from cdcflow.pipelines import recovery, table_changes
 from cdcflow.pipelines.router import public_for
-from cdcflow.pipelines.service import get_pipeline_for
+from cdcflow.pipelines.service import get_pipeline_for, require_source_operate
 from cdcflow.pipelines.schemas import (
     TABLE_PATTERN,
     PipelinePublic,
@@ -32,6 +32,11 @@ TablePath = Path(pattern=TABLE_PATTERN, max_length=127, description="schema.tabl
 def _allowed(session: Session, actor: Actor, pipeline_id: uuid.UUID, needed: AccessLevel) -> None:
     """404 for a pipeline the caller cannot see, 403 below the needed level; nothing is locked or changed yet."""
     get_pipeline_for(session, actor, pipeline_id, needed)
+
+
+def _allowed_on_source(session: Session, actor: Actor, pipeline_id: uuid.UUID) -> None:
+    """operate on the pipeline and on its source connection: the action reads source rows (a new table, again)."""
+    require_source_operate(session, actor, get_pipeline_for(session, actor, pipeline_id, AccessLevel.OPERATE))
 
 
 def _answer(session: Session, actor: Actor, pipeline: Pipeline) -> PipelinePublic:
@@ -53,8 +58,8 @@ def restart_pipeline(pipeline_id: uuid.UUID, actor: PipelineOperator, session: S
 def resync_table(pipeline_id: uuid.UUID, actor: PipelineOperator, session: SessionDep, request: Request,
                  table: str = TablePath) -> PipelinePublic:
     """Reload one table while the others keep streaming (Debezium incremental snapshot); its state shows
-    RESYNCING, then COMPLETED."""
-    _allowed(session, actor, pipeline_id, AccessLevel.OPERATE)
+    RESYNCING, then COMPLETED. Needs operate on the pipeline and on its source connection."""
+    _allowed_on_source(session, actor, pipeline_id)
     return _answer(session, actor, recovery.resync(session, request.app.state.engine_context, actor, pipeline_id,
                                                    table))
 
@@ -62,8 +67,9 @@ def resync_table(pipeline_id: uuid.UUID, actor: PipelineOperator, session: Sessi
 @router.post("/{pipeline_id}/tables", response_model=PipelinePublic, status_code=202)
 def add_table(pipeline_id: uuid.UUID, body: TableRef, actor: PipelineOperator, session: SessionDep,
               request: Request) -> PipelinePublic:
-    """Add a table to a RUNNING pipeline: captured from now on and loaded in full, the others untouched."""
-    _allowed(session, actor, pipeline_id, AccessLevel.OPERATE)
+    """Add a table to a RUNNING pipeline: captured from now on and loaded in full, the others untouched. Needs
+    operate on the pipeline and on its source connection."""
+    _allowed_on_source(session, actor, pipeline_id)
     state = request.app.state
     return _answer(session, actor, table_changes.add_table(session, state.engine_context, state.jobs, actor,
                                                            pipeline_id, body.table))

@@ -15,7 +15,6 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-import orjson
 from confluent_kafka import Consumer, TopicPartition
 from psycopg import sql
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from cdcflow.core.db import session_scope
 from cdcflow.core.errors import Unprocessable
 from cdcflow.engine.connect.client import ConnectClient
+from cdcflow.engine import records
 from cdcflow.engine.connect.configs import source_config
 from cdcflow.engine.names import ResourceNames
 from cdcflow.engine.postgres import signals
@@ -38,21 +38,35 @@ def ensure_signals(ctx, view: PipelineView, connect: ConnectClient) -> None:
     """The signal table in the publication, and the source connector listening to it (pipelines started before
     signals existed get the setting now; Connect restarts the source task, which resumes from its offset)."""
     names = ResourceNames(view.id)
-    timeout = ctx.settings.connection_test_timeout_seconds
+    problem = signal_problem(ctx, view)
+    if problem:
+        raise Unprocessable(f"Resync and adding a table need the signal table {names.signal_schema}."
+                            f"{names.signal_table} on the source: {problem}") from None
     try:
-        with open_connection(view.source, timeout, autocommit=True) as conn:
+        with open_connection(view.source, ctx.settings.connection_test_timeout_seconds, autocommit=True) as conn:
             signals.ensure_signal_table(conn, names.publication, names.signal_schema, names.signal_table)
     except Exception as exc:  # noqa: BLE001  (shown to the user as the reason a resync is impossible)
         raise Unprocessable(f"Resync needs the signal table {names.signal_schema}.{names.signal_table} on the "
-                            f"source, which could not be created: {str(exc).splitlines()[0]} (grant CREATE on the "
-                            f"database to the source user)") from None
+                            f"source, which could not be created: {str(exc).splitlines()[0]}") from None
     config = connect.get_config(names.source_connector)
     if config.get("signal.data.collection") == f"{names.signal_schema}.{names.signal_table}":
         return
     ref = ctx.secrets().write(view.id, "source_password", view.source.password)
     connect.put_config(names.source_connector, source_config(names, view.source, list(view.tables), ref,
-                                                             signals=True))
+                                                             signals=True,
+                                                             bootstrap=ctx.settings.kafka_bootstrap_servers))
     connect.wait_for_state(names.source_connector, "RUNNING", ctx.settings.connector_start_timeout_seconds)
+
+
+def signal_problem(ctx, view: PipelineView) -> str | None:
+    """Why this pipeline's source user cannot create or write its signal table now (None: it can; a source that
+    cannot be reached says so)."""
+    names = ResourceNames(view.id)
+    try:
+        with open_connection(view.source, ctx.settings.connection_test_timeout_seconds, autocommit=True) as conn:
+            return signals.signal_table_problem(conn, names.signal_schema, names.signal_table)
+    except Exception as exc:  # noqa: BLE001  (an unreachable source is a reason too)
+        return f"the source could not be checked: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
 def request_resync(ctx, pipeline_id: uuid.UUID, tables: list[str], reason: str, truncate: bool = True) -> str:
@@ -124,8 +138,7 @@ class ResyncTracker:
             if msg.value() is None:
                 continue
             try:
-                doc = orjson.loads(msg.value())
-                self.handle(msg.topic().split(".")[1], doc.get("payload", doc))
+                self.handle(msg.topic().split(".")[1], records.payload(msg.value()))
             except Exception as exc:  # noqa: BLE001  (a malformed notification must not block the others)
                 logger.warning("notification %s@%d not understood: %s", msg.topic(), msg.offset(), exc)
         if positions:

@@ -10,6 +10,7 @@ from cdcflow.core.deps import Actor, PipelineWriter, PolicyDep, Reader, SecretBo
 from cdcflow.models import AccessLevel, Pipeline, PipelineMode, PipelineStatus
 from cdcflow.monitoring.health import HealthReport
 from cdcflow.pipelines import lifecycle, service, states
+from cdcflow.pipelines.capabilities import database_types, gaps
 from cdcflow.pipelines.schemas import (
     PipelineCreate,
     PipelineList,
@@ -21,8 +22,11 @@ from cdcflow.pipelines.schemas import (
 router = APIRouter(prefix="/pipelines", tags=["pipelines"])
 
 
-def to_public(p: Pipeline, access: AccessLevel, report: HealthReport | None = None) -> PipelinePublic:
-    """`report`: the health monitor's latest judgement of the pipeline (retained WAL and health), when known."""
+def to_public(p: Pipeline, access: AccessLevel, report: HealthReport | None = None,
+              types: tuple[str, str] = ("postgresql", "postgresql")) -> PipelinePublic:
+    """`report`: the health monitor's latest judgement of the pipeline (retained WAL and health), when known;
+    `types`: its source's and target's database types, which decide what it supports."""
+    unsupported = gaps(*types)
     return PipelinePublic(
         id=p.id, name=p.name, source_connection_id=p.source_connection_id,
         target_connection_id=p.target_connection_id, mode=p.mode, status=p.status,
@@ -33,7 +37,9 @@ def to_public(p: Pipeline, access: AccessLevel, report: HealthReport | None = No
         wal_warning_bytes=p.wal_warning_bytes, wal_critical_bytes=p.wal_critical_bytes,
         retained_wal_bytes=report.wal.retained_bytes if report and report.wal else None,
         health=report.health if report else None, schema_change_policy=p.schema_change_policy,
-        drop_removed_columns=p.drop_removed_columns, allowed_actions=states.allowed_actions(p.status),
+        drop_removed_columns=p.drop_removed_columns,
+        allowed_actions=[a for a in states.allowed_actions(p.status) if a not in unsupported],
+        source_database_type=types[0], target_database_type=types[1], unavailable_actions=unsupported,
         tables=[PipelineTablePublic(schema_name=t.schema_name, table=t.table_name, state=t.state,
                                     rows_copied=t.rows_copied, rows_estimated=t.rows_estimated,
                                     bytes_copied=t.bytes_copied, error=t.error,
@@ -44,7 +50,8 @@ def to_public(p: Pipeline, access: AccessLevel, report: HealthReport | None = No
 
 def public_for(session: Session, actor: Actor, p: Pipeline, report: HealthReport | None = None) -> PipelinePublic:
     """The pipeline as the caller sees it (they passed the access check that fetched it)."""
-    return to_public(p, policy.level_on(session, actor, p) or AccessLevel.VIEW, report)
+    return to_public(p, policy.level_on(session, actor, p) or AccessLevel.VIEW, report,
+                     database_types(session, [p])[p.id])
 
 
 @router.get("", response_model=PipelineList)
@@ -56,7 +63,9 @@ def list_pipelines(actor: Reader, session: SessionDep, request: Request, limit: 
     items, total = service.list_pipelines(session, actor, limit, offset, status, mode, q)
     access = policy.levels(session, actor, items)
     reports = request.app.state.health.reports
-    return PipelineList(items=[to_public(p, access[p.id] or AccessLevel.VIEW, reports.get(p.id)) for p in items],
+    types = database_types(session, items)
+    return PipelineList(items=[to_public(p, access[p.id] or AccessLevel.VIEW, reports.get(p.id), types[p.id])
+                               for p in items],
                         total=total, limit=limit, offset=offset)
 
 
@@ -65,7 +74,7 @@ def create_pipeline(body: PipelineCreate, actor: PipelineWriter, session: Sessio
                     settings: SettingsDep, outbound: PolicyDep) -> PipelinePublic:
     pipeline = service.create_pipeline(session, box, outbound, actor, body, settings.connection_test_timeout_seconds)
     session.refresh(pipeline)
-    return to_public(pipeline, AccessLevel.MANAGE)
+    return to_public(pipeline, AccessLevel.MANAGE, None, database_types(session, [pipeline])[pipeline.id])
 
 
 @router.get("/{pipeline_id}", response_model=PipelinePublic)

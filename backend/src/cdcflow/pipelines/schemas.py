@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -19,6 +19,7 @@ from cdcflow.pipelines.states import PipelineAction
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
 TABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$]{0,62}\.[A-Za-z_][A-Za-z0-9_$]{0,62}$"
 TableName = str
+DatabaseTypeName = Literal["postgresql", "mariadb"]
 MAX_TABLES = 500
 MIB = 1024 ** 2
 # A slot guardian threshold: at least 1 MiB (smaller is one WAL segment's noise), at most 1 PiB.
@@ -120,6 +121,12 @@ class PipelinePublic(BaseModel):
     allowed_actions: list[PipelineAction] = Field(
         description="The actions the pipeline's status allows now (the lifecycle table in pipelines/states.py); "
                     "what the caller may do also depends on `access`")
+    source_database_type: DatabaseTypeName = "postgresql"
+    target_database_type: DatabaseTypeName = "postgresql"
+    unavailable_actions: dict[str, str] = Field(
+        default_factory=dict,
+        description="Actions (and `schema_change_policy`) the pipeline's databases do not support yet, each with the "
+                    "reason to show; they are never in `allowed_actions`")
 
 
 class PipelineList(BaseModel):

@@ -10,7 +10,7 @@ from cdcflow.audit.service import record
 from cdcflow.connections.service import introspect
 from cdcflow.core.crypto import SecretBox
 from cdcflow.core.deps import Actor
-from cdcflow.core.errors import Conflict, NotFound, Unprocessable
+from cdcflow.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from cdcflow.engine.outbound import OutboundPolicy, OutboundRefused
 from cdcflow.engine.mariadb import catalog as mariadb_catalog
 from cdcflow.engine.postgres import inspect
@@ -44,6 +44,17 @@ def get_pipeline_for(session: Session, actor: Actor, pipeline_id: uuid.UUID,
     pipeline = get_pipeline(session, pipeline_id, for_update=for_update)
     policy.require_access(session, actor, pipeline, needed)
     return pipeline
+
+
+def require_source_operate(session: Session, actor: Actor, pipeline: Pipeline) -> None:
+    """Adding or resyncing a table reads rows of the source that the pipeline did not read before (or reads them
+    again): like building a pipeline, that needs operate on the source connection, not only on the pipeline.
+    403 either way (the pipeline is visible, its connection's details are not), without naming the connection."""
+    source = session.get(Connection, pipeline.source_connection_id)
+    level = policy.level_on(session, actor, source) if source is not None and source.deleted_at is None else None
+    if level is None or level.rank < AccessLevel.OPERATE.rank:
+        raise Forbidden("Adding or resyncing a table needs operate access on the pipeline's source connection",
+                        {"needed": AccessLevel.OPERATE.value, "on": "source_connection"})
 
 
 def list_pipelines(session: Session, actor: Actor, limit: int, offset: int, status: PipelineStatus | None = None,

@@ -18,6 +18,7 @@ from cdcflow.engine.connect.view import (
 from cdcflow.models import Pipeline, PipelineRun
 from cdcflow.monitoring.monitor import HealthMonitor
 from cdcflow.monitoring.observe import ConnectObservation
+from cdcflow.pipelines.capabilities import database_types, unavailable_now
 from cdcflow.pipelines.recovery_view import available_actions, schema_pending
 
 
@@ -38,17 +39,22 @@ def _connect_view(connect: ConnectClient, pipeline: Pipeline) -> tuple[dict[str,
 
 
 def pipeline_status(session: Session, pipeline: Pipeline, connect: ConnectClient,
-                    monitor: HealthMonitor) -> dict[str, Any]:
+                    monitor: HealthMonitor, ctx=None) -> dict[str, Any]:
     """Stored state, Connect's view, and health judged from the monitor's observations (at most a few seconds
-    old) with Connect's answer from just now."""
+    old) with Connect's answer from just now. `ctx` (the engine context): check on the source whether resync and
+    add-table can work; without it only the database types' gaps are reported."""
     snapshot, connect_seen = _connect_view(connect, pipeline)
+    actions = available_actions(pipeline, snapshot)
+    types = database_types(session, [pipeline])[pipeline.id]
+    unavailable = unavailable_now(ctx, pipeline, types, actions)
     monitor.observe_now(session, pipeline)
     report = monitor.pipeline_report(pipeline, connect=connect_seen)
     return {"id": pipeline.id, "name": pipeline.name, "status": pipeline.status,
             "full_load_status": pipeline.full_load_status, "cdc_status": pipeline.cdc_status,
             "last_error": pipeline.last_error, "health": report.health, "problems": report.problems,
             "wal": report.wal, "observed_at": report.observed_at, "connect": snapshot,
-            "updated_at": pipeline.updated_at, "available_actions": available_actions(pipeline, snapshot),
+            "updated_at": pipeline.updated_at, "available_actions": [a for a in actions if a not in unavailable],
+            "unavailable_actions": unavailable, "source_database_type": types[0],
             "schema_pending": schema_pending(pipeline)}
 
 

@@ -28,7 +28,8 @@ from cdcflow.engine.postgres.inspect import open_connection
 from cdcflow.engine.topics import ensure_topics
 from cdcflow.models import Pipeline, PipelineStatus, PipelineTable
 from cdcflow.pipelines import schema_sync
-from cdcflow.pipelines.resync import request_resync
+from cdcflow.pipelines.capabilities import SIGNAL_CHECKS, refuse_gap
+from cdcflow.pipelines.resync import request_resync, signal_problem
 from cdcflow.engine.context import EngineContext
 from cdcflow.pipelines.service import get_pipeline
 from cdcflow.pipelines.states import check_transition
@@ -38,10 +39,17 @@ logger = logging.getLogger(__name__)
 
 def add_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Actor, pipeline_id: uuid.UUID,
               table: str) -> Pipeline:
+    """Add `table`, or try again a table whose adding FAILED (its row is reused: nothing else is reloaded)."""
     pipeline = get_pipeline(session, pipeline_id)
     _check_add(pipeline, jobs, table)
+    refuse_gap(session, pipeline, "add_table")
     session.commit()  # the source is read below: no row lock meanwhile
     view = schema_sync.load_view(ctx, pipeline_id)
+    SIGNAL_CHECKS.forget(pipeline_id)
+    problem = signal_problem(ctx, view)
+    if problem:  # found before the table is listed, not by the job after it
+        raise Unprocessable(f"Adding a table needs Debezium's signal table on the source: {problem}",
+                            {"table": table})
     found, missing = source_adapter(view.source, ctx.settings.connection_test_timeout_seconds).read_tables([table])
     if missing:
         raise Unprocessable(f"Table {table} not found in the source", {"missing_tables": missing})
@@ -51,10 +59,16 @@ def add_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Acto
     pipeline = get_pipeline(session, pipeline_id, for_update=True)
     _check_add(pipeline, jobs, table)  # again, under the lock: the decision is made here
     schema, name = table.split(".", 1)
-    position = max((t.position for t in pipeline.tables), default=-1) + 1
-    pipeline.tables.append(PipelineTable(schema_name=schema, table_name=name, position=position, state="PENDING",
-                                         schema_state={"adding": True}))  # the schema watcher waits for its job
-    record(session, actor, "pipeline.add_table", f"pipeline:{pipeline.id}", {"table": table})
+    failed = next((t for t in pipeline.tables if t.qualified_name == table), None)
+    if failed is not None:
+        failed.state, failed.error, failed.rows_copied, failed.bytes_copied = "PENDING", None, 0, 0
+        failed.schema_state = {**(failed.schema_state or {}), "adding": True}
+    else:
+        position = max((t.position for t in pipeline.tables), default=-1) + 1
+        pipeline.tables.append(PipelineTable(schema_name=schema, table_name=name, position=position, state="PENDING",
+                                             schema_state={"adding": True}))  # the schema watcher waits for its job
+    record(session, actor, "pipeline.add_table", f"pipeline:{pipeline.id}",
+           {"table": table, **({"retry": True} if failed is not None else {})})
     session.commit()
     jobs.submit(pipeline.id, lambda cancel: add_table_job(ctx, pipeline_id, table, cancel))
     return get_pipeline(session, pipeline_id)
@@ -62,7 +76,8 @@ def add_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: Acto
 
 def _check_add(pipeline: Pipeline, jobs: JobRunner, table: str) -> None:
     check_transition("add_table", pipeline.status)
-    if any(t.qualified_name == table for t in pipeline.tables):
+    # A table whose adding failed may be added again (a retry); any other state means it is there already.
+    if any(t.qualified_name == table and t.state != "FAILED" for t in pipeline.tables):
         raise Conflict(f"Table {table} is already part of this pipeline")
     if jobs.active(pipeline.id):
         raise Conflict("A job for this pipeline is still running; try again in a moment")
@@ -72,6 +87,7 @@ def remove_table(session: Session, ctx: EngineContext, jobs: JobRunner, actor: A
                  table: str) -> Pipeline:
     pipeline = get_pipeline(session, pipeline_id, for_update=True)
     check_transition("remove_table", pipeline.status)
+    refuse_gap(session, pipeline, "remove_table")
     if not any(t.qualified_name == table for t in pipeline.tables):
         raise NotFound(f"Table {table} is not part of this pipeline")
     if len(pipeline.tables) == 1:
@@ -94,12 +110,15 @@ def _reconfigure(ctx: EngineContext, pipeline_id: uuid.UUID, tables: list[str], 
     source_ref = secrets.write(pipeline_id, "source_password", view.source.password)
     target_ref = secrets.write(pipeline_id, "target_password", view.target.password)
     states = {t: s for t, s in view.tables.items() if t in tables}
+    bootstrap = ctx.settings.kafka_bootstrap_servers
     with ConnectClient.from_settings(ctx.settings, timeout=15) as connect:
         signals = "signal.data.collection" in connect.get_config(names.source_connector)
         for name, config in (
-                (names.source_connector, source_config(names, view.source, tables, source_ref, signals=signals)),
-                (names.sink_connector, sink_config(names, view.target, topics, target_ref,
-                                                   schema_sync.excluded_fields(names, states)))):
+                (names.source_connector, source_config(names, view.source, tables, source_ref, signals=signals,
+                                                       bootstrap=bootstrap)),
+                (names.sink_connector, sink_config(names, view.target, topics, target_ref, bootstrap=bootstrap,
+                                                   exclude_fields=schema_sync.excluded_fields(names, states),
+                                                   source_type=view.source.database_type))):
             connect.put_config(name, config)
             connect.wait_for_state(name, wait_for, ctx.settings.connector_start_timeout_seconds)
     return topics

@@ -1,31 +1,35 @@
 "use client";
-import { Button, Group, Modal, Text } from "@mantine/core";
+// The lifecycle buttons the pipeline's status allows. Harmless ones (start, resume, pause) act at once; stop and
+// delete say what will happen and ask first.
+import { Button, Group, Text } from "@mantine/core";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 
+import ConfirmDialog from "@/app/components/ConfirmDialog";
 import ErrorText from "@/app/components/ErrorText";
 import { canManage } from "@/lib/access";
 import { pipelinesApi, type Pipeline } from "@/lib/api/endpoints";
 
 type Action = "start" | "stop" | "pause" | "resume" | "delete";
-const CONFIRM: Record<Action, string> = {
-  start: "Start this pipeline? A full load copies the selected tables first (unless already done).",
-  stop: "Stop both connectors? Offsets and the replication slot are kept; a later start resumes.",
-  pause: "Pause both connectors? Changes accumulate in the source WAL until you resume.",
-  resume: "Resume both connectors?",
-  delete: "Delete this pipeline? Its connectors, replication slot, publication and topics are removed.",
+const ORDER: Action[] = ["start", "resume", "pause", "stop", "delete"];
+const CONFIRM: Partial<Record<Action, { title: string; text: string; label: string }>> = {
+  stop: { title: "Stop this pipeline?", label: "Stop",
+    text: "Both connectors stop and changes stop reaching the target. Offsets and the replication slot are kept: " +
+      "a later start resumes where it stopped (the source keeps WAL for it meanwhile)." },
+  delete: { title: "Delete this pipeline?", label: "Delete",
+    text: "Its connectors, replication slot, publication and topics are removed for good." },
 };
 
 export default function Actions({ pipeline, onDone }: { pipeline: Pipeline; onDone: () => void }) {
   const router = useRouter();
   const [pending, setPending] = useState<Action | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState<Action | null>(null);
   const [error, setError] = useState<unknown>(null);
   // What the status allows comes from the server's lifecycle table; deleting also needs manage access (operate,
   // when granted, starts and stops only).
   const allowed = (a: Action) => pipeline.allowed_actions.includes(a) && (a !== "delete" || canManage(pipeline.access));
   const run = async (action: Action) => {
-    setBusy(true);
+    setBusy(action);
     setError(null);
     try {
       if (action === "delete") {
@@ -35,32 +39,31 @@ export default function Actions({ pipeline, onDone }: { pipeline: Pipeline; onDo
         await pipelinesApi.action(pipeline.id, action);
         onDone();
       }
+      setPending(null);
     } catch (err) {
       setError(err);
     } finally {
-      setBusy(false);
-      setPending(null);
+      setBusy(null);
     }
   };
+  const asked = pending ? CONFIRM[pending] : undefined;
   return (
     <>
       <Group gap="xs">
-        {(Object.keys(CONFIRM) as Action[]).filter(allowed).map((a) => (
+        {ORDER.filter(allowed).map((a) => (
           <Button key={a} size="xs" variant={a === "delete" ? "subtle" : "light"} color={a === "delete" ? "red" : undefined}
-            data-testid={`action-${a}`} onClick={() => setPending(a)}>
+            data-testid={`action-${a}`} loading={busy === a && !CONFIRM[a]}
+            onClick={() => CONFIRM[a] ? setPending(a) : void run(a)}>
             {a[0].toUpperCase() + a.slice(1)}
           </Button>
         ))}
       </Group>
-      <ErrorText error={error} />
-      <Modal opened={pending !== null} onClose={() => setPending(null)} title="Please confirm">
-        <Text>{pending && CONFIRM[pending]}</Text>
-        <Group justify="flex-end" mt="md">
-          <Button variant="default" onClick={() => setPending(null)}>Cancel</Button>
-          <Button data-testid="confirm" loading={busy} color={pending === "delete" ? "red" : undefined}
-            onClick={() => pending && void run(pending)}>Confirm</Button>
-        </Group>
-      </Modal>
+      {!pending && <ErrorText error={error} />}
+      <ConfirmDialog opened={Boolean(asked)} title={asked?.title ?? ""} confirmLabel={asked?.label ?? ""}
+        busy={busy !== null} error={error} onCancel={() => { setPending(null); setError(null); }}
+        onConfirm={() => pending && void run(pending)}>
+        <Text>{asked?.text}</Text>
+      </ConfirmDialog>
     </>
   );
 }

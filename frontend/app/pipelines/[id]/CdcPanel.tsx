@@ -14,12 +14,22 @@ type TableRow = { table: string; total: number; insert?: number; update?: number
 export default function CdcPanel({ pipeline, metrics }: { pipeline: Pipeline; metrics: Metrics | null }) {
   const lag = metrics?.replication?.[pipeline.id];
   const running = pipeline.status === "RUNNING";
+  // The lag is read from PostgreSQL's replication slot; a MariaDB source has no slot (its position lives in the
+  // connector's offsets), so the card says what is measured for it instead of speaking of WAL.
+  const mariadb = pipeline.source_database_type === "mariadb";
   const counted = new Map(((metrics?.tables ?? []) as TableRow[]).map((t) => [t.table, t]));
   return (
     <Card withBorder data-testid="cdc-panel">
       <Group justify="space-between" mb="xs"><Title order={4}>Change data capture</Title><DocLink doc="lag" /></Group>
       <SimpleGrid cols={{ base: 1, sm: 2 }} mb="sm">
-        {running ? (
+        {mariadb ? (
+          <div data-testid="pipeline-lag">
+            <Text size="xs" c="dimmed">Streaming lag ({running ? "binlog" : `not streaming: ${pipeline.status}`})</Text>
+            <Text fw={700}>Not measured for MariaDB sources yet</Text>
+            <Text size="xs" c="dimmed">Read position is kept in the source connector&apos;s offsets; see the latency
+              panel for how far behind the target is.</Text>
+          </div>
+        ) : running ? (
           <div data-testid="pipeline-lag">
             <Text size="xs" c="dimmed">Streaming lag: WAL not yet confirmed · age of the newest waiting change</Text>
             <Text fw={700}>{formatBytes(lag?.lag_bytes ?? 0)} · {formatDuration(lag?.lag_seconds ?? 0)}</Text>

@@ -4,10 +4,14 @@
 import { Badge, Button, Card, Group, Select, Stack, Text, TextInput, Timeline, Title } from "@mantine/core";
 import { useEffect, useState, type FormEvent } from "react";
 
+import ConfirmDialog from "@/app/components/ConfirmDialog";
 import DiffTable from "@/app/components/DiffTable";
+import { ROW_HISTORY_EVENT } from "@/app/components/EventInspector";
 import ErrorText from "@/app/components/ErrorText";
 import { canOperate } from "@/lib/access";
-import { pipelinesApi, type Pipeline, type ReplayResult, type RowHistory as History } from "@/lib/api/endpoints";
+import { formatLsn } from "@/lib/lsn";
+import { pipelinesApi, type Pipeline, type ReplayPreview, type ReplayResult, type RowHistory as History }
+  from "@/lib/api/endpoints";
 
 const COLORS: Record<string, string> = { insert: "green", update: "blue", delete: "red" };
 
@@ -25,14 +29,21 @@ export default function RowHistory({ pipeline }: { pipeline: Pipeline }) {
   const [busy, setBusy] = useState(false);
   const [replayed, setReplayed] = useState<ReplayResult | null>(null);
   const [replaying, setReplaying] = useState(false);
-  // Replay re-reads the row from the source and writes it to the target (operators only; confirmed first).
-  const replay = async (h: History) => {
-    if (!window.confirm(`Replace ${h.table} ${JSON.stringify(h.key)} on the target with the row the source holds `
-      + "now (or delete it there if the source no longer has it)?")) return;
+  const [preview, setPreview] = useState<ReplayPreview | null>(null);
+  // Replay re-reads the row from the source and writes it to the target (operators only): first what it would
+  // write, source against target, then the write once confirmed.
+  const askReplay = async (h: History) => {
+    setReplaying(true);
+    setError(null);
+    try { setPreview(await pipelinesApi.replayPreview(pipeline.id, h.table, h.key)); } catch (err) { setError(err); }
+    finally { setReplaying(false); }
+  };
+  const replay = async (p: ReplayPreview) => {
     setReplaying(true);
     setError(null);
     try {
-      setReplayed(await pipelinesApi.replayRow(pipeline.id, h.table, h.key));
+      setReplayed(await pipelinesApi.replayRow(pipeline.id, p.table, p.key));
+      setPreview(null);
     } catch (err) {
       setError(err);
     } finally {
@@ -57,12 +68,18 @@ export default function RowHistory({ pipeline }: { pipeline: Pipeline }) {
     }
   };
   useEffect(() => {
-    const linked = readUrl();
-    if (linked.table && linked.key) {
+    const show = (linked: { table: string | null; key: string }) => {
+      if (!linked.table || !linked.key) return;
       setTable(linked.table);
       setKey(linked.key);
       void search(linked.table, linked.key);
-    }
+      document.getElementById("row-history")?.scrollIntoView();
+    };
+    show(readUrl());
+    // The event inspector's "row history" link, followed on this page: it stays mounted, so it is told.
+    const onLink = (e: Event) => show((e as CustomEvent<{ table: string; key: string }>).detail);
+    window.addEventListener(ROW_HISTORY_EVENT, onLink);
+    return () => window.removeEventListener(ROW_HISTORY_EVENT, onLink);
   // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [pipeline.id]);
   const submit = (e: FormEvent) => {
@@ -70,7 +87,7 @@ export default function RowHistory({ pipeline }: { pipeline: Pipeline }) {
     if (table && key.trim()) void search(table, key.trim());
   };
   return (
-    <Card withBorder data-testid="row-history">
+    <Card withBorder data-testid="row-history" id="row-history">
       <Title order={4} mb="xs">Row history</Title>
       <form onSubmit={submit}>
         <Group align="flex-end" wrap="wrap">
@@ -92,7 +109,7 @@ export default function RowHistory({ pipeline }: { pipeline: Pipeline }) {
           </Text>
           {canOperate(pipeline.access) && history.items.length > 0 && (
             <Group gap="xs">
-              <Button size="xs" variant="light" loading={replaying} onClick={() => void replay(history)}
+              <Button size="xs" variant="light" loading={replaying} onClick={() => void askReplay(history)}
                 title="Re-apply the row's current source state onto the target">Replay onto target</Button>
               {replayed && <Text size="xs" data-testid="replay-result">
                 {replayed.action === "upserted" ? "The target now holds the source's row."
@@ -108,7 +125,7 @@ export default function RowHistory({ pipeline }: { pipeline: Pipeline }) {
                   <Text size="xs" c="dimmed" title={new Date(c.created_at as string).toISOString()}>
                     {new Date(c.source_ts_ms ?? (c.created_at as string)).toLocaleString(undefined,
                       { timeZoneName: "short" })}</Text>
-                  <Text size="xs" c="dimmed">LSN {c.source_lsn} · tx {c.tx_id}</Text>
+                  <Text size="xs" c="dimmed">LSN {formatLsn(c.source_lsn)} · tx {c.tx_id}</Text>
                   {c.changed.length > 0 && <Text size="xs" data-testid="history-changed">changed: {c.changed.join(", ")}</Text>}
                 </Group>}>
                 <DiffTable before={c.before} after={c.after} />
@@ -117,6 +134,18 @@ export default function RowHistory({ pipeline }: { pipeline: Pipeline }) {
           </Timeline>
         </Stack>
       )}
+      <ConfirmDialog opened={preview !== null} title="Replay this row onto the target?" busy={replaying}
+        error={preview ? error : null} confirmLabel="Replay" disabled={preview?.action === "none"}
+        onCancel={() => setPreview(null)} onConfirm={() => preview && void replay(preview)}>
+        <Text size="sm" data-testid="replay-plan">{preview?.action === "upsert"
+          ? `The target's row becomes the source's: ${preview.changed.length} column${preview.changed.length === 1
+            ? "" : "s"} differ${preview.changed.length === 1 ? "s" : ""} (${preview.changed.join(", ")}).`
+          : preview?.action === "delete" ? "The source no longer has this row: it is deleted on the target."
+            : "Source and target agree on this row: there is nothing to write."}</Text>
+        {preview && (preview.source || preview.target) &&
+          <DiffTable before={preview.target} after={preview.source} testId="replay-diff" />}
+        <Text size="xs" c="dimmed">Before: the target now. After: the source now.</Text>
+      </ConfirmDialog>
     </Card>
   );
 }

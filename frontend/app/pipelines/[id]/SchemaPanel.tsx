@@ -13,6 +13,8 @@ const OUTCOME_COLOR: Record<string, string> = { APPLIED: "green", NO_TARGET_CHAN
 export default function SchemaPanel({ pipeline, canEdit, onChanged }: {
   pipeline: Pipeline; canEdit: boolean; onChanged: () => void;
 }) {
+  // Not followed for these databases yet: say so instead of offering a policy that is never applied.
+  const gap = pipeline.unavailable_actions?.schema_change_policy;
   const [changes, setChanges] = useState<SchemaChange[]>([]);
   const [error, setError] = useState<unknown>(null);
   const load = useCallback(() => {
@@ -30,6 +32,7 @@ export default function SchemaPanel({ pipeline, canEdit, onChanged }: {
   return (
     <Card withBorder data-testid="schema-panel">
       <Title order={4} mb="xs">Schema changes</Title>
+      {gap ? <Text size="sm" c="dimmed" mb="sm" data-testid="schema-policy-unavailable">{gap}</Text> : (
       <Group align="flex-end" mb="sm">
         <Select label="When a captured table's definition changes" w={460} disabled={!canEdit} data-testid="schema-policy"
           data={Object.entries(POLICY_LABELS).map(([value, label]) => ({ value, label }))}
@@ -38,7 +41,7 @@ export default function SchemaPanel({ pipeline, canEdit, onChanged }: {
         <Checkbox label="Drop columns dropped on the source from the target too" disabled={!canEdit}
           checked={pipeline.drop_removed_columns} data-testid="drop-removed-columns"
           onChange={(e) => void save(pipeline.schema_change_policy, e.currentTarget.checked)} />
-      </Group>
+      </Group>)}
       <ErrorText error={error} />
       {changes.length === 0 ? <Text size="sm" c="dimmed">No schema change seen yet.</Text> : (
         <Table data-testid="schema-changes">

@@ -2,7 +2,7 @@
 import { Alert, Anchor, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import Link from "next/link";
 import { useParams } from "next/navigation";
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import AccessPanel from "@/app/components/AccessPanel";
 import Actions from "@/app/pipelines/[id]/Actions";
@@ -24,11 +24,13 @@ import LiveBadge from "@/app/components/LiveBadge";
 import PauseLive from "@/app/components/PauseLive";
 import StatusBadge from "@/app/components/StatusBadge";
 import { canManage, canOperate } from "@/lib/access";
+import { formatLsn } from "@/lib/lsn";
 import { monitoringApi, pipelinesApi, type CdcEvent, type Dashboard, type Metrics,
   type SyncStats } from "@/lib/api/endpoints";
 import { useEventStream } from "@/lib/hooks/useEventStream";
 import { useInterval } from "@/lib/hooks/useLive";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
+import { fetchConnections } from "@/lib/store/slices/connectionSlice";
 import { fetchPipelineDetail, pipelineRemoved } from "@/lib/store/slices/pipelineSlice";
 
 export default function PipelinePage() {
@@ -38,6 +40,8 @@ export default function PipelinePage() {
   const status = useAppSelector((s) => s.pipelines.status[id]);
   const progress = useAppSelector((s) => s.pipelines.progress[id]);
   const role = useAppSelector((s) => s.auth.user?.role);
+  const connections = useAppSelector((s) => s.connections.items);
+  useEffect(() => { void dispatch(fetchConnections()); }, [dispatch]);
   const [error, setError] = useState<unknown>(null);
   const [counts, setCounts] = useState<Dashboard | null>(null);
   const [series, setSeries] = useState<{ t: string }[]>([]);
@@ -124,7 +128,7 @@ export default function PipelinePage() {
         {progress && <ProgressTable progress={progress} />}
         {progress?.last_run && <Text size="xs" c="dimmed" mt="xs">Last load: {progress.last_run.rows?.toLocaleString()} rows
           in {progress.last_run.seconds} s ({progress.last_run.rows_per_second?.toLocaleString()} rows/s), snapshot LSN{" "}
-          {progress.last_run.snapshot_lsn}</Text>}
+          <span data-testid="snapshot-lsn">{formatLsn(progress.last_run.snapshot_lsn)}</span></Text>}
       </Card>
       {status && <HealthPanel pipeline={pipeline} status={status} canEdit={mayManage}
         onChanged={() => void loadDetail()} />}
@@ -154,8 +158,9 @@ export default function PipelinePage() {
           </Table>
         </Card>
       )}
-      <TablesPanel pipeline={pipeline} actions={status?.available_actions ?? []} canOperate={mayOperate}
-        onDone={() => void loadDetail()} />
+      <TablesPanel pipeline={pipeline} actions={status?.available_actions ?? []}
+        unavailable={status?.unavailable_actions ?? pipeline.unavailable_actions ?? {}} canOperate={mayOperate}
+        source={connections.find((c) => c.id === pipeline.source_connection_id)} onDone={() => void loadDetail()} />
       <SchemaPanel pipeline={pipeline} canEdit={mayManage} onChanged={() => void loadDetail()} />
       <CdcPanel pipeline={pipeline} metrics={metrics} />
       <LatencyPanel pipelineId={pipeline.id} />

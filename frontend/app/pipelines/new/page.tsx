@@ -1,8 +1,8 @@
 "use client";
-import { Alert, Anchor, Button, Checkbox, Group, Radio, Select, Stack, Stepper, Table, Text, TextInput, Title }
+import { Alert, Anchor, Button, Checkbox, Group, Radio, Select, Stack, Stepper, Switch, Table, Text, TextInput, Title }
   from "@mantine/core";
 import { useRouter, useSearchParams } from "next/navigation";
-import { Suspense, useEffect, useMemo, useState } from "react";
+import { Suspense, useEffect, useMemo, useRef, useState } from "react";
 
 import DocLink from "@/app/components/DocLink";
 import ErrorText from "@/app/components/ErrorText";
@@ -16,6 +16,7 @@ import { POLICY_LABELS } from "@/lib/recovery";
 import { useAppDispatch, useAppSelector } from "@/lib/store/hooks";
 import { fetchConnections } from "@/lib/store/slices/connectionSlice";
 import { loadSavedWizard, saveWizard, wizardChanged, wizardReset } from "@/lib/store/slices/wizardSlice";
+import { matching, pickable } from "@/lib/tables";
 import { nameError } from "@/lib/validation";
 
 const MODES: { value: PipelineMode; label: string; description: string }[] = [
@@ -28,6 +29,8 @@ const MODES: { value: PipelineMode; label: string; description: string }[] = [
     description: "Only changes made after Start reach the target; existing rows are not copied." },
 ];
 const LAST = 3;
+const STEP_TITLES = ["Step 1 of 4: connections and name", "Step 2 of 4: tables", "Step 3 of 4: mode",
+  "Step 4 of 4: review and preflight"];
 const stepOf = (raw: string | null) => Math.max(0, Math.min(LAST, Number(raw ?? 0) || 0));
 
 function Wizard() {
@@ -58,6 +61,8 @@ function Wizard() {
     connectionsApi.tables(source).then(setTables).catch(setError);
   }, [source]);
   const key = (t: TableInfo) => `${t.schema}.${t.table}`;
+  const [search, setSearch] = useState("");
+  const [everySchema, setEverySchema] = useState(false);
   const chosen = useMemo(() => (tables ?? []).filter((t) => selected.includes(key(t))), [tables, selected]);
 
   // What keeps each step from being done, in words, shown under the fields.
@@ -82,6 +87,10 @@ function Wizard() {
     return () => window.removeEventListener("popstate", onPop);
   }, []);
   const step = Math.min(asked, furthest);
+  useEffect(() => {
+    if (firstRender.current) { firstRender.current = false; return; }
+    heading.current?.focus();
+  }, [step]);
   // The review step runs both connections' Test (the source with the picked tables): the same preflight checks as
   // on the connections page, for whichever database each one is.
   const [preflight, setPreflight] = useState<Record<"source" | "target", ConnectionTestResult | "testing" | null>>(
@@ -101,6 +110,20 @@ function Wizard() {
   }, [step, source, target, picked]);
   const sourceConnection = connections.find((c) => c.id === source);
   const mariadbSource = sourceConnection?.database_type === "mariadb";
+  // Schema changes are followed between PostgreSQL databases only (the API says the same on the pipeline).
+  const mariadbInvolved = mariadbSource || connections.find((c) => c.id === target)?.database_type === "mariadb";
+  // The connection's schema unless asked for every one; cdcflow's own schema never.
+  const inSchema = pickable(tables ?? [], sourceConnection?.schema, everySchema);
+  const shownTables = matching(inSchema, search);
+  const otherSchemas = (tables ?? []).some((t) => !pickable([t], sourceConnection?.schema, false).length
+    && pickable([t], undefined, true).length);
+  const selectable = shownTables.filter((t) => t.primary_key.length).map(key);
+  const allShownPicked = selectable.length > 0 && selectable.every((k) => selected.includes(k));
+  const toggleShown = (on: boolean) => set({ selected: on ? [...new Set([...selected, ...selectable])]
+    : selected.filter((k) => !selectable.includes(k)) });
+  // Each new step takes the focus, so keyboard and screen reader users land on it (not on the button they left).
+  const heading = useRef<HTMLHeadingElement>(null);
+  const firstRender = useRef(true);
   const goTo = (n: number) => {
     setAsked(n);
     window.history.pushState(null, "", `/pipelines/new?step=${n}`);
@@ -148,6 +171,8 @@ function Wizard() {
   return (
     <Stack>
       <Title order={2}>New pipeline</Title>
+      <Title order={3} size="h5" ref={heading} tabIndex={-1} data-testid="step-heading"
+        style={{ outline: "none" }}>{STEP_TITLES[step]}</Title>
       <Stepper active={step} onStepClick={(n) => n < step && goTo(n)} allowNextStepsSelect={false}>
         <Stepper.Step label="Connections">
           <Stack maw={480}>
@@ -162,29 +187,46 @@ function Wizard() {
         </Stepper.Step>
         <Stepper.Step label="Tables">
           {tables === null ? <TableSkeleton /> : (
-            <Table withTableBorder data-testid="tables-picker">
-              <Table.Thead><Table.Tr><Table.Th /><Table.Th>Table</Table.Th><Table.Th>Estimated rows</Table.Th>
-                <Table.Th>Primary key</Table.Th><Table.Th>{mariadbSource ? "Binlog row image" : "Replica identity"}</Table.Th>
-              </Table.Tr></Table.Thead>
-              <Table.Tbody>
-                {tables.map((t) => (
-                  <Table.Tr key={key(t)}>
-                    <Table.Td>
-                      <Checkbox aria-label={key(t)} data-testid={`pick-${key(t)}`} checked={selected.includes(key(t))}
-                        onChange={(e) => set({ selected: e.target.checked ? [...selected, key(t)]
-                          : selected.filter((x) => x !== key(t)) })} />
-                    </Table.Td>
-                    <Table.Td>{key(t)}</Table.Td>
-                    <Table.Td>{t.estimated_rows.toLocaleString()}</Table.Td>
-                    <Table.Td>{t.primary_key.length ? t.primary_key.join(", ")
-                      : <Text c="red" size="sm">none: cannot replicate</Text>}</Table.Td>
-                    <Table.Td>{t.replica_identity === "full" ? "full" : mariadbSource
-                      ? <Text size="sm" c="red">{t.replica_identity} (the server needs binlog_row_image=FULL)</Text>
-                      : <Text size="sm" c="orange">{t.replica_identity} (set to FULL at start)</Text>}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
+            <Stack gap="xs">
+              <Group align="flex-end">
+                <TextInput label="Search tables" placeholder="orders" value={search} w={300} data-testid="table-search"
+                  onChange={(e) => setSearch(e.currentTarget.value)} />
+                {otherSchemas && <Switch data-testid="every-schema" checked={everySchema}
+                  label={`Every schema (the connection's schema is ${sourceConnection?.schema})`}
+                  onChange={(e) => setEverySchema(e.currentTarget.checked)} />}
+              </Group>
+              <Table withTableBorder data-testid="tables-picker">
+                <Table.Thead><Table.Tr>
+                  <Table.Th><Checkbox aria-label="Select every table shown" data-testid="select-all"
+                    checked={allShownPicked} disabled={!selectable.length}
+                    indeterminate={!allShownPicked && selectable.some((k) => selected.includes(k))}
+                    onChange={(e) => toggleShown(e.currentTarget.checked)} /></Table.Th>
+                  <Table.Th>Table</Table.Th><Table.Th>Estimated rows</Table.Th>
+                  <Table.Th>Primary key</Table.Th><Table.Th>{mariadbSource ? "Binlog row image" : "Replica identity"}</Table.Th>
+                </Table.Tr></Table.Thead>
+                <Table.Tbody>
+                  {shownTables.map((t) => (
+                    <Table.Tr key={key(t)} data-testid={`picker-row-${key(t)}`}>
+                      <Table.Td>
+                        <Checkbox aria-label={key(t)} data-testid={`pick-${key(t)}`} checked={selected.includes(key(t))}
+                          onChange={(e) => set({ selected: e.target.checked ? [...selected, key(t)]
+                            : selected.filter((x) => x !== key(t)) })} />
+                      </Table.Td>
+                      <Table.Td>{key(t)}</Table.Td>
+                      <Table.Td>{t.estimated_rows.toLocaleString()}</Table.Td>
+                      <Table.Td>{t.primary_key.length ? t.primary_key.join(", ")
+                        : <Text c="red" size="sm">none: cannot replicate</Text>}</Table.Td>
+                      <Table.Td>{t.replica_identity === "full" ? "full" : mariadbSource
+                        ? <Text size="sm" c="red">{t.replica_identity} (the server needs binlog_row_image=FULL)</Text>
+                        : <Text size="sm" c="orange">{t.replica_identity} (set to FULL at start)</Text>}</Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+              {shownTables.length === 0 && <Text size="sm" c="dimmed" data-testid="no-tables">
+                No table {search ? `matches "${search}"` : "in this schema"}.</Text>}
+              <Text size="xs" c="dimmed">{selected.length} selected</Text>
+            </Stack>
           )}
           {tableError && <Text c="red" size="sm" mt="xs" role="alert">{tableError}</Text>}
           {mariadbSource ? (
@@ -207,19 +249,28 @@ function Wizard() {
               <Stack>{MODES.map((m) => <Radio key={m.value} value={m.value} label={m.label}
                 description={m.description} />)}</Stack>
             </Radio.Group>
-            <Select label="When a table's definition changes on the source" maw={560} data-testid="wizard-schema-policy"
-              data={Object.entries(POLICY_LABELS).map(([value, label]) => ({ value, label }))} value={policy}
-              allowDeselect={false} onChange={(v) => v && set({ policy: v as SchemaChangePolicy })}
-              description={<DocLink doc="schema-changes" label="About schema change policies" />} />
-            <Checkbox label="Drop columns dropped on the source from the target too (default: keep them, nullable)"
-              checked={dropRemoved} onChange={(e) => set({ dropRemoved: e.currentTarget.checked })} />
+            {mariadbInvolved ? (
+              <Alert color="gray" data-testid="wizard-schema-policy-unavailable" title="Schema changes">
+                Schema changes are followed between PostgreSQL databases only for now: with MariaDB, a changed source
+                table needs the target table changed by hand. Resync and adding or removing tables on a running
+                pipeline are not available for MariaDB sources yet either.
+              </Alert>
+            ) : <>
+              <Select label="When a table's definition changes on the source" maw={560} data-testid="wizard-schema-policy"
+                data={Object.entries(POLICY_LABELS).map(([value, label]) => ({ value, label }))} value={policy}
+                allowDeselect={false} onChange={(v) => v && set({ policy: v as SchemaChangePolicy })}
+                description={<DocLink doc="schema-changes" label="About schema change policies" />} />
+              <Checkbox label="Drop columns dropped on the source from the target too (default: keep them, nullable)"
+                checked={dropRemoved} onChange={(e) => set({ dropRemoved: e.currentTarget.checked })} />
+            </>}
           </Stack>
         </Stepper.Step>
         <Stepper.Step label="Review">
           <Stack gap="xs" data-testid="review">
             <Text><b>{name}</b>: {connections.find((c) => c.id === source)?.name} →{" "}
               {connections.find((c) => c.id === target)?.name}, {MODES.find((m) => m.value === mode)?.label}</Text>
-            <Text size="sm">Schema changes: {POLICY_LABELS[policy]}{dropRemoved ? "; dropped columns are dropped" : ""}</Text>
+            {!mariadbInvolved &&
+              <Text size="sm">Schema changes: {POLICY_LABELS[policy]}{dropRemoved ? "; dropped columns are dropped" : ""}</Text>}
             <Text size="sm">{selected.join(", ")}</Text>
             <Title order={5} mt="sm">Preflight</Title>
             <Group align="flex-start" grow data-testid="preflight">

@@ -3,6 +3,7 @@ Debezium JDBC sink into PostgreSQL or MariaDB."""
 
 import re
 
+from cdcflow.engine import records
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.names import ResourceNames
 
@@ -37,10 +38,7 @@ SOURCE_TUNING = {
     "producer.override.max.request.size": "16777216",
 }
 
-# Measured and not kept (make bench-cdc, 100 commits/s, same machine, same hour): a 4096-record sink batch
-# (consumer.override.max.poll.records=4096, batch.size=4096) took Kafka -> target from p50 804 ms to 2,677 ms; the
-# sink keeps Debezium's batch of 500 until a burst benchmark on a machine with CPU to spare shows what larger
-# batches buy. What is kept below was measured in full bench-cdc runs, before/after (bench/results/cdc_levers.md).
+# What is kept below was measured in full bench-cdc runs, before/after (bench/results/cdc_levers.md).
 SINK_TUNING: dict[str, str] = {
     # A sink task writes through one connection at a time, but Hibernate's c3p0 pool opens 5 at start (grows to 32).
     # With 23 pipelines on the test stack that was 115 idle target connections, PostgreSQL's max_connections (200)
@@ -56,6 +54,13 @@ SINK_TUNING: dict[str, str] = {
     # update) became one INSERT ... ON CONFLICT touching a row twice, which PostgreSQL refuses. Deletes stay
     # ordered: the sink flushes pending upserts before a delete and pending deletes before an upsert.
     "use.reduction.buffer": "true",
+    # Up to 4,096 records per poll and per flush (defaults 500): the sink flushes at the end of every poll, so at a
+    # trickle a batch is what arrived, and only a backlog fills it. With lean records (engine/records.py), burst over
+    # one table: Connect CPU per change 0.117 -> 0.095 ms; over four tables no change (0.111 ms); 1,000 commits/s
+    # Kafka -> target p50 464 -> 74 ms in the same loaded hour. (Measured at load 20 in November with JSON-with-schema
+    # records, it had looked worse for latency at 100/s; that run's noise was larger than the difference.)
+    "batch.size": "4096",
+    "consumer.override.max.poll.records": "4096",
 }
 
 
@@ -70,11 +75,15 @@ def _jdbc_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str], password_ref: str,
-                  signals: bool = False, bootstrap: str = "") -> dict[str, str]:
+def source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str], password_ref: str, *,
+                  bootstrap: str, signals: bool = False) -> dict[str, str]:
+    """The source connector of a pipeline; `bootstrap` is Kafka's, for the record converter (and MariaDB's schema
+    history)."""
     if endpoint.database_type == "mariadb":
-        return mariadb_source_config(names, endpoint, tables, password_ref, bootstrap)
-    return postgres_source_config(names, endpoint, tables, password_ref, signals)
+        config = mariadb_source_config(names, endpoint, tables, password_ref, bootstrap)
+    else:
+        config = postgres_source_config(names, endpoint, tables, password_ref, signals)
+    return {**config, **records.converter_config(bootstrap)}
 
 
 def postgres_source_config(names: ResourceNames, endpoint: DatabaseEndpoint, tables: list[str],
@@ -214,8 +223,8 @@ def _collection_format(target: DatabaseEndpoint, source_type: str) -> str:
     return "${source.db}.${source.table}" if source_type == "mariadb" else "${source.schema}.${source.table}"
 
 
-def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[str],
-                password_ref: str, exclude_fields: list[str] = (), source_type: str = "postgresql") -> dict[str, str]:
+def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[str], password_ref: str, *,
+                bootstrap: str, exclude_fields: list[str] = (), source_type: str = "postgresql") -> dict[str, str]:
     """Upserts by primary key, applies deletes and truncates; tables exist already (created from the catalog).
     `exclude_fields` (topic:column) are source columns a pipeline with the ignore policy does not copy."""
     config = {
@@ -233,6 +242,7 @@ def sink_config(names: ResourceNames, endpoint: DatabaseEndpoint, topics: list[s
         "collection.name.format": _collection_format(endpoint, source_type),
         "use.time.zone": "UTC",
         **SINK_TUNING,
+        **records.converter_config(bootstrap),
     }
     if endpoint.database_type == "mariadb":
         # Quoted names: a column may be a MariaDB reserved word (blob, key, order, ...) that PostgreSQL allows.

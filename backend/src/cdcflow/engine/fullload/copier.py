@@ -13,14 +13,11 @@ from psycopg import pq, sql
 
 from cdcflow.engine.endpoints import DatabaseEndpoint
 from cdcflow.engine.fullload.progress import LoadProgress
+from cdcflow.engine.jobs import Cancelled
 from cdcflow.engine.postgres.ddl import TableDef, ident
 
 BUFFER_BYTES = 256 * 1024
 REPORT_EVERY_ROWS = 5000
-
-
-class Cancelled(Exception):
-    pass
 
 
 class CopyFailed(Exception):

@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import closing
 
 from cdcflow.engine.catalog import TableDef
-from cdcflow.engine.fullload.copier import Cancelled
+from cdcflow.engine.jobs import Cancelled
 from cdcflow.engine.fullload.progress import LoadProgress
 from cdcflow.engine.ports import CapturePoint, SourcePort, TargetPort
 

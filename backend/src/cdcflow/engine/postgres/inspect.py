@@ -5,6 +5,7 @@ from typing import Any
 import psycopg
 
 from cdcflow.engine.endpoints import DatabaseEndpoint, EndpointUnreachable
+from cdcflow.engine.names import SIGNAL_SCHEMA
 
 __all__ = ["EndpointUnreachable", "open_connection", "list_tables", "list_columns"]
 
@@ -53,14 +54,15 @@ LEFT JOIN LATERAL (
     WHERE i.indrelid = c.oid AND i.indisprimary
 ) pk ON true
 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', %(own)s) AND n.nspname NOT LIKE 'pg_toast%%'
   AND (%(schema)s::text IS NULL OR n.nspname = %(schema)s)
 ORDER BY 1, 2
 """
 
 
 def list_tables(conn: psycopg.Connection, schema: str | None = None) -> list[dict[str, Any]]:
-    rows = conn.execute(_TABLES_SQL, {"schema": schema}).fetchall()
+    """The user tables that can be replicated: never the system's, never cdcflow's own (its signal tables)."""
+    rows = conn.execute(_TABLES_SQL, {"schema": schema, "own": SIGNAL_SCHEMA}).fetchall()
     return [{"schema": r[0], "table": r[1], "estimated_rows": r[2], "primary_key": list(r[3] or []),
              "replica_identity": r[4]} for r in rows]
 

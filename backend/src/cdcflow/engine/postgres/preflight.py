@@ -6,7 +6,9 @@ from typing import Any
 import psycopg
 
 from cdcflow.engine.endpoints import DatabaseEndpoint
+from cdcflow.engine.names import SIGNAL_SCHEMA
 from cdcflow.engine.postgres.inspect import COULD_NOT_CONNECT, EndpointUnreachable, list_tables, open_connection
+from cdcflow.engine.postgres.signals import signal_table_problem
 
 LISTED_NAMES = 20
 
@@ -44,8 +46,9 @@ def test_connection(endpoint: DatabaseEndpoint, is_source: bool, tables: list[st
         version = conn.execute("SHOW server_version").fetchone()[0]
         latency = round((time.perf_counter() - started) * 1000, 1)
         checks = _source_preflight(conn, endpoint, tables) if is_source else _target_preflight(conn, endpoint)
-    return {"ok": all(c["ok"] for c in checks), "error": None, "server_version": version, "latency_ms": latency,
-            "checks": checks}
+    # A failed warning (a feature that will not work) does not fail the test; the check says which feature.
+    return {"ok": all(c["ok"] or c["warning"] for c in checks), "error": None, "server_version": version,
+            "latency_ms": latency, "checks": checks}
 
 
 def _role(conn: psycopg.Connection) -> tuple[bool, bool]:
@@ -76,6 +79,13 @@ def _source_preflight(conn: psycopg.Connection, endpoint: DatabaseEndpoint, tabl
     ).fetchone()
     free = max_slots - used
     checks.append(_check("free_replication_slots", free > 0, f"{free} of {max_slots} replication slots free"))
+    # Resync and adding a table to a running pipeline write Debezium's signal table: the same test they make.
+    signal = signal_table_problem(conn, SIGNAL_SCHEMA)
+    # A failure is a warning: the pipeline starts and streams without it.
+    checks.append(_check("signal_table", signal is None,
+                         f"user {endpoint.username} can create the signal table for resync and add-table in schema "
+                         f"{SIGNAL_SCHEMA}" if signal is None else f"resync and add-table cannot work: {signal}",
+                         warning=signal is not None))
     if tables:
         info = {f"{t['schema']}.{t['table']}": t for t in list_tables(conn)}
         missing = [t for t in tables if t not in info]
@@ -85,6 +95,19 @@ def _source_preflight(conn: psycopg.Connection, endpoint: DatabaseEndpoint, tabl
         checks.append(_check("primary_keys", not no_pk,
                              "all selected tables have a primary key" if not no_pk
                              else "no primary key: " + _names(no_pk)))
+        if not superuser:
+            # REPLICA IDENTITY FULL and adding a table to the publication (at start, or added later) need ownership.
+            found = [t for t in tables if t in info]
+            owned = {f"{r[0]}.{r[1]}" for r in conn.execute(
+                "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[])) "
+                "AND pg_has_role(c.relowner, 'USAGE')",
+                ([t.split(".", 1)[0] for t in found], [t.split(".", 1)[1] for t in found])).fetchall()}
+            foreign = [t for t in found if t not in owned]
+            checks.append(_check("table_ownership", not foreign,
+                                 f"user {endpoint.username} owns the selected tables" if not foreign else
+                                 f"user {endpoint.username} does not own (REPLICA IDENTITY FULL and the publication "
+                                 f"need it): " + _names(foreign)))
     return checks
 
 
