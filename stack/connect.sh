@@ -134,7 +134,10 @@ connect_class_archive() {
   CONNECT_CDS=("-XX:ArchiveClassesAtExit=$archive.part-$i")
 }
 
-connect_archive_usable() { java "${CONNECT_JVM[@]}" -Xshare:on "-XX:SharedArchiveFile=$1" -version >/dev/null 2>&1; }
+# A truncated archive aborts the JVM (exit 134) rather than failing cleanly: its crash report goes nowhere.
+connect_archive_usable() {
+  java "${CONNECT_JVM[@]}" -Xshare:on "-XX:SharedArchiveFile=$1" -XX:ErrorFile=/dev/null -version >/dev/null 2>&1
+}
 
 connect_worker_start() {
   local i="$1" name port
