@@ -186,10 +186,10 @@ def test_a_stored_row_pointing_at_the_metadata_database_is_refused_at_connect(cl
     cid = admin_connection["id"]
     with connect(stack_env["DATABASE_URL"]) as meta:
         meta.execute("UPDATE connections SET database = 'cdcflow' WHERE id = %s", (cid,))
-    tables = client.get(f"/api/v1/connections/{cid}/tables", headers=auth["viewer"])
+    tables = client.get(f"/api/v1/connections/{cid}/tables", headers=auth["admin"])
     assert tables.status_code == 422 and "not allowed by policy" in tables.json()["error"]["message"]
     assert "refresh_tokens" not in tables.text and "users" not in tables.text
-    columns = client.get(f"/api/v1/connections/{cid}/tables/public/users/columns", headers=auth["viewer"])
+    columns = client.get(f"/api/v1/connections/{cid}/tables/public/users/columns", headers=auth["admin"])
     assert columns.status_code == 422 and "password_hash" not in columns.text
     result = client.post(f"/api/v1/connections/{cid}/test", headers=auth["operator"]).json()
     assert result["ok"] is False and result["error"].startswith("Not allowed by policy")
