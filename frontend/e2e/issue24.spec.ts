@@ -307,3 +307,49 @@ test("small items: an admin resets another user's password; a role change asks f
       await call("DELETE", `/users/${created.body.id}`);
     }
   });
+
+test("small items: a connection is tested from its form before saving; / is the home; lists sort and filter",
+  async ({ page }) => {
+    await login(page);
+    // Home: the pipelines the user sees and what needs attention, not a readiness page.
+    await page.goto("/");
+    await expect(page.getByTestId("home")).toBeVisible(SLOW);
+    if (live) await expect(page.getByTestId("home-pipelines")).toContainText(`i24-live-${RUN}`);
+    await expect(page.getByTestId("backend-status")).toHaveText("ready");
+
+    // The connection form tests what is typed, before anything is saved; the result stays with the connection.
+    const url = new URL(process.env.DEMO_SOURCE_DSN ?? "postgresql://missing@127.0.0.1:1/missing");
+    const name = `i24 draft ${RUN}`;
+    await page.goto("/connections");
+    await page.getByRole("button", { name: "New connection" }).click();
+    const dialog = page.getByRole("dialog", { name: "New connection" });
+    await dialog.locator('input[name="name"]').fill(name);
+    await dialog.locator('input[name="host"]').fill(url.hostname);
+    await dialog.locator('input[name="port"]').fill(url.port);
+    await dialog.locator('input[name="database"]').fill("demo_source");
+    await dialog.locator('input[name="schema"]').fill("shop");
+    await dialog.locator('input[name="username"]').fill(decodeURIComponent(url.username));
+    await dialog.locator('input[name="password"]').fill("not-the-password");
+    await dialog.getByTestId("form-test").click();
+    await expect(dialog.getByTestId("form-test-result")).toContainText("Authentication failed", SLOW);
+    expect(((await call("GET", "/connections")).body.items as { name: string }[]).map((c) => c.name)).not.toContain(name);
+    await dialog.locator('input[name="password"]').fill(decodeURIComponent(url.password));
+    await dialog.getByTestId("form-test").click();
+    await expect(dialog.getByTestId("form-test-result")).toContainText("OK", SLOW);
+    await dialog.getByRole("button", { name: "Save" }).click();
+    const row = page.getByTestId(`connection-${name}`);
+    await expect(row.getByTestId("test-result")).toContainText("OK", SLOW);  // the last result is kept
+    const saved = ((await call("GET", "/connections")).body.items as { id: string; name: string }[])
+      .find((c) => c.name === name)!;
+    await call("DELETE", `/connections/${saved.id}`);
+
+    // Pipelines: a status filter and sortable columns.
+    await page.goto("/pipelines");
+    await page.getByTestId("status-filter").click();
+    await page.getByRole("option", { name: "NOT_STARTED", exact: true }).click();
+    const table = page.getByTestId("pipelines-table");
+    await expect(table).toContainText(`i24-maria-${RUN}`, SLOW);
+    await expect(table).not.toContainText(`i24-live-${RUN}`);
+    await page.getByTestId("sort-name").click();
+    await expect(page.getByTestId("sort-name")).toHaveAttribute("aria-sort", "descending");
+  });
