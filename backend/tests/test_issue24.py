@@ -133,3 +133,26 @@ def test_connection_tables_never_list_cdcflows_own_schema(client, auth):
     finally:
         with psycopg.connect(dsn_for(superuser, "demo_source"), autocommit=True) as conn:
             conn.execute("DROP TABLE IF EXISTS cdcflow.signal_listed_test")
+
+
+def test_a_connection_is_tested_before_it_is_saved(client, auth):
+    """The form's Test: the draft's fields get the connection Test's checks; nothing is created. Operators and
+    admins may (they create connections), viewers not; a bad body is refused by validation."""
+    demo = os.environ["DEMO_SOURCE_DSN"]
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(demo)
+    body = {"name": f"draft-{uuid.uuid4().hex[:6]}", "connection_type": "source", "host": parts.hostname,
+            "port": parts.port, "database": "demo_source", "username": unquote(parts.username),
+            "password": unquote(parts.password), "schema": "shop"}
+    before = client.get("/api/v1/connections", headers=auth["admin"]).json()["total"]
+    ok = client.post("/api/v1/connections/test", json=body, headers=auth["operator"])
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["ok"] is True and {c["name"] for c in ok.json()["checks"]} >= {"wal_level", "signal_table"}
+    wrong = client.post("/api/v1/connections/test", json={**body, "password": "not-it"}, headers=auth["operator"])
+    assert wrong.status_code == 200 and wrong.json()["ok"] is False
+    assert "Authentication failed" in wrong.json()["error"]
+    assert client.get("/api/v1/connections", headers=auth["admin"]).json()["total"] == before
+    assert client.post("/api/v1/connections/test", json=body, headers=auth["viewer"]).status_code == 403
+    assert client.post("/api/v1/connections/test", json={**body, "port": 0},
+                       headers=auth["operator"]).status_code == 422

@@ -1,5 +1,6 @@
-import { Anchor, Stack, Text, Title } from "@mantine/core";
+import { Stack, Text, Title } from "@mantine/core";
 
+import HomeOverview from "@/app/HomeOverview";
 import { apiBaseUrl, fetchReadiness } from "@/lib/api/health";
 
 const COLORS = { ready: "#0f9d58", not_ready: "#f4b400", unreachable: "#db4437" } as const;
@@ -10,18 +11,18 @@ export default async function HomePage() {
   return (
     <Stack>
       <Title order={2}>cdcflow</Title>
-      <Text>
+      <HomeOverview />
+      <Text size="sm" c="dimmed">
         Backend <code>{baseUrl}</code>:{" "}
         <strong data-testid="backend-status" style={{ color: COLORS[readiness.status] }}>{readiness.status}</strong>
         {readiness.latencyMs !== null && <span> ({readiness.latencyMs} ms)</span>}
       </Text>
       {readiness.error && <Text role="alert">{readiness.error}</Text>}
-      <ul>
+      {readiness.status !== "ready" && <ul>
         {Object.entries(readiness.checks).map(([name, state]) => (
           <li key={name} data-testid={`check-${name}`}>{name}: {state}</li>
         ))}
-      </ul>
-      <Anchor href="/pipelines">Open pipelines →</Anchor>
+      </ul>}
     </Stack>
   );
 }

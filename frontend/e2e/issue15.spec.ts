@@ -166,6 +166,8 @@ test("bug 10: browser Back and Forward move between wizard steps and keep the an
   await pickOption(page, "Target", `i15 target ${RUN}`);
   await page.getByRole("button", { name: "Next" }).click();
   await expect(page).toHaveURL(/step=1/);
+  // The picker shows the connection's schema (public here) until asked for every schema (issue 24, bug 3).
+  await page.getByTestId("every-schema").click();
   await expect(page.getByRole("checkbox", { name: `${SCHEMA}.accounts` })).toBeVisible(SLOW);
   await page.getByRole("checkbox", { name: `${SCHEMA}.accounts` }).check();
   await page.goBack();
@@ -251,7 +253,7 @@ test("event inspector and row history show this test's changes", async ({ page }
   await expect(email.getByTestId("after")).toHaveText("second@x.io");
   await expect(drawer.getByTestId("diff-tier")).toHaveAttribute("data-changed", "true");
   await expect(drawer.getByTestId("diff-balance")).not.toHaveAttribute("data-changed", "true");
-  await expect(drawer.getByTestId("inspector-lsn")).toHaveText(/^\d+$/);
+  await expect(drawer.getByTestId("inspector-lsn")).toHaveText(/^[0-9A-F]+\/[0-9A-F]+$/);  // pg_lsn text (issue 24, bug 7)
   await expect(drawer.getByTestId("inspector-tx")).toHaveText(/^\d+$/);
   await expect(drawer.getByTestId("inspector-topic")).toContainText(`${id}.${SCHEMA}.accounts`);
   await expect(drawer.getByTestId("inspector-offset")).toHaveText(/^\d+ \/ \d+$/);
@@ -281,8 +283,11 @@ test("event inspector and row history show this test's changes", async ({ page }
   await panel.locator('input[name="history-key"]').fill("2");
   await panel.getByRole("button", { name: "Show history" }).click();
   await expect(panel.getByTestId("history-item")).toHaveCount(2, SLOW);
-  page.once("dialog", (d) => void d.accept());
   await panel.getByRole("button", { name: "Replay onto target" }).click();
+  // Confirmed in the app's own dialog, which shows what it will write (issue 24, bug 4).
+  const replay = page.getByRole("dialog", { name: "Replay this row onto the target?" });
+  await expect(replay.getByTestId("replay-plan")).toContainText("2 columns differ (tier, balance)", SLOW);
+  await replay.getByTestId("confirm").click();
   await expect(panel.getByTestId("replay-result")).toHaveText("The target now holds the source's row.", SLOW);
   expect(await selectRows("demo_target", row2)).toEqual(await selectRows("demo_source", row2));
 });

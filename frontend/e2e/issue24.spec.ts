@@ -1,7 +1,7 @@
 // Issue 24's bugs from the browser, against the real stack: one test per bug, each failed before its fix. Bugs 1 and
 // 4 share one running pipeline on the demo connections (least-privilege roles), as a new user's would be.
 import { expect, test, type Page } from "@playwright/test";
-import { ADMIN, Api, SLOW, login, rows as selectRows, sql, until } from "./support";
+import { Api, SLOW, login, rows as selectRows, sql, until } from "./support";
 
 const RUN = Math.random().toString(16).slice(2, 8);
 const SCHEMA = `i24_${RUN}`;
@@ -267,4 +267,89 @@ test("bug 7: Monitoring's events name their pipeline and filter by it; the inspe
     await expect(page.getByTestId("history-summary")).toContainText("change", SLOW);
     await expect(page.getByTestId("history-timeline")).toContainText(/LSN [0-9A-F]+\/[0-9A-F]+/);
     await expect(page.getByTestId("snapshot-lsn")).toHaveText(/^[0-9A-F]+\/[0-9A-F]+$/, LONG);
+  });
+
+test("small items: an admin resets another user's password; a role change asks first; modes read as words",
+  async ({ page }) => {
+    const user = { username: `i24-user-${RUN}`, password: `pw-${RUN}-long-enough`, role: "viewer" };
+    const created = await call("POST", "/users", user);
+    expect(created.status).toBe(201);
+    try {
+      await login(page);
+      await page.goto("/settings/users");
+      const row = page.getByTestId(`user-${user.username}`);
+      await row.getByRole("combobox", { name: `Role of ${user.username}` }).click();
+      await page.getByRole("option", { name: "operator", exact: true }).click();
+      const role = page.getByRole("dialog", { name: "Change role?" });
+      await expect(role).toContainText(`Make ${user.username} an operator?`);
+      await role.getByRole("button", { name: "Cancel" }).click();
+      expect((await call("GET", `/users/${created.body.id}`)).body.role).toBe("viewer");
+
+      await row.getByTestId(`reset-password-${user.username}`).click();
+      const reset = page.getByRole("dialog", { name: "Reset password?" });
+      await reset.locator('input[name="reset-password"]').fill("short");
+      await expect(reset.getByTestId("confirm")).toBeDisabled();
+      const fresh = `new-${RUN}-long-enough`;
+      await reset.locator('input[name="reset-password"]').fill(fresh);
+      await reset.getByTestId("confirm").click();
+      await expect(page.getByTestId("password-reset-done")).toContainText(user.username);
+      const loginWith = async (password: string) => (await fetch(`${api.base}/api/v1/auth/login`, { method: "POST",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: user.username, password }) }))
+        .status;
+      expect(await loginWith(fresh)).toBe(200);
+      expect(await loginWith(user.password)).toBe(401);
+
+      if (live) {
+        await page.goto(`/pipelines/${live}`);
+        await expect(page.getByTestId("pipeline-mode")).toHaveText("Full load, then stream changes (CDC)", SLOW);
+      }
+    } finally {
+      await call("DELETE", `/users/${created.body.id}`);
+    }
+  });
+
+test("small items: a connection is tested from its form before saving; / is the home; lists sort and filter",
+  async ({ page }) => {
+    await login(page);
+    // Home: the pipelines the user sees and what needs attention, not a readiness page.
+    await page.goto("/");
+    await expect(page.getByTestId("home")).toBeVisible(SLOW);
+    if (live) await expect(page.getByTestId("home-pipelines")).toContainText(`i24-live-${RUN}`);
+    await expect(page.getByTestId("backend-status")).toHaveText("ready");
+
+    // The connection form tests what is typed, before anything is saved; the result stays with the connection.
+    const url = new URL(process.env.DEMO_SOURCE_DSN ?? "postgresql://missing@127.0.0.1:1/missing");
+    const name = `i24 draft ${RUN}`;
+    await page.goto("/connections");
+    await page.getByRole("button", { name: "New connection" }).click();
+    const dialog = page.getByRole("dialog", { name: "New connection" });
+    await dialog.locator('input[name="name"]').fill(name);
+    await dialog.locator('input[name="host"]').fill(url.hostname);
+    await dialog.locator('input[name="port"]').fill(url.port);
+    await dialog.locator('input[name="database"]').fill("demo_source");
+    await dialog.locator('input[name="schema"]').fill("shop");
+    await dialog.locator('input[name="username"]').fill(decodeURIComponent(url.username));
+    await dialog.locator('input[name="password"]').fill("not-the-password");
+    await dialog.getByTestId("form-test").click();
+    await expect(dialog.getByTestId("form-test-result")).toContainText("Authentication failed", SLOW);
+    expect(((await call("GET", "/connections")).body.items as { name: string }[]).map((c) => c.name)).not.toContain(name);
+    await dialog.locator('input[name="password"]').fill(decodeURIComponent(url.password));
+    await dialog.getByTestId("form-test").click();
+    await expect(dialog.getByTestId("form-test-result")).toContainText("OK", SLOW);
+    await dialog.getByRole("button", { name: "Save" }).click();
+    const row = page.getByTestId(`connection-${name}`);
+    await expect(row.getByTestId("test-result")).toContainText("OK", SLOW);  // the last result is kept
+    const saved = ((await call("GET", "/connections")).body.items as { id: string; name: string }[])
+      .find((c) => c.name === name)!;
+    await call("DELETE", `/connections/${saved.id}`);
+
+    // Pipelines: a status filter and sortable columns.
+    await page.goto("/pipelines");
+    await page.getByTestId("status-filter").click();
+    await page.getByRole("option", { name: "NOT_STARTED", exact: true }).click();
+    const table = page.getByTestId("pipelines-table");
+    await expect(table).toContainText(`i24-maria-${RUN}`, SLOW);
+    await expect(table).not.toContainText(`i24-live-${RUN}`);
+    await page.getByTestId("sort-name").click();
+    await expect(page.getByTestId("sort-name")).toHaveAttribute("aria-sort", "descending");
   });

@@ -3,13 +3,18 @@ import { Button, Group, NumberInput, PasswordInput, Select, Stack, TextInput } f
 import { useState, type FormEvent } from "react";
 
 import ErrorText from "@/app/components/ErrorText";
-import { connectionsApi, type Connection, type ConnectionCreate, type ConnectionUpdate } from "@/lib/api/endpoints";
+import TestResult from "@/app/components/TestResult";
+import { connectionsApi, type Connection, type ConnectionCreate, type ConnectionTestResult, type ConnectionUpdate }
+  from "@/lib/api/endpoints";
 import { DATABASES, defaultPort, switchDatabaseType, type DatabaseType } from "@/lib/databases";
 import { nameError, portError } from "@/lib/validation";
 
-type Props = { existing?: Connection; onSaved: (c: Connection) => void; onCancel: () => void };
+/** `lastTest`: the connection's last Test result (kept by the page: it shows again when the form reopens);
+ * `onSaved` gets the Test made in the form too, so the page keeps it for the saved connection. */
+type Props = { existing?: Connection; lastTest?: ConnectionTestResult; onCancel: () => void;
+  onSaved: (c: Connection, tested: ConnectionTestResult | null) => void };
 
-export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
+export default function ConnectionForm({ existing, lastTest, onSaved, onCancel }: Props) {
   const [form, setForm] = useState({
     name: existing?.name ?? "", connection_type: existing?.connection_type ?? "source",
     database_type: (existing?.database_type ?? "postgresql") as DatabaseType,
@@ -21,6 +26,8 @@ export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
   const mariadb = form.database_type === "mariadb";
   const [error, setError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
+  const [tested, setTested] = useState<ConnectionTestResult | null>(lastTest ?? null);
+  const [testing, setTesting] = useState(false);
   const set = (k: string, v: unknown) => setForm((f) => ({ ...f, [k]: v }));
   // The stored password only ever goes where it was given: pointing it elsewhere needs it again (the API says 422).
   const moved = !!existing && (Number(form.port) !== existing.port ||
@@ -29,6 +36,23 @@ export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
     : moved ? "Password (required: host, port, database or username changed)" : "Password (leave empty to keep)";
   const [touched, setTouched] = useState(false);
   const errors = { name: nameError(form.name), port: portError(form.port) };
+  // The fields as they are now; the saved connection's own Test when its password was not typed again.
+  const testNow = async () => {
+    setTouched(true);
+    if (errors.name || errors.port) return;
+    setTesting(true);
+    setError(null);
+    try {
+      const { password, port, database_type, ...rest } = form;
+      setTested(existing && !password && !moved ? await connectionsApi.test(existing.id)
+        : await connectionsApi.testDraft({ ...rest, ...(mariadb ? { schema: rest.database } : {}), port: Number(port),
+          database_type, password } as ConnectionCreate));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setTesting(false);
+    }
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setTouched(true);
@@ -42,7 +66,7 @@ export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
       const body: ConnectionUpdate = { ...rest, ...(mariadb ? { schema: rest.database } : {}), port: Number(port),
         ...(password ? { password } : {}) };
       onSaved(existing ? await connectionsApi.update(existing.id, body)
-        : await connectionsApi.create({ ...body, database_type, password } as ConnectionCreate));
+        : await connectionsApi.create({ ...body, database_type, password } as ConnectionCreate), tested);
     } catch (err) {
       setError(err);
     } finally {
@@ -80,9 +104,14 @@ export default function ConnectionForm({ existing, onSaved, onCancel }: Props) {
         {/* Write-only: the API never returns a password, so the field starts empty. */}
         <PasswordInput label={passwordLabel} name="password" value={form.password}
           onChange={(e) => set("password", e.target.value)} required={!existing || moved} autoComplete="new-password" />
+        {tested && <TestResult result={tested} databaseType={form.database_type} testId="form-test-result" />}
         <ErrorText error={error} />
         <Group justify="flex-end">
           <Button variant="default" onClick={onCancel}>Cancel</Button>
+          <Button variant="light" loading={testing} onClick={() => void testNow()}
+            disabled={!existing && !form.password} data-testid="form-test"
+            title={!existing && !form.password ? "Type the password to test" : "Test these settings without saving"}>
+            Test</Button>
           <Button type="submit" loading={saving}>Save</Button>
         </Group>
       </Stack>

@@ -97,7 +97,13 @@ export default function ConnectionsPage() {
         title={editing === "new" ? "New connection" : "Edit connection"}>
         {editing !== null && (
           <ConnectionForm existing={editing === "new" ? undefined : editing} onCancel={() => setEditing(null)}
-            onSaved={(c) => { dispatch(connectionSaved(c)); setEditing(null); }} />
+            lastTest={editing !== "new" && results[editing.id] !== "testing" ? results[editing.id] as
+              ConnectionTestResult | undefined : undefined}
+            onSaved={(c, tested) => {
+              dispatch(connectionSaved(c));
+              if (tested) setResults((r) => ({ ...r, [c.id]: tested }));
+              setEditing(null);
+            }} />
         )}
         {editing !== null && editing !== "new" && role === "admin" && (
           <Stack mt="md"><AccessPanel kind="connections" id={editing.id} /></Stack>

@@ -68,6 +68,9 @@ export const connectionsApi = {
   create: (body: ConnectionCreate) => api().post<Connection>("/connections", body).then((r) => r.data),
   update: (id: string, body: ConnectionUpdate) => api().put<Connection>(`/connections/${id}`, body).then((r) => r.data),
   remove: (id: string) => api().delete(`/connections/${id}`),
+  /** The Test of a connection not saved yet (the form's fields): nothing is stored. */
+  testDraft: (body: ConnectionCreate) =>
+    api().post<ConnectionTestResult>("/connections/test", body).then((r) => r.data),
   test: (id: string, tables: string[] = []) =>
     api().post<ConnectionTestResult>(`/connections/${id}/test`, { tables }).then((r) => r.data),
   tables: (id: string) => api().get<TableInfo[]>(`/connections/${id}/tables`).then((r) => r.data),

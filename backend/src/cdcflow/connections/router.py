@@ -50,6 +50,13 @@ def create_connection(body: ConnectionCreate, actor: ConnectionWriter, session: 
     return _public(service.create_connection(session, box, outbound, actor, body), AccessLevel.MANAGE)
 
 
+@router.post("/test", response_model=ConnectionTestResult)
+def test_draft(body: ConnectionCreate, actor: ConnectionWriter, settings: SettingsDep, outbound: PolicyDep):
+    """Test a connection before saving it: the form's fields (password included) get the same checks as a saved
+    connection's Test; nothing is stored. Who may create connections may test them."""
+    return service.test_draft(outbound, body, [], settings.connection_test_timeout_seconds)
+
+
 @router.get("/{connection_id}", response_model=ConnectionPublic)
 def get_connection(connection_id: uuid.UUID, actor: Reader, session: SessionDep):
     return _public_for(session, actor, service.get_connection_for(session, actor, connection_id))

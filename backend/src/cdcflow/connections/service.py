@@ -206,6 +206,19 @@ def test_connection(box: SecretBox, outbound: OutboundPolicy, conn: Connection, 
                                   tables, timeout)
 
 
+def test_draft(outbound: OutboundPolicy, body, tables: list[str], timeout: int) -> dict[str, Any]:
+    """The Test of a connection not saved yet (the form's fields, password included): the same checks, nothing
+    stored or logged. The outbound policy applies as for a saved one: refused up front (422 naming the field) as on
+    create, and checked again on every connect."""
+    check_policy(outbound, body.host, body.port, body.database)
+    endpoint = DatabaseEndpoint(database_type=body.database_type.value, host=body.host, port=body.port,
+                                database=body.database, username=body.username, password=body.password,
+                                schema=body.schema_name, sslmode=body.options.sslmode,
+                                allow_md5=bool(body.options.allow_md5), guard=outbound)
+    checks = mariadb_preflight if body.database_type == DatabaseType.MARIADB else preflight
+    return checks.test_connection(endpoint, body.connection_type == ConnectionType.SOURCE, tables, timeout)
+
+
 def unreachable_error(conn: Connection, exc: inspect.EndpointUnreachable) -> Exception:
     """A policy refusal is the request's fault (422); anything else is the database's (503)."""
     if isinstance(exc, OutboundRefused):

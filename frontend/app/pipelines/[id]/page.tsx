@@ -25,6 +25,7 @@ import PauseLive from "@/app/components/PauseLive";
 import StatusBadge from "@/app/components/StatusBadge";
 import { canManage, canOperate } from "@/lib/access";
 import { formatLsn } from "@/lib/lsn";
+import { modeLabel, splitTrace } from "@/lib/modes";
 import { monitoringApi, pipelinesApi, type CdcEvent, type Dashboard, type Metrics,
   type SyncStats } from "@/lib/api/endpoints";
 import { useEventStream } from "@/lib/hooks/useEventStream";
@@ -101,7 +102,8 @@ export default function PipelinePage() {
     <Stack>
       <Group justify="space-between">
         <Group><Title order={2}>{pipeline.name}</Title><StatusBadge value={pipeline.status} testId="pipeline-status" />
-          <Badge variant="outline">{pipeline.mode}</Badge></Group>
+          <Badge variant="outline" tt="none" style={{ maxWidth: "none" }} data-testid="pipeline-mode">
+            {modeLabel(pipeline.mode)}</Badge></Group>
         <Group>
           <PauseLive />
           <LiveBadge mode={mode} lastLoaded={lastLoaded} onRefresh={() => void refresh()} />
@@ -111,7 +113,11 @@ export default function PipelinePage() {
         </Group>
       </Group>
       <ErrorText error={error} />
-      {pipeline.last_error && <Alert color="red" title="Last error" data-testid="last-error">{pipeline.last_error}</Alert>}
+      {pipeline.last_error && <Alert color="red" title="Last error" data-testid="last-error">
+        {splitTrace(pipeline.last_error).summary}
+        {splitTrace(pipeline.last_error).details && <details data-testid="last-error-details"><summary>Details</summary>
+          <Code block mah={220} style={{ overflow: "auto" }}>{splitTrace(pipeline.last_error).details}</Code></details>}
+      </Alert>}
       {status && <Recovery pipeline={pipeline} status={status} canOperate={mayOperate}
         onDone={() => void loadDetail()} />}
       <SimpleGrid cols={{ base: 2, md: 5 }}>

@@ -113,7 +113,10 @@ function Wizard() {
   // Schema changes are followed between PostgreSQL databases only (the API says the same on the pipeline).
   const mariadbInvolved = mariadbSource || connections.find((c) => c.id === target)?.database_type === "mariadb";
   // The connection's schema unless asked for every one; cdcflow's own schema never.
-  const inSchema = pickable(tables ?? [], sourceConnection?.schema, everySchema);
+  // A restored draft (or Back) with tables from other schemas picked keeps showing them.
+  const pickedElsewhere = !!sourceConnection && selected.some((k) => !k.startsWith(`${sourceConnection.schema}.`));
+  const showEvery = everySchema || pickedElsewhere;
+  const inSchema = pickable(tables ?? [], sourceConnection?.schema, showEvery);
   const shownTables = matching(inSchema, search);
   const otherSchemas = (tables ?? []).some((t) => !pickable([t], sourceConnection?.schema, false).length
     && pickable([t], undefined, true).length);
@@ -191,7 +194,7 @@ function Wizard() {
               <Group align="flex-end">
                 <TextInput label="Search tables" placeholder="orders" value={search} w={300} data-testid="table-search"
                   onChange={(e) => setSearch(e.currentTarget.value)} />
-                {otherSchemas && <Switch data-testid="every-schema" checked={everySchema}
+                {otherSchemas && <Switch data-testid="every-schema" checked={showEvery} disabled={pickedElsewhere}
                   label={`Every schema (the connection's schema is ${sourceConnection?.schema})`}
                   onChange={(e) => setEverySchema(e.currentTarget.checked)} />}
               </Group>
