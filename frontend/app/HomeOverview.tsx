@@ -27,7 +27,7 @@ export default function HomeOverview() {
       <SimpleGrid cols={{ base: 2, md: 4 }}>
         {[["Pipelines", items.length], ["Running", count("RUNNING")], ["In error", count("ERROR")],
           ["Need attention", new Set(attention.map((a) => a.pipeline.id)).size]].map(([label, value]) => (
-          <Card withBorder key={label} data-testid={`home-${String(label).toLowerCase().replace(/ /g, "-")}`}>
+          <Card withBorder key={label} data-testid={`home-stat-${String(label).toLowerCase().replace(/ /g, "-")}`}>
             <Text size="xs" c="dimmed">{label}</Text><Text fw={700} size="xl">{value}</Text>
           </Card>))}
       </SimpleGrid>

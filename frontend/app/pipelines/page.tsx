@@ -77,7 +77,7 @@ export default function PipelinesPage() {
         <Select placeholder="Any status" clearable aria-label="Status" data-testid="status-filter" w={180}
           data={STATUSES} value={status} onChange={(v) => { setStatus(v); setPage(1); }} />
       </Group>
-      <Table.ScrollContainer minWidth={960}>
+      <Table.ScrollContainer minWidth={1120}>
         <Table striped withTableBorder data-testid="pipelines-table">
           <Table.Thead>
             <Table.Tr>{header("name", "Name")}{header("status", "Status")}<Table.Th>Health</Table.Th>
@@ -88,8 +88,8 @@ export default function PipelinesPage() {
             {shown.map((p) => (
               <Table.Tr key={p.id}>
                 <Table.Td><Anchor component={Link} href={`/pipelines/${p.id}`}>{p.name}</Anchor></Table.Td>
-                <Table.Td><StatusBadge value={p.status} /></Table.Td>
-                <Table.Td><HealthBadge value={healthLabel(p.status, p.health)} /></Table.Td>
+                <Table.Td miw={120}><StatusBadge value={p.status} /></Table.Td>
+                <Table.Td miw={110}><HealthBadge value={healthLabel(p.status, p.health)} /></Table.Td>
                 <Table.Td data-testid={`wal-held-${p.id}`}><WalHeld pipeline={p} /></Table.Td>
                 <Table.Td>{modeLabel(p.mode)}</Table.Td>
                 <Table.Td>{name(p.source_connection_id)} → {name(p.target_connection_id)}</Table.Td>

@@ -154,9 +154,11 @@ class ConnectClient:
             raise ConnectError("Kafka Connect unreachable at " + ", ".join(unreachable))
         return last
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _request(self, method: str, path: str, *, unknown_is_transient: bool = False,
+                 **kwargs: Any) -> httpx.Response:
         """One REST call on any live worker; answers that only mean "the cluster is reassigning work" are retried
-        (see _transient)."""
+        (see _transient). With `unknown_is_transient`, so is a 404: a connector created a moment ago through
+        another worker is unknown to this one until it has read the config topic that far."""
         if self._unusable:
             raise ConnectError(self._unusable)
         deadline = time.monotonic() + self.retry_seconds
@@ -166,7 +168,9 @@ class ConnectClient:
             if response.status_code < 400:
                 return response
             message = _message(response)
-            if _transient(response.status_code, message) and time.monotonic() + delay < deadline:
+            transient = _transient(response.status_code, message) or (
+                unknown_is_transient and response.status_code == 404)
+            if transient and time.monotonic() + delay < deadline:
                 time.sleep(delay)
                 delay = min(delay * 2, self.retry_max_delay)
                 continue
@@ -212,7 +216,9 @@ class ConnectClient:
         self._request("PUT", f"/connectors/{name}/pause")
 
     def resume(self, name: str) -> None:
-        self._request("PUT", f"/connectors/{name}/resume")
+        """Called right after the connector's config was put: in a cluster the worker answering may not know it yet
+        (a start on the test stack's two workers failed with "404 Unknown connector")."""
+        self._request("PUT", f"/connectors/{name}/resume", unknown_is_transient=True)
 
     def stop(self, name: str) -> None:
         self._request("PUT", f"/connectors/{name}/stop")
@@ -230,7 +236,9 @@ class ConnectClient:
             raise
 
     def wait_for_state(self, name: str, state: str, timeout: float, interval: float = 0.5) -> dict[str, Any]:
-        """Until the connector and all its tasks (at least one for RUNNING) report `state`; a FAILED task raises."""
+        """Until the connector and all its tasks (at least one for RUNNING) report `state`; a FAILED task raises,
+        except while waiting for STOPPED: stopping is how a failed task is ended (a sink that failed at a schema change
+        made the pipeline's stop fail), and a stopped connector has no tasks left to report."""
         deadline = time.monotonic() + timeout
         last: dict[str, Any] | None = None
         while time.monotonic() < deadline:
@@ -238,7 +246,7 @@ class ConnectClient:
             if last is not None:
                 tasks = last.get("tasks", [])
                 failed = [t for t in tasks if t.get("state") == "FAILED"]
-                if last["connector"]["state"] == "FAILED" or failed:
+                if state != "STOPPED" and (last["connector"]["state"] == "FAILED" or failed):
                     trace = (failed[0] if failed else last["connector"]).get("trace", "")
                     raise ConnectError(f"{name} failed: {summarize_trace(trace)}")
                 if last["connector"]["state"] == state and all(t["state"] == state for t in tasks) \
