@@ -174,7 +174,7 @@ test("bug 3: the table picker hides cdcflow's own tables, keeps to the schema, s
 
 test("bug 4: destructive actions confirm and say what happens, replay shows the difference, harmless ones do not",
   async ({ page }) => {
-    test.skip(!live, "needs bug 1's pipeline");
+    expect(live, "the running pipeline of bug 1's test").not.toBe("");
     // A row whose target copy went wrong: an event in its history, then the target changed behind cdcflow's back.
     await sql("demo_source", `UPDATE ${SCHEMA}.items SET qty = 4242 WHERE id = 7`);
     await until("the update on the target", async () =>
@@ -250,7 +250,7 @@ test("bug 6: alert channels and rules show edit controls only where the API says
 
 test("bug 7: Monitoring's events name their pipeline and filter by it; the inspector links to row history; one LSN format",
   async ({ page }) => {
-    test.skip(!live, "needs bug 1's pipeline");
+    expect(live, "the running pipeline of bug 1's test").not.toBe("");
     await sql("demo_source", `UPDATE ${SCHEMA}.items SET qty = qty + 1 WHERE id BETWEEN 20 AND 22`);
     await login(page);
     await page.goto(`/monitoring?pipeline=${live}`);
